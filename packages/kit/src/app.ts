@@ -1,0 +1,87 @@
+import swagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { registerErrorHandler } from './error-handler.js';
+import { registerHealth, type HealthCheck } from './health.js';
+import { createMetricsRegistry, registerMetrics } from './metrics.js';
+import { requestIdFrom, requestIdHeader } from './request-id.js';
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+export const defaultBodyLimitBytes = 1024 * 1024;
+
+export interface BuildAppOptions {
+  service: string;
+  version?: string;
+  description?: string;
+  logger: Logger;
+  healthChecks?: Record<string, HealthCheck>;
+  healthCheckTimeoutMs?: number;
+  bodyLimitBytes?: number;
+  /** Upper bound for one request, headers to end, so a slow client cannot pin a socket. */
+  requestTimeoutMs?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Registry;
+    /** Set once shutdown starts; readiness answers 503 from then on. */
+    lifecycle: { shuttingDown: boolean };
+  }
+}
+
+/**
+ * A fastify app with the platform's common behaviour: zod type provider, RFC 9457 errors,
+ * request ids, health, metrics and an OpenAPI document. It does not listen: tests inject.
+ * Routes must be registered after this resolves so the OpenAPI hook sees them.
+ */
+export async function buildApp(options: BuildAppOptions): Promise<App> {
+  const bodyLimitBytes = options.bodyLimitBytes ?? defaultBodyLimitBytes;
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: bodyLimitBytes,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    connectionTimeout: options.requestTimeoutMs ?? 30_000,
+    genReqId: requestIdFrom,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorate('lifecycle', { shuttingDown: false });
+  app.decorate('metrics', createMetricsRegistry(options.service));
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(requestIdHeader, request.id);
+  });
+
+  registerErrorHandler(app, bodyLimitBytes);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: `elcorp-${options.service}`, version: options.version ?? '0.1.0', description: options.description },
+    },
+    transform: jsonSchemaTransform,
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  registerHealth(app, {
+    checks: options.healthChecks ?? {},
+    checkTimeoutMs: options.healthCheckTimeoutMs ?? 2_000,
+    isShuttingDown: () => app.lifecycle.shuttingDown,
+  });
+  registerMetrics(app, app.metrics);
+  return app;
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+/** A configuration that failed validation; the message names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly issues: ReadonlyArray<{ variable: string; message: string }>) {
+    super(`invalid configuration: ${issues.map((i) => `${i.variable}: ${i.message}`).join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** Variables every service reads (API.md, "Configuration"). Services extend this shape. */
+export const baseConfigShape = {
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LOG_LEVEL: logLevel.default('info'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json', 'grpc']).default('http/protobuf'),
+};
+
+export const port = (defaultPort: number) => z.coerce.number().int().min(0).max(65_535).default(defaultPort);
+
+/** Postgres/NATS/Redis URLs with defaults that reach the standard local ports. */
+export const databaseUrl = (role: string) => z.url().default(`postgres://${role}@127.0.0.1:5432/elcorp`);
+export const natsUrl = z.string().min(1).default('nats://127.0.0.1:4222');
+export const redisUrl = z.url().default('redis://127.0.0.1:6379');
+
+/**
+ * Parses the environment once. Unknown variables are ignored (the environment holds many);
+ * a missing or bad one throws a ConfigError naming it. The result is frozen so nobody can
+ * tweak configuration at run time.
+ */
+export function loadConfig<S extends z.ZodRawShape>(
+  shape: S,
+  env: Record<string, string | undefined>,
+): Readonly<z.infer<z.ZodObject<S>>> {
+  // Empty strings mean "unset" so `FOO= cmd` behaves like an absent variable.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = z.object(shape).safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '(root)'), message: issue.message })),
+    );
+  }
+  return Object.freeze(result.data);
+}

@@ -1,0 +1,27 @@
+import type { FastifyInstance } from 'fastify';
+import { kitErrors } from './errors.js';
+import { classify, toProblem } from './problem.js';
+
+export const problemContentType = 'application/problem+json';
+
+/** One place that turns every failure into RFC 9457 problem details. */
+export function registerErrorHandler(app: FastifyInstance, bodyLimitBytes: number): void {
+  app.setErrorHandler((error, request, reply) => {
+    const appError = classify(error, bodyLimitBytes);
+    if (appError.status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+    } else {
+      request.log.info({ code: appError.code, status: appError.status }, 'request refused');
+    }
+    return reply
+      .code(appError.status)
+      .headers(appError.headers)
+      .type(problemContentType)
+      .send(toProblem(appError, request.url));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const problem = toProblem(kitErrors.notFound(`no route for ${request.method} ${request.url.split('?')[0]}`), request.url);
+    return reply.code(404).type(problemContentType).send(problem);
+  });
+}

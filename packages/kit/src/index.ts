@@ -1,0 +1,10 @@
+export { buildApp, defaultBodyLimitBytes, type App, type BuildAppOptions } from './app.js';
+export { ConfigError, baseConfigShape, databaseUrl, loadConfig, natsUrl, port, redisUrl } from './config.js';
+export { AppError, kitErrors, type AppErrorOptions, type FieldError } from './errors.js';
+export { problemContentType } from './error-handler.js';
+export { registerHealth, type HealthCheck } from './health.js';
+export { createLogger, redactedPaths, type LoggerOptions } from './logger.js';
+export { problemTypeBase, toProblem, type Problem } from './problem.js';
+export { requestIdHeader } from './request-id.js';
+export { serve, shutdown, type ServeOptions, type ShutdownResult } from './shutdown.js';
+export { startService, type ServiceDefinition } from './start.js';

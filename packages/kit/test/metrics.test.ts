@@ -1,0 +1,25 @@
+import t from 'tap';
+import { sampleApp } from './helpers.js';
+
+t.test('/metrics exposes per-route request counts, durations and errors in Prometheus text', async (t) => {
+  const app = await sampleApp();
+  t.teardown(() => app.close());
+  await app.inject({ method: 'POST', url: '/transfers', payload: { amount: '1.00', currency: 'NAD' } });
+  await app.inject({ method: 'POST', url: '/transfers', payload: { amount: '1.00', currency: 'NAD' } });
+  await app.inject({ method: 'GET', url: '/boom' });
+  const res = await app.inject({ url: '/metrics' });
+  t.equal(res.statusCode, 200);
+  t.match(res.headers['content-type'], /^text\/plain/);
+  t.match(res.body, /http_request_duration_seconds_count\{service="sample",method="POST",route="\/transfers",status="201"\} 2/);
+  t.match(res.body, /http_request_errors_total\{method="GET",route="\/boom",service="sample"\} 1/);
+  t.match(res.body, /process_cpu_user_seconds_total/);
+});
+
+t.test('two apps in one process keep separate registries', async (t) => {
+  const a = await sampleApp();
+  const b = await sampleApp();
+  t.teardown(() => Promise.all([a.close(), b.close()]));
+  await a.inject({ url: '/items?limit=1' });
+  const fromB = await b.inject({ url: '/metrics' });
+  t.notMatch(fromB.body, /route="\/items"/);
+});
