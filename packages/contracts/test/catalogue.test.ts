@@ -1,0 +1,65 @@
+import t from 'tap';
+import { catalogue, createEvent, InvalidEventError, parseEvent, streamDefinitions, uuidv7 } from '../src/index.js';
+
+const userId = '0192f0c4-0000-7000-8000-000000000001';
+
+t.test('createEvent builds a valid v7-id envelope of the latest version', async (t) => {
+  const event = createEvent('identity.user.registered', {
+    subject: { type: 'user', id: userId },
+    actor: null,
+    data: { userId, email: 'ana@example.na', fullName: 'Ana N', phone: '+264811234567' },
+  });
+  t.match(event.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  t.equal(event.source, 'identity');
+  t.equal(event.version, 1);
+  t.same(parseEvent(JSON.parse(JSON.stringify(event))), event, 'survives the wire');
+});
+
+t.test('parseEvent refuses what a consumer must dead-letter', async (t) => {
+  const good = createEvent('payments.transfer.posted', {
+    subject: { type: 'transfer', id: userId },
+    actor: { userId },
+    data: { transferId: userId, fromAccountId: userId, toAccountId: userId, amount: '10.00', currency: 'NAD' },
+  });
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['not an object', 'hello', /expected object/],
+    ['unknown type', { ...good, type: 'payments.transfer.teleported' }, /unknown event/],
+    ['unknown version', { ...good, version: 9 }, /version 9/],
+    ['wrong source', { ...good, source: 'identity' }, /cannot come from identity/],
+    ['bad amount', { ...good, data: { ...good.data, amount: '10.5' } }, /data\.amount/],
+    ['extra data field', { ...good, data: { ...good.data, admin: true } }, /data\./],
+    ['bad id', { ...good, id: 'x' }, /id/],
+  ];
+  for (const [name, raw, reason] of cases) {
+    const err = t.throws(() => parseEvent(raw), name) as InvalidEventError;
+    t.ok(err instanceof InvalidEventError, name);
+    t.match(err.reason, reason, name);
+  }
+});
+
+t.test('every catalogued type is unique per version and its PII marks name real fields', async (t) => {
+  const keys = new Set<string>();
+  for (const d of catalogue) {
+    const key = `${d.type}@${d.version}`;
+    t.notOk(keys.has(key), key);
+    keys.add(key);
+    for (const field of d.pii) t.ok(field in d.data.shape, `${key} marks ${field}`);
+  }
+  // EVENTS.md lists 45 types, each at version 1 so far.
+  t.equal(keys.size, 45, `catalogue has ${keys.size} event versions`);
+  const registered = catalogue.find((d) => d.type === 'identity.user.registered');
+  t.same(registered?.pii, ['email', 'fullName', 'phone']);
+});
+
+t.test('uuidv7 sorts by time', async (t) => {
+  const a = uuidv7(1_700_000_000_000);
+  const b = uuidv7(1_700_000_000_001);
+  t.ok(a < b);
+});
+
+t.test('streams cover each context and dead letters under the given root', async (t) => {
+  const streams = streamDefinitions({ root: 't1x' });
+  t.same(streams.map((s) => s.name), ['T1X_IDENTITY', 'T1X_PAYMENTS', 'T1X_GOVERNANCE', 'T1X_COMPLIANCE', 'T1X_DLQ']);
+  t.same(streams[0]?.subjects, ['t1x.identity.>']);
+  t.ok(streams.every((s) => s.duplicateWindowMs >= 120_000));
+});
