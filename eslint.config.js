@@ -1,6 +1,7 @@
 // One lint config for the whole workspace. Layer rules live here so a violation fails `pnpm lint`.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/.tap/**', '**/coverage/**'] },
@@ -40,6 +41,10 @@ export default tseslint.config(
     files: ['services/*/src/**/*.ts', 'packages/*/src/**/*.ts'],
     ignores: ['**/config.ts', '**/config/**'],
     rules: { 'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'read configuration through config.ts' }] },
+  },
+  {
+    files: ['scripts/**/*.mjs', '**/*.mjs'],
+    languageOptions: { globals: globals.node },
   },
   {
     files: ['**/test/**/*.ts', 'scripts/**', '**/bench/**'],

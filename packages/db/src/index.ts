@@ -1,0 +1,22 @@
+export { createDatabase } from './database.js';
+export type { Database, DatabaseOptions } from './database.js';
+export { migrate, readMigrations } from './migrate.js';
+export type { MigrateOptions, MigrationFile } from './migrate.js';
+export { initDatabase, ensureDatabase, withDatabase, DATABASE_NAME } from './init.js';
+export type { InitDatabaseOptions } from './init.js';
+export { assertSchemaName } from './identifier.js';
+
+// Services import kysely through @elcorp/db so the whole fleet shares one kysely version.
+export { Kysely, Transaction, sql } from 'kysely';
+export type {
+  ColumnType,
+  Generated,
+  GeneratedAlways,
+  Insertable,
+  Selectable,
+  Updateable,
+  Selection,
+  Compilable,
+  RawBuilder,
+} from 'kysely';
+export type { Pool, PoolClient } from 'pg';

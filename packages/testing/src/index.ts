@@ -1,0 +1,10 @@
+export { testSchema } from './postgres.js';
+export type { TestSchema } from './postgres.js';
+export { testNatsPrefix } from './nats.js';
+export type { TestNatsPrefix } from './nats.js';
+export { testRedisPrefix } from './redis.js';
+export type { TestRedisPrefix } from './redis.js';
+export { startNatsServer } from './nats-server.js';
+export type { NatsServer, NatsServerOptions } from './nats-server.js';
+export { freePort } from './ports.js';
+export { testConfig } from './config.js';

@@ -1,0 +1,59 @@
+// Starts the whole fleet on one machine with prefixed output. Ctrl-C or SIGTERM stops every
+// service gracefully; if one service dies on its own, the others are stopped too, so a
+// broken fleet never looks half alive.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const services = ['identity', 'payments', 'governance', 'compliance', 'gateway'];
+const colours = [36, 32, 35, 33, 34];
+const root = fileURLToPath(new URL('..', import.meta.url));
+const width = Math.max(...services.map((s) => s.length));
+const forceKillAfterMs = Number(process.env.FLEET_FORCE_KILL_AFTER_MS ?? 15_000);
+// One base port for the fleet (gateway, then identity, payments, governance, compliance), so a
+// second fleet or a test can run beside the first without editing five variables.
+const portBase = Number(process.env.FLEET_PORT_BASE ?? 8080);
+const portOf = { gateway: portBase, identity: portBase + 1, payments: portBase + 2, governance: portBase + 3, compliance: portBase + 4 };
+const upstreams = Object.fromEntries(
+  ['identity', 'payments', 'governance', 'compliance'].map((name) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${portOf[name]}`]),
+);
+
+const children = new Map();
+let stopping = false;
+let exitCode = 0;
+
+function prefix(name, i) {
+  const label = name.padEnd(width);
+  return process.stdout.isTTY ? `\x1b[${colours[i]}m${label}\x1b[0m |` : `${label} |`;
+}
+
+function stopAll(signal) {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children.values()) child.kill(signal);
+  setTimeout(() => {
+    for (const child of children.values()) child.kill('SIGKILL');
+  }, forceKillAfterMs).unref();
+}
+
+services.forEach((name, i) => {
+  const child = spawn(process.execPath, ['--enable-source-maps', 'dist/main.js'], {
+    cwd: `${root}/services/${name}`,
+    env: { ...process.env, ...upstreams, PORT: String(portOf[name]) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.set(name, child);
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${prefix(name, i)} ${line}\n`));
+  }
+  child.on('exit', (code, signal) => {
+    children.delete(name);
+    process.stdout.write(`${prefix(name, i)} exited (${signal ?? `code ${code}`})\n`);
+    if (code !== 0 && !(stopping && signal === 'SIGTERM')) exitCode = 1;
+    if (!stopping) stopAll('SIGTERM');
+    if (children.size === 0) process.exit(exitCode);
+  });
+});
+
+process.on('SIGINT', () => stopAll('SIGTERM'));
+process.on('SIGTERM', () => stopAll('SIGTERM'));
