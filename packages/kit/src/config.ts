@@ -17,6 +17,8 @@ export const baseConfigShape = {
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json', 'grpc']).default('http/protobuf'),
+  /** Root of every event subject and stream name; tests and side-by-side fleets use their own. */
+  EVENT_SUBJECT_ROOT: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/).default('elcorp'),
 };
 
 export const port = (defaultPort: number) => z.coerce.number().int().min(0).max(65_535).default(defaultPort);

@@ -54,8 +54,8 @@ export async function serve(app: App, options: ServeOptions): Promise<string> {
       },
     );
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   app.addHook('onClose', async () => {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);

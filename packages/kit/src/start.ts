@@ -1,20 +1,65 @@
+import type { Logger } from 'pino';
+import type { App } from './app.js';
 import { ConfigError } from './config.js';
+import { openInfrastructure, type Infrastructure, type MigrationSet } from './infrastructure.js';
+import { createLogger } from './logger.js';
+import { serve } from './shutdown.js';
 
-export interface ServiceDefinition {
+/** The configuration fields every service shares (baseConfigShape plus its connections). */
+export interface RuntimeConfig {
+  HOST: string;
+  PORT: number;
+  LOG_LEVEL: string;
+  SHUTDOWN_TIMEOUT_MS: number;
+  DATABASE_URL?: string;
+  DATABASE_SCHEMA?: string;
+  NATS_URL?: string;
+  REDIS_URL?: string;
+}
+
+export interface ServiceDefinition<C extends RuntimeConfig, DB> {
   name: string;
-  /** Reads config, wires adapters, listens. Throws to abort start-up. */
-  main: () => Promise<void>;
+  loadConfig: () => C;
+  /** Migration sets applied in order at start; omit for a service without Postgres. */
+  migrations?: MigrationSet[];
+  build: (context: { config: C; logger: Logger; infra: Infrastructure<DB> }) => Promise<App>;
 }
 
 /**
- * Runs a service's composition root. A bad configuration or a failed start-up prints one
- * clear line naming the cause and exits non-zero, so an orchestrator restarts or alerts
- * instead of serving half-wired.
+ * The composition root every service shares: config, logger, dependencies and migrations,
+ * then listen with graceful shutdown. A bad configuration or a failed start prints one
+ * line naming the cause and exits non-zero, so an orchestrator alerts instead of serving
+ * a half-wired process.
  */
-export function startService({ name, main }: ServiceDefinition): void {
-  main().catch((err: unknown) => {
+export function startService<C extends RuntimeConfig, DB = unknown>(definition: ServiceDefinition<C, DB>): void {
+  run(definition).catch((err: unknown) => {
     const message = err instanceof ConfigError ? err.message : `start-up failed: ${(err as Error)?.stack ?? String(err)}`;
-    process.stderr.write(`${JSON.stringify({ level: 'fatal', service: name, msg: message })}\n`);
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', service: definition.name, msg: message })}\n`);
     process.exit(1);
   });
+}
+
+async function run<C extends RuntimeConfig, DB>({ name, loadConfig, migrations, build }: ServiceDefinition<C, DB>) {
+  const config = loadConfig();
+  const logger = createLogger({ service: name, level: config.LOG_LEVEL });
+  const postgres =
+    migrations && config.DATABASE_URL && config.DATABASE_SCHEMA
+      ? { url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, migrations }
+      : undefined;
+  const infra = await openInfrastructure<DB>({
+    service: name,
+    logger,
+    ...(postgres ? { postgres } : {}),
+    ...(config.NATS_URL ? { natsUrl: config.NATS_URL } : {}),
+    ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
+  });
+  try {
+    const app = await build({ config, logger, infra });
+    app.addHook('onClose', infra.close);
+    const address = await serve(app, { host: config.HOST, port: config.PORT, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+    logger.info({ address }, `${name} ready`);
+  } catch (err) {
+    await infra.close();
+    throw err;
+  }
 }

@@ -1,0 +1,87 @@
+import { createDatabase, migrate, type Database } from '@elcorp/db';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { connectNats, connectRedis, natsHealth, redisHealth } from './connections.js';
+import type { HealthCheck } from './health.js';
+
+/** A directory of forward-only migrations with its own history table. */
+export interface MigrationSet {
+  dir: string;
+  historyTable?: string;
+}
+
+export interface InfrastructureOptions {
+  service: string;
+  logger: Logger;
+  postgres?: { url: string; schema: string; migrations: MigrationSet[] };
+  natsUrl?: string;
+  redisUrl?: string;
+}
+
+export interface Infrastructure<DB> {
+  database?: Database<DB>;
+  nats?: NatsConnection;
+  redis?: Redis;
+  /** One readiness check per dependency the service opened. */
+  healthChecks: Record<string, HealthCheck>;
+  /** Registers something to close before the connections it depends on. */
+  defer(closer: () => Promise<void>): void;
+  /** Closes whatever was opened or deferred, last first. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the service's dependencies and migrates its schema before it takes traffic. If a
+ * later step fails, what was already opened is closed so start-up fails cleanly.
+ */
+export async function openInfrastructure<DB>(options: InfrastructureOptions): Promise<Infrastructure<DB>> {
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
+    closers.length = 0;
+  };
+  const infra: Infrastructure<DB> = { healthChecks: {}, close, defer: (closer) => closers.push(closer) };
+  try {
+    if (options.postgres) {
+      const { url, schema, migrations } = options.postgres;
+      const database = createDatabase<DB>({
+        url,
+        schema,
+        applicationName: `elcorp-${options.service}`,
+        onError: (err) => options.logger.warn({ err: { message: err.message } }, 'idle postgres client failed'),
+      });
+      closers.push(() => database.close());
+      for (const set of migrations) {
+        const { applied } = await migrate({
+          pool: database.pool,
+          schema,
+          migrationsDir: set.dir,
+          ...(set.historyTable ? { historyTable: set.historyTable } : {}),
+          log: (msg, fields) => options.logger.info(fields ?? {}, msg),
+        });
+        options.logger.info({ dir: set.dir, applied: applied.length }, 'schema migrated');
+      }
+      infra.database = database;
+      infra.healthChecks['postgres'] = () => database.ping();
+    }
+    if (options.natsUrl) {
+      const nats = await connectNats(options.natsUrl, `elcorp-${options.service}`, options.logger);
+      closers.push(() => nats.drain());
+      infra.nats = nats;
+      infra.healthChecks['nats'] = natsHealth(nats);
+    }
+    if (options.redisUrl) {
+      const redis = await connectRedis(options.redisUrl, options.logger);
+      closers.push(async () => {
+        await redis.quit();
+      });
+      infra.redis = redis;
+      infra.healthChecks['redis'] = redisHealth(redis);
+    }
+    return infra;
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,10 @@
+export { EventConsumer, PermanentEventError, type ConsumerOptions, type EventHandler } from './consumer.js';
+export { deadLetterHeaders, publishDeadLetter } from './dead-letter.js';
+export { MessagingMetrics } from './metrics.js';
+export { messagingMigrations } from './migrations.js';
+export { appendToOutbox, outboxChannel } from './outbox.js';
+export { OutboxRelay, type RelayOptions } from './relay.js';
+export { ensureStreams } from './streams.js';
+export type { InboxTable, MessagingTables, OutboxTable } from './tables.js';
+export { contextFromHeaders, currentTraceHeaders } from './tracing.js';
+export { startMessaging, type MessagingRuntime, type MessagingRuntimeOptions } from './runtime.js';

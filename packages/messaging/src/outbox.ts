@@ -1,0 +1,35 @@
+import { eventSubject, type BrokerNames, type DomainEvent } from '@elcorp/contracts';
+import { sql, type Kysely, type Transaction } from '@elcorp/db';
+import type { MessagingTables } from './tables.js';
+import { currentTraceHeaders } from './tracing.js';
+
+/** Postgres delivers a NOTIFY only when its transaction commits: the relay wakes right after. */
+export const outboxChannel = 'elcorp_outbox';
+
+/**
+ * Writes events into the outbox inside the caller's transaction, so they commit or vanish
+ * with the state change they announce. The active trace context is stored with each row so
+ * the publish (and every consumer) joins the trace of the request that caused it.
+ */
+export async function appendToOutbox<DB extends MessagingTables>(
+  trx: Transaction<DB> | Kysely<DB>,
+  names: BrokerNames,
+  events: ReadonlyArray<DomainEvent>,
+): Promise<void> {
+  if (events.length === 0) return;
+  const db = trx as unknown as Kysely<MessagingTables>;
+  const headers = currentTraceHeaders();
+  await db
+    .insertInto('outbox')
+    .values(
+      events.map((event) => ({
+        id: event.id,
+        type: event.type,
+        subject: eventSubject(names, event.type),
+        payload: JSON.stringify(event),
+        headers: JSON.stringify(headers) as unknown as Record<string, string>,
+      })),
+    )
+    .execute();
+  await sql`SELECT pg_notify(${outboxChannel}, current_schema())`.execute(db);
+}

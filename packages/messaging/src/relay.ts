@@ -1,0 +1,233 @@
+import type { Pool, PoolClient } from '@elcorp/db';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import { MessagingMetrics } from './metrics.js';
+import { outboxChannel } from './outbox.js';
+import { currentTraceHeaders, SpanKind, withSpan } from './tracing.js';
+
+export interface RelayOptions {
+  pool: Pool;
+  /** The schema whose outbox this relay drains (NOTIFY payloads are filtered by it). */
+  schema: string;
+  js: JetStreamClient;
+  logger: Logger;
+  metrics?: MessagingMetrics;
+  batchSize?: number;
+  /** Fallback poll when no NOTIFY arrives (a lost listen connection, a backoff expiring). */
+  pollIntervalMs?: number;
+  publishTimeoutMs?: number;
+  maxBackoffMs?: number;
+  sentRetentionMs?: number;
+  inboxRetentionMs?: number;
+  pruneIntervalMs?: number;
+  /** Failure injection for tests: runs after a publish is acknowledged, before mark-sent. */
+  afterPublish?: (eventId: string) => void;
+}
+
+interface OutboxRow {
+  id: string;
+  type: string;
+  subject: string;
+  payload: unknown;
+  headers: Record<string, string>;
+  attempts: number;
+}
+
+const day = 24 * 60 * 60 * 1000;
+
+/**
+ * Publishes committed outbox rows to JetStream. Rows are claimed with FOR UPDATE SKIP
+ * LOCKED so replicas share the work; each publish carries Nats-Msg-Id = event id, so a row
+ * published twice (a crash between ack and mark-sent) is dropped by the broker's dedupe.
+ * While NATS is down rows back off and wait; requests keep committing meanwhile.
+ */
+export class OutboxRelay {
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly publishTimeoutMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly metrics: MessagingMetrics;
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+  private listener: PoolClient | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: RelayOptions) {
+    this.batchSize = Math.min(Math.max(options.batchSize ?? 100, 1), 1_000);
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    this.metrics = options.metrics ?? new MessagingMetrics();
+    this.metrics.watchBacklog(() => this.backlog());
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.listen();
+    this.pruneTimer = setInterval(() => {
+      this.prune().catch((err: unknown) => this.options.logger.warn({ err }, 'outbox prune failed'));
+    }, this.options.pruneIntervalMs ?? 60_000);
+    this.pruneTimer.unref();
+    this.loopDone = this.loop();
+  }
+
+  /** Drain now rather than at the next poll; producers' commits trigger this via NOTIFY. */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.pruneTimer);
+    this.wake();
+    await this.loopDone;
+    const listener = this.listener;
+    this.listener = undefined;
+    if (listener) {
+      await listener.query(`UNLISTEN ${outboxChannel}`).catch(() => undefined);
+      listener.release(true);
+    }
+  }
+
+  /** Publishes one batch of due rows; returns how many were published. */
+  async drainOnce(): Promise<number> {
+    const client = await this.options.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<OutboxRow>(
+        `SELECT id, type, subject, payload, headers, attempts FROM outbox
+          WHERE sent_at IS NULL AND next_attempt_at <= clock_timestamp()
+          ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.batchSize],
+      );
+      const sent: string[] = [];
+      for (const row of rows) {
+        try {
+          await this.publish(row);
+        } catch (err) {
+          // Stop at the first failure so later events of the same subject do not overtake it.
+          this.metrics.publishFailures.inc();
+          await this.backOff(client, row, err as Error);
+          break;
+        }
+        sent.push(row.id);
+        this.options.afterPublish?.(row.id);
+      }
+      if (sent.length > 0) {
+        await client.query('UPDATE outbox SET sent_at = clock_timestamp(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])', [sent]);
+      }
+      await client.query('COMMIT');
+      return sent.length;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Deletes sent outbox rows and old inbox rows past retention, a bounded batch at a time. */
+  async prune(): Promise<number> {
+    const sentRetention = `${this.options.sentRetentionMs ?? 7 * day} milliseconds`;
+    const inboxRetention = `${this.options.inboxRetentionMs ?? 30 * day} milliseconds`;
+    const outbox = await this.options.pool.query(
+      `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at < clock_timestamp() - $1::interval LIMIT 5000)`,
+      [sentRetention],
+    );
+    const inbox = await this.options.pool.query(
+      `DELETE FROM inbox WHERE (consumer, event_id) IN
+         (SELECT consumer, event_id FROM inbox WHERE processed_at < clock_timestamp() - $1::interval LIMIT 5000)`,
+      [inboxRetention],
+    );
+    return (outbox.rowCount ?? 0) + (inbox.rowCount ?? 0);
+  }
+
+  async backlog(): Promise<{ count: number; oldestAgeSeconds: number }> {
+    const { rows } = await this.options.pool.query<{ count: string; age: number | null }>(
+      `SELECT count(*)::text AS count, extract(epoch FROM clock_timestamp() - min(created_at))::float8 AS age
+         FROM outbox WHERE sent_at IS NULL`,
+    );
+    return { count: Number(rows[0]?.count ?? 0), oldestAgeSeconds: rows[0]?.age ?? 0 };
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let published = 0;
+      try {
+        published = await this.drainOnce();
+      } catch (err) {
+        this.options.logger.warn({ err }, 'outbox drain failed');
+      }
+      if (published < this.batchSize) await this.sleep(this.pollIntervalMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wakeUp = undefined;
+        self.woken = false;
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  private async publish(row: OutboxRow): Promise<void> {
+    const attributes = { 'messaging.system': 'nats', 'messaging.destination.name': row.subject, 'messaging.message.id': row.id };
+    await withSpan(`publish ${row.subject}`, SpanKind.PRODUCER, row.headers, attributes, async () => {
+      const h = natsHeaders();
+      h.set('Elcorp-Event-Type', row.type);
+      for (const [key, value] of Object.entries(currentTraceHeaders())) h.set(key, value);
+      const ack = await this.options.js.publish(row.subject, JSON.stringify(row.payload), {
+        msgID: row.id,
+        headers: h,
+        timeout: this.publishTimeoutMs,
+      });
+      this.metrics.published.inc({ stream: ack.stream });
+    });
+  }
+
+  private async backOff(client: PoolClient, row: OutboxRow, err: Error): Promise<void> {
+    const delayMs = Math.min(this.maxBackoffMs, 200 * 2 ** Math.min(row.attempts, 16)) * (0.5 + Math.random() / 2);
+    await client.query(
+      `UPDATE outbox SET attempts = attempts + 1, last_error = $2,
+         next_attempt_at = clock_timestamp() + $3::interval WHERE id = $1`,
+      [row.id, err.message.slice(0, 500), `${Math.round(delayMs)} milliseconds`],
+    );
+    this.options.logger.warn({ eventId: row.id, attempts: row.attempts + 1, err: { message: err.message } }, 'outbox publish failed; backing off');
+  }
+
+  private async listen(): Promise<void> {
+    if (!this.running) return;
+    try {
+      const client = await this.options.pool.connect();
+      client.on('notification', (msg) => {
+        if (msg.channel === outboxChannel && msg.payload === this.options.schema) this.wake();
+      });
+      client.on('error', () => {
+        // The connection is gone; fall back to polling and listen again shortly.
+        if (this.listener === client) this.listener = undefined;
+        client.release(true);
+        setTimeout(() => void this.listen(), 1_000).unref();
+      });
+      await client.query(`LISTEN ${outboxChannel}`);
+      this.listener = client;
+    } catch (err) {
+      this.options.logger.warn({ err }, 'outbox listen failed; polling until it succeeds');
+      setTimeout(() => void this.listen(), 1_000).unref();
+    }
+  }
+}

@@ -1,0 +1,19 @@
+import { baseConfigShape, databaseUrl, loadConfig, natsUrl, port, redisUrl } from '@elcorp/kit';
+import { z } from 'zod';
+
+/** Every variable the governance service reads; README.md documents each one. */
+export const configShape = {
+  ...baseConfigShape,
+  PORT: port(8083),
+  DATABASE_URL: databaseUrl('elcorp_governance'),
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('governance'),
+  NATS_URL: natsUrl,
+  REDIS_URL: redisUrl,
+
+};
+
+export type GovernanceConfig = ReturnType<typeof loadGovernanceConfig>;
+
+export function loadGovernanceConfig(env: Record<string, string | undefined> = process.env) {
+  return loadConfig(configShape, env);
+}

@@ -1,0 +1,19 @@
+import { baseConfigShape, databaseUrl, loadConfig, natsUrl, port, redisUrl } from '@elcorp/kit';
+import { z } from 'zod';
+
+/** Every variable the payments service reads; README.md documents each one. */
+export const configShape = {
+  ...baseConfigShape,
+  PORT: port(8082),
+  DATABASE_URL: databaseUrl('elcorp_payments'),
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('payments'),
+  NATS_URL: natsUrl,
+  REDIS_URL: redisUrl,
+  PAYMENTS_APPROVAL_THRESHOLD: z.string().regex(/^\d{1,13}\.\d{2}$/, 'a decimal amount with two digits, e.g. 50000.00').default('50000.00'),
+};
+
+export type PaymentsConfig = ReturnType<typeof loadPaymentsConfig>;
+
+export function loadPaymentsConfig(env: Record<string, string | undefined> = process.env) {
+  return loadConfig(configShape, env);
+}
