@@ -13,6 +13,7 @@ export {
 } from './catalogue.js';
 export {
   deadLetterSubject,
+  defaultStreamMaxBytes,
   eventSubject,
   productionNames,
   sourceSubjects,

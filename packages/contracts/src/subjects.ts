@@ -28,17 +28,20 @@ export interface StreamDefinition {
 
 const day = 24 * 60 * 60 * 1000;
 
+/** JetStream reserves max_bytes up front, so the default stays modest; operators raise it. */
+export const defaultStreamMaxBytes = 1024 ** 3;
+
 /** One stream per bounded context plus one for dead letters (EVENTS.md). */
-export function streamDefinitions(names: BrokerNames): StreamDefinition[] {
+export function streamDefinitions(names: BrokerNames, maxBytes: number = defaultStreamMaxBytes): StreamDefinition[] {
   const contexts = eventSources.map((source) => ({
     name: streamName(names, source.toUpperCase()),
     subjects: [sourceSubjects(names, source)],
     maxAgeMs: 30 * day,
-    maxBytes: 10 * 1024 ** 3,
+    maxBytes,
     duplicateWindowMs: 2 * 60 * 1000,
   }));
   return [
     ...contexts,
-    { name: streamName(names, 'DLQ'), subjects: [`${names.root}.dlq.>`], maxAgeMs: 90 * day, maxBytes: 1024 ** 3, duplicateWindowMs: 2 * 60 * 1000 },
+    { name: streamName(names, 'DLQ'), subjects: [`${names.root}.dlq.>`], maxAgeMs: 90 * day, maxBytes, duplicateWindowMs: 2 * 60 * 1000 },
   ];
 }

@@ -19,6 +19,8 @@ export const baseConfigShape = {
   OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json', 'grpc']).default('http/protobuf'),
   /** Root of every event subject and stream name; tests and side-by-side fleets use their own. */
   EVENT_SUBJECT_ROOT: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/).default('elcorp'),
+  /** Size limit of each event stream; JetStream reserves it on disk when the stream is made. */
+  EVENT_STREAM_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).default(1024 ** 3),
 };
 
 export const port = (defaultPort: number) => z.coerce.number().int().min(0).max(65_535).default(defaultPort);

@@ -31,7 +31,13 @@ export interface ConsumerOptions<DB extends MessagingTables> {
   retryDelayMs?: (deliveryCount: number) => number;
   /** Failure injection for tests: runs after the handler's commit, before the ack. */
   afterCommit?: (event: DomainEvent) => void;
+  /** Observes each settled event (after its ack or its dead-lettering). */
+  onSettled?: (outcome: SettledOutcome) => void;
 }
+
+export type SettledOutcome =
+  | { kind: 'applied' | 'duplicate'; event: DomainEvent }
+  | { kind: 'dead_lettered'; reason: string; subject: string };
 
 /** A failure that will never succeed on retry; the event goes straight to the dead letters. */
 export class PermanentEventError extends Error {
@@ -54,11 +60,13 @@ export class EventConsumer<DB extends MessagingTables> {
   private messages: ConsumerMessages | undefined;
   private loopDone: Promise<void> = Promise.resolve();
   private stopping = false;
+  private readonly types: ReadonlySet<string>;
 
   constructor(private readonly options: ConsumerOptions<DB>) {
     this.maxDeliver = options.maxDeliver ?? 5;
     this.maxInFlight = Math.min(Math.max(options.maxInFlight ?? 32, 1), 1_000);
     this.metrics = options.metrics ?? new MessagingMetrics();
+    this.types = new Set(options.types);
   }
 
   async start(): Promise<void> {
@@ -67,7 +75,9 @@ export class EventConsumer<DB extends MessagingTables> {
       durable_name: durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      filter_subjects: this.options.types.map((type) => eventSubject(this.options.names, type)),
+      // One filter subject works on every server; several need NATS 2.10, and Debian ships
+      // older. With several types we read the stream's subjects and skip the others here.
+      filter_subject: this.options.types.length === 1 ? eventSubject(this.options.names, this.options.types[0]!) : undefined,
       ack_wait: (this.options.ackWaitMs ?? 30_000) * nanosPerMs,
       // The server never gives up on its own; we dead-letter explicitly after maxDeliver.
       max_deliver: -1,
@@ -114,6 +124,10 @@ export class EventConsumer<DB extends MessagingTables> {
       const reason = err instanceof InvalidEventError ? err.message : `unreadable message: ${(err as Error).message}`;
       return this.deadLetter(msg, reason, 'invalid');
     }
+    if (!this.types.has(event.type)) {
+      msg.ack();
+      return;
+    }
     if (msg.info.deliveryCount > this.maxDeliver) {
       return this.deadLetter(msg, `delivered ${msg.info.deliveryCount} times`, 'max_deliveries');
     }
@@ -134,6 +148,7 @@ export class EventConsumer<DB extends MessagingTables> {
         this.options.afterCommit?.(event);
         await msg.ackAck();
         this.metrics.processed.inc({ consumer: durable, outcome });
+        this.options.onSettled?.({ kind: outcome, event });
       } catch (err) {
         // The effect is committed; a redelivery will find the inbox row and only ack.
         logger.warn({ err, eventId: event.id }, 'ack after commit failed; the redelivery will be skipped');
@@ -175,6 +190,7 @@ export class EventConsumer<DB extends MessagingTables> {
       await publishDeadLetter(js, names, durable, msg, reason);
       msg.term(reason.slice(0, 200));
       this.metrics.deadLetters.inc({ consumer: durable, reason: kind });
+      this.options.onSettled?.({ kind: 'dead_lettered', reason, subject: msg.subject });
       logger.error({ subject: msg.subject, sequence: msg.info.streamSequence, reason }, 'event dead-lettered');
     } catch (err) {
       // Could not reach the dead-letter stream: leave the event for a later delivery.

@@ -1,4 +1,4 @@
-export { EventConsumer, PermanentEventError, type ConsumerOptions, type EventHandler } from './consumer.js';
+export { EventConsumer, PermanentEventError, type ConsumerOptions, type EventHandler, type SettledOutcome } from './consumer.js';
 export { deadLetterHeaders, publishDeadLetter } from './dead-letter.js';
 export { MessagingMetrics } from './metrics.js';
 export { messagingMigrations } from './migrations.js';

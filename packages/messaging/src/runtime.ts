@@ -17,6 +17,8 @@ export interface MessagingRuntimeOptions<DB extends MessagingTables> {
   database: Database<DB>;
   schema: string;
   names: BrokerNames;
+  /** Per stream; JetStream reserves it on disk. Defaults to contracts' defaultStreamMaxBytes. */
+  streamMaxBytes?: number;
   logger: Logger;
   registry?: Registry;
   consumers?: ReadonlyArray<ConsumerSpec<DB>>;
@@ -36,7 +38,7 @@ export interface MessagingRuntime {
 export async function startMessaging<DB extends MessagingTables>(options: MessagingRuntimeOptions<DB>): Promise<MessagingRuntime> {
   const jsm = await jetstreamManager(options.nats);
   const js = jetstream(options.nats);
-  await ensureStreams(jsm, options.names);
+  await ensureStreams(jsm, options.names, options.streamMaxBytes);
   const metrics = new MessagingMetrics(options.registry);
   const relay = new OutboxRelay({
     ...options.relay,

@@ -22,9 +22,9 @@ function toConfig(definition: StreamDefinition): Partial<StreamConfig> & { name:
  * Creates each stream or brings an existing one to the current definition. Several services
  * run this at start at once; a create that loses the race is retried as an update.
  */
-export async function ensureStreams(jsm: JetStreamManager, names: BrokerNames): Promise<string[]> {
+export async function ensureStreams(jsm: JetStreamManager, names: BrokerNames, maxBytesPerStream?: number): Promise<string[]> {
   const ensured: string[] = [];
-  for (const definition of streamDefinitions(names)) {
+  for (const definition of streamDefinitions(names, maxBytesPerStream)) {
     const config = toConfig(definition);
     try {
       await jsm.streams.info(definition.name);

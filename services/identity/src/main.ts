@@ -14,6 +14,7 @@ startService<ReturnType<typeof loadIdentityConfig>, MessagingTables>({
       database: infra.database!,
       schema: config.DATABASE_SCHEMA,
       names: { root: config.EVENT_SUBJECT_ROOT },
+      streamMaxBytes: config.EVENT_STREAM_MAX_BYTES,
       logger,
       registry: app.metrics,
     });

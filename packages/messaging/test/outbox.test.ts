@@ -1,0 +1,82 @@
+import t from 'tap';
+import { everyOnce, harness } from './harness.js';
+
+t.test('committed events are published once each and applied once each', async (t) => {
+  const h = await harness(t);
+  const relay = h.relay();
+  await relay.start();
+  const events = await h.commitEvents(25);
+  await h.consumer().start();
+  await h.settled('applied', 25);
+  everyOnce(t, events, await h.effects());
+  t.equal(await h.streamMessages(`${h.names.root.toUpperCase()}_IDENTITY`), 25);
+  t.same(await relay.backlog(), { count: 0, oldestAgeSeconds: 0 }, 'outbox drained');
+});
+
+t.test('events of a rolled-back transaction are never published', async (t) => {
+  const h = await harness(t);
+  await t.rejects(
+    h.database.db.transaction().execute(async (trx) => {
+      const { appendToOutbox } = await import('../src/index.js');
+      const { createEvent } = await import('@elcorp/contracts');
+      const userId = crypto.randomUUID();
+      await appendToOutbox(trx, h.names, [
+        createEvent('identity.user.updated', { subject: { type: 'user', id: userId }, actor: null, data: { userId, changed: ['phone'] } }),
+      ]);
+      throw new Error('the state change failed');
+    }),
+  );
+  t.equal(await h.relay().drainOnce(), 0);
+  t.equal((await h.relay().backlog()).count, 0);
+});
+
+t.test('a crash after publish but before mark-sent publishes again and the broker drops the copy', async (t) => {
+  const h = await harness(t);
+  const events = await h.commitEvents(5);
+  let crashes = 1;
+  const crashing = h.relay({
+    afterPublish: () => {
+      if (crashes-- > 0) throw new Error('process killed after the publish ack');
+    },
+  });
+  await t.rejects(crashing.drainOnce(), /process killed/);
+  t.equal((await crashing.backlog()).count, 5, 'nothing was marked sent');
+  t.equal(await crashing.drainOnce(), 5, 'the next run publishes all again');
+  t.equal(await h.streamMessages(`${h.names.root.toUpperCase()}_IDENTITY`), 5, 'Nats-Msg-Id deduplicated the repeat');
+  await h.consumer().start();
+  await h.settled('applied', 5);
+  everyOnce(t, events, await h.effects());
+});
+
+t.test('the relay wakes on commit without waiting for its poll', async (t) => {
+  const h = await harness(t);
+  // A poll far longer than the test: only the NOTIFY on commit can trigger the publish.
+  const relay = h.relay({ pollIntervalMs: 600_000 });
+  await relay.start();
+  await h.consumer().start();
+  const events = await h.commitEvents(3);
+  await h.settled('applied', 3);
+  everyOnce(t, events, await h.effects());
+});
+
+t.test('two relays and two consumer instances: every event in effect exactly once', async (t) => {
+  const h = await harness(t);
+  const events = await h.commitEvents(200);
+  const relays = [h.relay({ batchSize: 20 }), h.relay({ batchSize: 20 })];
+  const consumers = [h.consumer({ maxInFlight: 8 }), h.consumer({ maxInFlight: 8 })];
+  await Promise.all([...relays.map((r) => r.start()), ...consumers.map((c) => c.start())]);
+  const settled = await h.settled('applied', 200);
+  everyOnce(t, events, await h.effects());
+  t.equal(settled.length, 200, 'no event was handled twice');
+  t.equal(await h.streamMessages(`${h.names.root.toUpperCase()}_IDENTITY`), 200);
+});
+
+t.test('sent rows are pruned after their retention', async (t) => {
+  const h = await harness(t);
+  await h.commitEvents(3);
+  const relay = h.relay({ sentRetentionMs: 0 });
+  t.equal(await relay.drainOnce(), 3);
+  t.ok((await relay.prune()) >= 3);
+  const rows = await h.database.db.selectFrom('outbox').select('id').execute();
+  t.equal(rows.length, 0);
+});
