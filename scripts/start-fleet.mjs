@@ -37,7 +37,7 @@ function stopAll(signal) {
 }
 
 services.forEach((name, i) => {
-  const child = spawn(process.execPath, ['--enable-source-maps', 'dist/main.js'], {
+  const child = spawn(process.execPath, ['--enable-source-maps', '--import', '@elcorp/kit/telemetry', 'dist/main.js'], {
     cwd: `${root}/services/${name}`,
     env: { ...process.env, ...upstreams, PORT: String(portOf[name]) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -11,3 +11,4 @@ export { startService, type RuntimeConfig, type ServiceDefinition } from './star
 export { connectNats, connectRedis, natsHealth, redisHealth } from './connections.js';
 export { openInfrastructure, type Infrastructure, type InfrastructureOptions, type MigrationSet } from './infrastructure.js';
 export type { Logger } from 'pino';
+export { shutdownTelemetry, startTelemetry, type OtlpProtocol, type Telemetry, type TelemetryOptions } from './telemetry.js';

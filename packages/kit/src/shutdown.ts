@@ -1,4 +1,5 @@
 import type { App } from './app.js';
+import { shutdownTelemetry } from './telemetry.js';
 
 export interface ShutdownResult {
   /** True when in-flight requests did not finish before the deadline and were cut. */
@@ -24,6 +25,7 @@ export async function shutdown(app: App, deadlineMs: number): Promise<ShutdownRe
     app.server.closeAllConnections();
     await closing;
   }
+  await shutdownTelemetry(); // flush spans last: closing the app still traces; no-op without telemetry
   return { timedOut: outcome === 'timeout' };
 }
 
