@@ -100,4 +100,4 @@ USER node
 # No curl in slim images: Node's own fetch asks the service whether it is ready.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "const port = process.env.PORT || {gateway: 8080, identity: 8081, payments: 8082, governance: 8083, compliance: 8084}[process.env.ELCORP_SERVICE]; fetch('http://127.0.0.1:' + port + '/health/ready', {signal: AbortSignal.timeout(4000)}).then((res) => process.exit(res.ok ? 0 : 1), () => process.exit(1));"]
-CMD ["node", "--enable-source-maps", "dist/main.js"]
+CMD ["node", "--enable-source-maps", "--import", "@elcorp/kit/telemetry", "dist/main.js"]

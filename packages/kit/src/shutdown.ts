@@ -59,6 +59,8 @@ export async function serve(app: App, options: ServeOptions): Promise<string> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   app.addHook('onClose', async () => {
+    // Closed by a signal: keep swallowing repeats until exit. Closed in code: let go.
+    if (stopping) return;
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   });

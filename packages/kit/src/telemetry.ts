@@ -1,0 +1,169 @@
+import { context, propagation, trace } from '@opentelemetry/api';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
+
+export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
+
+export interface TelemetryOptions {
+  /** Short service name (`payments`); the resource's service.name becomes `elcorp-payments`. */
+  service: string;
+  /** OTLP base endpoint, as OTEL_EXPORTER_OTLP_ENDPOINT (`http://collector:4318`). Unset: nothing is exported. */
+  otlpEndpoint?: string;
+  otlpProtocol?: OtlpProtocol;
+  /** Extra processors, e.g. `new SimpleSpanProcessor(new InMemorySpanExporter())` in tests. */
+  spanProcessors?: SpanProcessor[];
+}
+
+export interface Telemetry {
+  /** Flushes and stops tracing; safe to call more than once. */
+  shutdown(): Promise<void>;
+}
+
+/** Probes and scrapes arrive every few seconds; tracing them only buries the real requests. */
+const untracedPaths = new Set(['/health/live', '/health/ready', '/metrics']);
+const isUntraced = (url: string | undefined) => untracedPaths.has((url ?? '').split('?')[0] ?? '');
+
+/** A dead collector must not hold a rolling deploy: give the final flush this long at most. */
+const flushDeadlineMs = 5_000;
+
+// The SDK is loaded on first start, not when the kit is imported: every service and test
+// imports the kit (shutdown() calls shutdownTelemetry), and sdk-node alone costs ~150 ms.
+// The packages are CommonJS, so a synchronous require keeps startTelemetry synchronous,
+// which `--import @elcorp/kit/telemetry` needs to patch modules before the service loads them.
+const load = createRequire(import.meta.url);
+
+let active: Telemetry | undefined;
+
+/**
+ * Starts OpenTelemetry tracing for this process: W3C trace context and baggage, an
+ * AsyncLocalStorage context manager, and spans for http (in and out), fetch, pg, ioredis
+ * and every fastify instance created afterwards. Spans go to OTLP only when an endpoint is
+ * given; metrics and logs are never exported from here (prom-client and pino own those).
+ * A second call returns the running handle instead of registering twice.
+ */
+export function startTelemetry(options: TelemetryOptions): Telemetry {
+  if (active) return active;
+
+  const { NodeSDK } = load('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+  const { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } =
+    load('@opentelemetry/core') as typeof import('@opentelemetry/core');
+  const { BatchSpanProcessor, NoopSpanProcessor } = load('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
+  const { HttpInstrumentation } = load('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
+  const { UndiciInstrumentation } = load('@opentelemetry/instrumentation-undici') as typeof import('@opentelemetry/instrumentation-undici');
+  const { PgInstrumentation } = load('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
+  const { IORedisInstrumentation } = load('@opentelemetry/instrumentation-ioredis') as typeof import('@opentelemetry/instrumentation-ioredis');
+  const { FastifyOtelInstrumentation } = load('@fastify/otel') as typeof import('@fastify/otel');
+
+  const instrumentations = [
+    new HttpInstrumentation({
+      ignoreIncomingRequestHook: (request: IncomingMessage) => isUntraced(request.url),
+    }),
+    new UndiciInstrumentation({
+      // A request that already carries a traceparent continues the trace its caller chose;
+      // injecting ours as well would send two headers and the receiver would start afresh.
+      ignoreRequestHook: (request) => hasHeader(request.headers, 'traceparent'),
+    }),
+    // Both record a query or command only inside an existing span (a request, a consumer):
+    // start-up migrations and probe checks would otherwise each become a trace of their own.
+    // ioredis defaults to requireParentSpan: true; pg defaults to false, so it is set here.
+    new PgInstrumentation({ requireParentSpan: true }),
+    new IORedisInstrumentation(),
+    // Subscribes to fastify's `fastify.initialization` diagnostics channel and registers its
+    // plugin on every instance created after this call: no change in the services.
+    new FastifyOtelInstrumentation({
+      registerOnInitialization: true,
+      ignorePaths: (route) => isUntraced(route.url),
+    }),
+  ];
+
+  const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
+  if (options.otlpEndpoint) {
+    spanProcessors.push(new BatchSpanProcessor(otlpExporter(options.otlpEndpoint, options.otlpProtocol ?? 'http/protobuf')));
+  }
+  // With no processor the SDK registers no tracer provider at all: no trace ids in the logs
+  // and no traceparent on outgoing calls. A no-op processor keeps both and exports nothing.
+  if (spanProcessors.length === 0) spanProcessors.push(new NoopSpanProcessor());
+
+  const sdk = new NodeSDK({
+    serviceName: `elcorp-${options.service}`,
+    textMapPropagator: new CompositePropagator({
+      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+    }),
+    // contextManager left unset: the SDK's default is an enabled AsyncLocalStorageContextManager.
+    instrumentations,
+    spanProcessors,
+    // Explicit empty lists: otherwise the SDK reads OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER,
+    // defaults both to OTLP and, with no collector, waits ~8 s at shutdown.
+    metricReaders: [],
+    logRecordProcessors: [],
+  });
+  sdk.start();
+
+  let stopping: Promise<void> | undefined;
+  const handle: Telemetry = {
+    shutdown() {
+      stopping ??= (async () => {
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, flushDeadlineMs);
+          timer.unref();
+        });
+        try {
+          await Promise.race([sdk.shutdown(), deadline]);
+        } finally {
+          clearTimeout(timer);
+          // Unpatch and unregister so a later startTelemetry (tests) starts from a clean slate.
+          for (const instrumentation of instrumentations) instrumentation.disable();
+          trace.disable();
+          propagation.disable();
+          context.disable();
+          if (active === handle) active = undefined;
+        }
+      })();
+      return stopping;
+    },
+  };
+  active = handle;
+  return handle;
+}
+
+/**
+ * Flushes and stops the telemetry started by startTelemetry; a no-op when it never started.
+ * An export failure is reported on stderr, never thrown: it must not fail a clean shutdown.
+ */
+export async function shutdownTelemetry(): Promise<void> {
+  if (!active) return;
+  try {
+    await active.shutdown();
+  } catch (err) {
+    process.stderr.write(`${JSON.stringify({ level: 'error', msg: `telemetry shutdown failed: ${(err as Error)?.message ?? String(err)}` })}\n`);
+  }
+}
+
+type ExporterClass = new (config: { url: string }) => SpanExporter;
+
+const exporterPackages: Record<OtlpProtocol, string> = {
+  'http/protobuf': '@opentelemetry/exporter-trace-otlp-proto',
+  'http/json': '@opentelemetry/exporter-trace-otlp-http',
+  grpc: '@opentelemetry/exporter-trace-otlp-grpc',
+};
+
+/** The OTLP trace exporter for a protocol; `endpoint` is a base URL as in OTEL_EXPORTER_OTLP_ENDPOINT. */
+function otlpExporter(endpoint: string, protocol: OtlpProtocol): SpanExporter {
+  const { OTLPTraceExporter } = load(exporterPackages[protocol]) as { OTLPTraceExporter: ExporterClass };
+  const base = endpoint.replace(/\/+$/, '');
+  // gRPC takes the endpoint as is; over HTTP the signal path is appended to the base URL.
+  return new OTLPTraceExporter({ url: protocol === 'grpc' ? base : `${base}/v1/traces` });
+}
+
+/** undici hands headers over as a flat [name, value, …] array (v6+) or a raw header block. */
+function hasHeader(headers: unknown, name: string): boolean {
+  if (Array.isArray(headers)) {
+    return headers.some((entry, i) => i % 2 === 0 && String(entry).toLowerCase() === name);
+  }
+  if (typeof headers === 'string') {
+    return headers.split('\r\n').some((line) => line.slice(0, line.indexOf(':')).trim().toLowerCase() === name);
+  }
+  return false;
+}

@@ -1,0 +1,154 @@
+import t from 'tap';
+import { SpanKind, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadTelemetryConfig } from '../src/config/telemetry.js';
+import { ConfigError } from '../src/config.js';
+import { shutdownTelemetry, startTelemetry } from '../src/telemetry.js';
+
+// Telemetry starts before the app and logger modules load, as with
+// `node --import @elcorp/kit/telemetry`; they are imported inside the tests.
+
+const callerTraceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+const callerSpanId = '00f067aa0ba902b7';
+
+async function listen(server: Server): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as AddressInfo).port;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** True when `span` sits under `ancestor` in the parent chain. */
+function descendsFrom(span: ReadableSpan, ancestor: ReadableSpan, spans: ReadableSpan[]): boolean {
+  const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
+  let parentId = span.parentSpanContext?.spanId;
+  while (parentId) {
+    if (parentId === ancestor.spanContext().spanId) return true;
+    parentId = byId.get(parentId)?.parentSpanContext?.spanId;
+  }
+  return false;
+}
+
+t.test('a request joins the caller trace, fastify spans sit under it, logs carry its id', async (t) => {
+  const exporter = new InMemorySpanExporter();
+  const telemetry = startTelemetry({ service: 'test', spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  t.equal(startTelemetry({ service: 'other' }), telemetry, 'a second start returns the running handle');
+
+  // A downstream service: the handler calls it with fetch, which must carry the trace on.
+  const received: Array<string | undefined> = [];
+  const upstream = createServer((req, res) => {
+    received.push(req.headers.traceparent as string | undefined);
+    res.end('{}');
+  });
+  const upstreamPort = await listen(upstream);
+  t.teardown(() => upstream.close());
+
+  const { buildApp } = await import('../src/index.js');
+  const { capturedLogger } = await import('./helpers.js');
+  const { logger, lines } = capturedLogger();
+  const app = await buildApp({ service: 'test', logger });
+  app.get('/hello', async (request) => {
+    request.log.info('in handler');
+    await (await fetch(`http://127.0.0.1:${upstreamPort}/downstream`)).text();
+    return { ok: true };
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+
+  const res = await fetch(`http://127.0.0.1:${port}/hello`, { headers: { traceparent: `00-${callerTraceId}-${callerSpanId}-01` } });
+  t.same(await res.json(), { ok: true });
+  await (await fetch(`http://127.0.0.1:${port}/health/live`)).text();
+  await app.close();
+
+  const spans = exporter.getFinishedSpans();
+  const server = spans.find((s) => s.kind === SpanKind.SERVER && s.attributes['url.path'] === '/hello');
+  if (!server) return t.fail(`no server span; got ${spans.map((s) => s.name).join(', ')}`);
+  t.equal(server.instrumentationScope.name, '@opentelemetry/instrumentation-http');
+  t.equal(server.spanContext().traceId, callerTraceId, 'the server span is in the caller trace');
+  t.equal(server.parentSpanContext?.spanId, callerSpanId, 'its parent is the caller span');
+  t.equal(server.resource.attributes['service.name'], 'elcorp-test');
+
+  const handler = spans.find((s) => s.instrumentationScope.name === '@fastify/otel' && s.name.startsWith('handler'));
+  if (!handler) return t.fail(`no fastify handler span; got ${spans.map((s) => s.name).join(', ')}`);
+  t.ok(descendsFrom(handler, server, spans), 'the fastify handler span descends from the server span');
+
+  const client = spans.find((s) => s.kind === SpanKind.CLIENT && s.instrumentationScope.name === '@opentelemetry/instrumentation-undici');
+  if (!client) return t.fail('no fetch client span');
+  t.ok(descendsFrom(client, handler, spans), 'the outgoing fetch span sits under the handler');
+  t.same(received, [`00-${callerTraceId}-${client.spanContext().spanId}-01`], 'the downstream call carries the trace on');
+
+  const line = lines.find((l) => l.msg === 'in handler');
+  t.equal(line?.trace_id, callerTraceId, 'the handler log line carries the trace id');
+  t.ok(spans.some((s) => s.spanContext().spanId === line?.span_id), 'and the id of a span of that request');
+
+  const probeSpans = spans.filter((s) => s.kind !== SpanKind.CLIENT && JSON.stringify(s.attributes).includes('/health/live'));
+  t.same(probeSpans.map((s) => s.name), [], 'probes are not traced on the server side');
+
+  await telemetry.shutdown(); // no endpoint: nothing to flush
+  await shutdownTelemetry(); // already stopped: a no-op
+});
+
+t.test('spans are exported over OTLP to the configured endpoint and protocol', async (t) => {
+  for (const [protocol, contentType] of [
+    ['http/json', 'application/json'],
+    ['http/protobuf', 'application/x-protobuf'],
+  ] as const) {
+    const posts: Array<{ url: string | undefined; contentType: string | undefined; body: Buffer }> = [];
+    const collector = createServer(async (req, res) => {
+      posts.push({ url: req.url, contentType: req.headers['content-type'], body: await readBody(req) });
+      res.writeHead(200, { 'content-type': contentType }).end(protocol === 'http/json' ? '{}' : '');
+    });
+    const port = await listen(collector);
+
+    startTelemetry({ service: 'exporter', otlpEndpoint: `http://127.0.0.1:${port}/`, otlpProtocol: protocol });
+    trace.getTracer('test').startSpan(`span-over-${protocol}`).end();
+    t.equal(posts.length, 0, `${protocol}: batched, not sent per span`);
+    await shutdownTelemetry();
+
+    t.equal(posts.length, 1, `${protocol}: one POST on flush`);
+    t.equal(posts[0]?.url, '/v1/traces');
+    t.equal(posts[0]?.contentType, contentType);
+    const body = posts[0]?.body.toString('latin1') ?? '';
+    t.ok(body.includes(`span-over-${protocol}`), `${protocol}: the span is in the payload`);
+    t.ok(body.includes('elcorp-exporter'), `${protocol}: with the service name`);
+    if (protocol === 'http/json') {
+      const json = JSON.parse(body) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ name: string }> }> }> };
+      t.same(json.resourceSpans[0]?.scopeSpans[0]?.spans.map((s) => s.name), ['span-over-http/json']);
+    }
+    collector.close();
+  }
+});
+
+t.test('a gRPC endpoint loads its exporter; with nothing recorded, shutdown sends nothing', async (t) => {
+  startTelemetry({ service: 'grpc', otlpEndpoint: 'http://127.0.0.1:4317', otlpProtocol: 'grpc' });
+  await shutdownTelemetry();
+  t.pass();
+});
+
+t.test('shutdownTelemetry without a start is a no-op', async (t) => {
+  await shutdownTelemetry();
+  t.pass();
+});
+
+t.test('telemetry configuration', async (t) => {
+  const dir = t.testdir({ 'package.json': JSON.stringify({ name: '@elcorp/payments' }) });
+  t.same(loadTelemetryConfig({}, dir), { service: 'payments', otlpProtocol: 'http/protobuf' }, 'name from the package');
+  t.equal(loadTelemetryConfig({ ELCORP_SERVICE: 'gateway' }, dir).service, 'gateway');
+  t.equal(loadTelemetryConfig({ ELCORP_SERVICE: 'gateway', OTEL_SERVICE_NAME: 'elcorp-identity' }, dir).service, 'identity');
+  t.same(
+    loadTelemetryConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', HOME: '/x' }, dir),
+    { service: 'payments', otlpEndpoint: 'http://collector:4318', otlpProtocol: 'http/json' },
+  );
+  t.same(loadTelemetryConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }, dir).otlpEndpoint, undefined, 'empty means unset');
+  t.throws(() => loadTelemetryConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'udp' }, dir), ConfigError);
+  t.throws(() => loadTelemetryConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }, dir), /OTEL_EXPORTER_OTLP_ENDPOINT/);
+  t.throws(() => loadTelemetryConfig({}, t.testdir({})), /ELCORP_SERVICE/, 'no name anywhere');
+});
