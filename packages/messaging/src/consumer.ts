@@ -108,13 +108,17 @@ export class EventConsumer<DB extends MessagingTables> {
         msg.nak();
         continue;
       }
-      await this.process(msg).catch((err: unknown) => {
+      // Reported after process() returns, so its span has ended before anyone observes it.
+      const outcome = await this.process(msg).catch((err: unknown) => {
         this.options.logger.error({ err, subject: msg.subject }, 'event processing failed unexpectedly');
+        return undefined;
       });
+      if (outcome) this.options.onSettled?.(outcome);
     }
   }
 
-  private async process(msg: JsMsg): Promise<void> {
+  /** Handles one delivery; returns how it settled, or undefined when it will come again. */
+  private async process(msg: JsMsg): Promise<SettledOutcome | undefined> {
     const { durable, logger } = this.options;
     if (msg.info.deliveryCount > 1) this.metrics.redeliveries.inc({ consumer: durable });
     let event: DomainEvent;
@@ -126,7 +130,7 @@ export class EventConsumer<DB extends MessagingTables> {
     }
     if (!this.types.has(event.type)) {
       msg.ack();
-      return;
+      return undefined;
     }
     if (msg.info.deliveryCount > this.maxDeliver) {
       return this.deadLetter(msg, `delivered ${msg.info.deliveryCount} times`, 'max_deliveries');
@@ -137,7 +141,7 @@ export class EventConsumer<DB extends MessagingTables> {
       if (value) carrier[key] = value;
     }
     const attributes = { 'messaging.system': 'nats', 'messaging.destination.name': msg.subject, 'messaging.message.id': event.id, 'messaging.consumer.group.name': durable };
-    await withSpan(`process ${msg.subject}`, SpanKind.CONSUMER, carrier, attributes, async () => {
+    return withSpan(`process ${msg.subject}`, SpanKind.CONSUMER, carrier, attributes, async (): Promise<SettledOutcome | undefined> => {
       let outcome: 'applied' | 'duplicate';
       try {
         outcome = await this.applyOnce(event);
@@ -148,16 +152,17 @@ export class EventConsumer<DB extends MessagingTables> {
         this.options.afterCommit?.(event);
         await msg.ackAck();
         this.metrics.processed.inc({ consumer: durable, outcome });
-        this.options.onSettled?.({ kind: outcome, event });
+        return { kind: outcome, event };
       } catch (err) {
         // The effect is committed; a redelivery will find the inbox row and only ack.
         logger.warn({ err, eventId: event.id }, 'ack after commit failed; the redelivery will be skipped');
         msg.nak();
+        return undefined;
       }
     });
   }
 
-  private async retryOrDeadLetter(msg: JsMsg, event: DomainEvent, err: Error): Promise<void> {
+  private async retryOrDeadLetter(msg: JsMsg, event: DomainEvent, err: Error): Promise<SettledOutcome | undefined> {
     const { durable, logger } = this.options;
     if (err instanceof PermanentEventError || msg.info.deliveryCount >= this.maxDeliver) {
       return this.deadLetter(msg, err.message, err instanceof PermanentEventError ? 'permanent' : 'max_deliveries');
@@ -166,6 +171,7 @@ export class EventConsumer<DB extends MessagingTables> {
     logger.warn({ err, eventId: event.id, deliveries: msg.info.deliveryCount, delayMs }, 'event handler failed; retrying later');
     this.metrics.processed.inc({ consumer: durable, outcome: 'retry' });
     msg.nak(delayMs);
+    return undefined;
   }
 
   /** Runs the handler and records the event in the inbox in one transaction. */
@@ -184,18 +190,19 @@ export class EventConsumer<DB extends MessagingTables> {
     });
   }
 
-  private async deadLetter(msg: JsMsg, reason: string, kind: string): Promise<void> {
+  private async deadLetter(msg: JsMsg, reason: string, kind: string): Promise<SettledOutcome | undefined> {
     const { js, names, durable, logger } = this.options;
     try {
       await publishDeadLetter(js, names, durable, msg, reason);
       msg.term(reason.slice(0, 200));
       this.metrics.deadLetters.inc({ consumer: durable, reason: kind });
-      this.options.onSettled?.({ kind: 'dead_lettered', reason, subject: msg.subject });
       logger.error({ subject: msg.subject, sequence: msg.info.streamSequence, reason }, 'event dead-lettered');
+      return { kind: 'dead_lettered', reason, subject: msg.subject };
     } catch (err) {
       // Could not reach the dead-letter stream: leave the event for a later delivery.
       logger.error({ err }, 'dead-lettering failed; retrying later');
       msg.nak(5_000);
+      return undefined;
     }
   }
 }
