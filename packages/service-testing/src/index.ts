@@ -1,0 +1,1 @@
+export { bootService, type BootedService, type BootServiceOptions, type ServiceDeps } from './boot.js';

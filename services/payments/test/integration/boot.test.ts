@@ -1,0 +1,31 @@
+import { ConfigError } from '@elcorp/kit';
+import { bootService } from '@elcorp/service-testing';
+import t from 'tap';
+import { buildPaymentsApp } from '../../src/app.js';
+import { loadPaymentsConfig } from '../../src/config.js';
+
+t.test('boots ready on Postgres, NATS and Redis with its outbox and inbox', async (t) => {
+  const { app, tables } = await bootService(t, { service: 'payments', build: buildPaymentsApp, postgres: true });
+
+  const ready = await app.inject('/health/ready');
+  t.equal(ready.statusCode, 200);
+  t.same(ready.json(), { status: 'ready', checks: { postgres: { status: 'up' }, nats: { status: 'up' }, redis: { status: 'up' } } });
+  t.equal((await app.inject('/health/live')).statusCode, 200);
+  t.match((await app.inject('/metrics')).body, /^elcorp_outbox_backlog\{service="payments"\} 0$/m, 'the relay reports its backlog');
+  t.equal((await app.inject('/openapi.json')).json().info.title, 'elcorp-payments');
+  const names = await tables();
+  for (const table of ['outbox', 'inbox']) t.ok(names.includes(table), `table ${table} migrated`);
+});
+
+t.test('config names a bad PORT and defaults to the local servers', async (t) => {
+  const error = t.throws(() => loadPaymentsConfig({ PORT: 'x' }), ConfigError) as ConfigError;
+  t.same(error.issues.map((issue) => issue.variable), ['PORT']);
+  t.match(loadPaymentsConfig({}), {
+    PORT: 8082,
+    DATABASE_URL: 'postgres://elcorp_payments@127.0.0.1:5432/elcorp',
+    DATABASE_SCHEMA: 'payments',
+    NATS_URL: 'nats://127.0.0.1:4222',
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    EVENT_SUBJECT_ROOT: 'elcorp',
+  });
+});
