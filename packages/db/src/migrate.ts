@@ -115,7 +115,7 @@ async function applyPending(
   const applied: string[] = [];
   for (const file of files) {
     if (done.has(file.version)) continue;
-    await applyOne(client, schema, history, file);
+    await applyOne(client, schema, history, file, opts.schema);
     applied.push(file.file);
     opts.log?.('migration applied', { schema: opts.schema, version: file.version, file: file.file });
   }
@@ -139,7 +139,7 @@ function verifyApplied(rows: AppliedRow[], files: MigrationFile[], dir: string):
   }
 }
 
-async function applyOne(client: pg.PoolClient, schema: string, history: string, file: MigrationFile): Promise<void> {
+async function applyOne(client: pg.PoolClient, schema: string, history: string, file: MigrationFile, schemaName: string): Promise<void> {
   await client.query('BEGIN');
   try {
     await client.query(`SET LOCAL search_path TO ${schema}`);
@@ -152,6 +152,6 @@ async function applyOne(client: pg.PoolClient, schema: string, history: string, 
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
-    throw new Error(`migration ${file.file} failed in ${history}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`migration ${file.file} failed in schema ${schemaName}: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -143,3 +143,19 @@ t.test('rejects a bad schema name before touching the database', async (t) => {
   t.teardown(() => pool.end());
   await t.rejects(migrate({ pool, schema: 'x; DROP TABLE y', migrationsDir: t.testdir({}) }), /invalid schema name/);
 });
+
+t.test('two migration sets in one schema keep separate histories', async (t) => {
+  const { schema, pool, migrationsDir } = await setup(t, {
+    service: { '0001_accounts.sql': CREATE_ACCOUNTS },
+    shared: { '0001_outbox.sql': 'CREATE TABLE outbox (id uuid PRIMARY KEY);\n' },
+  });
+  const shared = join(migrationsDir, 'shared');
+  t.same((await migrate({ pool, schema, migrationsDir: shared, historyTable: 'shared_migrations' })).applied, ['0001_outbox.sql']);
+  t.same(
+    (await migrate({ pool, schema, migrationsDir: join(migrationsDir, 'service') })).applied,
+    ['0001_accounts.sql'],
+    'version 1 of the service set is not taken by the shared set',
+  );
+  t.same((await migrate({ pool, schema, migrationsDir: shared, historyTable: 'shared_migrations' })).applied, []);
+  await t.rejects(migrate({ pool, schema, migrationsDir: shared, historyTable: 'Bad-Name' }));
+});

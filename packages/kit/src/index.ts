@@ -7,7 +7,7 @@ export { createLogger, redactedPaths, type LoggerOptions } from './logger.js';
 export { problemTypeBase, toProblem, type Problem } from './problem.js';
 export { requestIdHeader } from './request-id.js';
 export { serve, shutdown, type ServeOptions, type ShutdownResult } from './shutdown.js';
-export { startService, type RuntimeConfig, type ServiceDefinition } from './start.js';
+export { openService, startService, type OpenService, type RuntimeConfig, type ServiceContext, type ServiceDefinition } from './start.js';
 export { connectNats, connectRedis, natsHealth, redisHealth } from './connections.js';
 export { openInfrastructure, type Infrastructure, type InfrastructureOptions, type MigrationSet } from './infrastructure.js';
 export type { Logger } from 'pino';

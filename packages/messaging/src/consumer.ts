@@ -46,6 +46,7 @@ export class PermanentEventError extends Error {
 
 const defaultRetryDelayMs = (deliveryCount: number) => Math.min(30_000, 250 * 2 ** (deliveryCount - 1));
 const nanosPerMs = 1_000_000;
+const crashLoopFactor = 4;
 
 /**
  * A durable JetStream consumer with an inbox: the handler's effect and the inbox row commit
@@ -121,19 +122,33 @@ export class EventConsumer<DB extends MessagingTables> {
   private async process(msg: JsMsg): Promise<SettledOutcome | undefined> {
     const { durable, logger } = this.options;
     if (msg.info.deliveryCount > 1) this.metrics.redeliveries.inc({ consumer: durable });
+    let raw: unknown;
+    try {
+      raw = msg.json();
+    } catch (err) {
+      return this.deadLetter(msg, `unreadable message: ${(err as Error).message}`, 'invalid');
+    }
+    // A consumer of several types reads the whole stream: others' events, even malformed
+    // ones, are not its business (their own consumers dead-letter them).
+    const type = (raw as { type?: unknown } | null)?.type;
+    if (typeof type === 'string' && !this.types.has(type)) {
+      msg.ack();
+      return undefined;
+    }
     let event: DomainEvent;
     try {
-      event = parseEvent(msg.json());
+      event = parseEvent(raw);
     } catch (err) {
-      const reason = err instanceof InvalidEventError ? err.message : `unreadable message: ${(err as Error).message}`;
-      return this.deadLetter(msg, reason, 'invalid');
+      return this.deadLetter(msg, (err as InvalidEventError).message, 'invalid');
     }
     if (!this.types.has(event.type)) {
       msg.ack();
       return undefined;
     }
-    if (msg.info.deliveryCount > this.maxDeliver) {
-      return this.deadLetter(msg, `delivered ${msg.info.deliveryCount} times`, 'max_deliveries');
+    // Deliveries that never reached an outcome (the process died in the handler, or naks
+    // at shutdown) still count; far past maxDeliver this is a crash loop, so stop it here.
+    if (msg.info.deliveryCount > this.maxDeliver * crashLoopFactor) {
+      return this.deadLetter(msg, `delivered ${msg.info.deliveryCount} times without an outcome`, 'max_deliveries');
     }
     const carrier: Record<string, string> = {};
     for (const key of ['traceparent', 'tracestate']) {

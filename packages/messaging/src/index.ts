@@ -8,3 +8,18 @@ export { ensureStreams } from './streams.js';
 export type { InboxTable, MessagingTables, OutboxTable } from './tables.js';
 export { contextFromHeaders, currentTraceHeaders } from './tracing.js';
 export { startMessaging, type MessagingRuntime, type MessagingRuntimeOptions } from './runtime.js';
+export {
+  DeadLetterError,
+  deadLetterBodyBytesMax,
+  deadLetterPageLimitMax,
+  inspectDeadLetter,
+  listDeadLetters,
+  replayDeadLetter,
+  type DeadLetter,
+  type DeadLetterErrorCode,
+  type DeadLetterPage,
+  type DeadLetterSummary,
+  type ListDeadLettersOptions,
+  type ReplayResult,
+} from './dead-letters.js';
+export { attachMessaging, type AttachOptions, type MessagingConfig, type MessagingInfrastructure } from './service.js';

@@ -134,7 +134,8 @@ export class OutboxRelay {
   /** Deletes sent outbox rows and old inbox rows past retention, a bounded batch at a time. */
   async prune(): Promise<number> {
     const sentRetention = `${this.options.sentRetentionMs ?? 7 * day} milliseconds`;
-    const inboxRetention = `${this.options.inboxRetentionMs ?? 30 * day} milliseconds`;
+    // Longer than dead letters are kept (90 days), so a replayed event is still recognised.
+    const inboxRetention = `${this.options.inboxRetentionMs ?? 100 * day} milliseconds`;
     const outbox = await this.options.pool.query(
       `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at < clock_timestamp() - $1::interval LIMIT 5000)`,
       [sentRetention],

@@ -1,22 +1,7 @@
-import { createLogger, openInfrastructure, type App, type HealthCheck, type Logger } from '@elcorp/kit';
-import { messagingMigrations, startMessaging, type MessagingTables } from '@elcorp/messaging';
+import { openService, type App, type RuntimeConfig, type ServiceDefinition } from '@elcorp/kit';
 import { testConfig, testNatsPrefix, testSchema } from '@elcorp/testing';
 import pg from 'pg';
 import type { Test } from 'tap';
-
-/** What every service's build<Name>App takes. */
-export interface ServiceDeps {
-  logger: Logger;
-  healthChecks: Record<string, HealthCheck>;
-}
-
-export interface BootServiceOptions {
-  /** Short service name (`payments`); also the prefix of the test schema. */
-  service: string;
-  build: (deps: ServiceDeps) => Promise<App>;
-  /** True for a service that owns a schema: migrate it and run the outbox relay. */
-  postgres: boolean;
-}
 
 export interface BootedService {
   app: App;
@@ -36,42 +21,29 @@ export interface BootedService {
 const testStreamMaxBytes = 8 * 1024 * 1024;
 
 /**
- * Wires a service the way its main.ts does (infrastructure, migrations, app, messaging), on
- * resources of its own so test files can run in parallel, and tears everything down
- * afterwards, last opened first. Nothing listens: tests inject into `app`.
+ * Opens a service exactly as its main.ts does (openService: config, infrastructure,
+ * migrations, app, messaging), but on resources of its own so test files can run in
+ * parallel, and closes it at teardown. Nothing listens: tests inject into `app`.
  */
-export async function bootService(t: Test, options: BootServiceOptions): Promise<BootedService> {
-  const { service, build, postgres } = options;
-  const logger = createLogger({ service, level: 'warn' });
-  const slice = postgres ? await testSchema(t, service) : undefined;
+export async function bootService<C extends RuntimeConfig, DB>(
+  t: Test,
+  definition: ServiceDefinition<C, DB>,
+  env: Record<string, string> = {},
+): Promise<BootedService> {
+  const slice = definition.migrations ? await testSchema(t, definition.name) : undefined;
   // Stream names are the upper-cased root, so the prefix's teardown deletes this test's streams.
   const nats = await testNatsPrefix(t);
   const subjectRoot = nats.prefix.toLowerCase();
-
-  const infra = await openInfrastructure<MessagingTables>({
-    service,
-    logger,
-    ...(slice ? { postgres: { url: slice.url, schema: slice.schema, migrations: [messagingMigrations] } } : {}),
-    natsUrl: nats.url,
-    redisUrl: testConfig.redisUrl,
+  const { app } = await openService(definition, {
+    LOG_LEVEL: 'warn',
+    NATS_URL: nats.url,
+    REDIS_URL: testConfig.redisUrl,
+    EVENT_SUBJECT_ROOT: subjectRoot,
+    EVENT_STREAM_MAX_BYTES: String(testStreamMaxBytes),
+    ...(slice ? { DATABASE_URL: slice.url, DATABASE_SCHEMA: slice.schema } : {}),
+    ...env,
   });
-  t.teardown(() => infra.close());
-
-  const app = await build({ logger, healthChecks: infra.healthChecks });
   t.teardown(() => app.close());
-  if (slice) {
-    const messaging = await startMessaging({
-      nats: infra.nats!,
-      database: infra.database!,
-      schema: slice.schema,
-      names: { root: subjectRoot },
-      streamMaxBytes: testStreamMaxBytes,
-      logger,
-      registry: app.metrics,
-    });
-    infra.defer(() => messaging.stop());
-  }
-
   return {
     app,
     subjectRoot,

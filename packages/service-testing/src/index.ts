@@ -1,1 +1,1 @@
-export { bootService, type BootedService, type BootServiceOptions, type ServiceDeps } from './boot.js';
+export { bootService, type BootedService } from './boot.js';

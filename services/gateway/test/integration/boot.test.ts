@@ -1,11 +1,11 @@
 import { ConfigError } from '@elcorp/kit';
 import { bootService } from '@elcorp/service-testing';
 import t from 'tap';
-import { buildGatewayApp } from '../../src/app.js';
+import { gatewayService } from '../../src/service.js';
 import { loadGatewayConfig } from '../../src/config.js';
 
 t.test('boots ready on NATS and Redis, without Postgres', async (t) => {
-  const { app } = await bootService(t, { service: 'gateway', build: buildGatewayApp, postgres: false });
+  const { app } = await bootService(t, gatewayService);
 
   const ready = await app.inject('/health/ready');
   t.equal(ready.statusCode, 200);

@@ -1,11 +1,11 @@
 import { ConfigError } from '@elcorp/kit';
 import { bootService } from '@elcorp/service-testing';
 import t from 'tap';
-import { buildGovernanceApp } from '../../src/app.js';
+import { governanceService } from '../../src/service.js';
 import { loadGovernanceConfig } from '../../src/config.js';
 
 t.test('boots ready on Postgres, NATS and Redis with its outbox and inbox', async (t) => {
-  const { app, tables } = await bootService(t, { service: 'governance', build: buildGovernanceApp, postgres: true });
+  const { app, tables } = await bootService(t, governanceService);
 
   const ready = await app.inject('/health/ready');
   t.equal(ready.statusCode, 200);

@@ -1,11 +1,11 @@
 import { ConfigError } from '@elcorp/kit';
 import { bootService } from '@elcorp/service-testing';
 import t from 'tap';
-import { buildIdentityApp } from '../../src/app.js';
+import { identityService } from '../../src/service.js';
 import { loadIdentityConfig } from '../../src/config.js';
 
 t.test('boots ready on Postgres, NATS and Redis with its outbox and inbox', async (t) => {
-  const { app, tables } = await bootService(t, { service: 'identity', build: buildIdentityApp, postgres: true });
+  const { app, tables } = await bootService(t, identityService);
 
   const ready = await app.inject('/health/ready');
   t.equal(ready.statusCode, 200);

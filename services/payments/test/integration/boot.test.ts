@@ -1,11 +1,11 @@
 import { ConfigError } from '@elcorp/kit';
 import { bootService } from '@elcorp/service-testing';
 import t from 'tap';
-import { buildPaymentsApp } from '../../src/app.js';
+import { paymentsService } from '../../src/service.js';
 import { loadPaymentsConfig } from '../../src/config.js';
 
 t.test('boots ready on Postgres, NATS and Redis with its outbox and inbox', async (t) => {
-  const { app, tables } = await bootService(t, { service: 'payments', build: buildPaymentsApp, postgres: true });
+  const { app, tables } = await bootService(t, paymentsService);
 
   const ready = await app.inject('/health/ready');
   t.equal(ready.statusCode, 200);

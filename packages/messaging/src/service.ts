@@ -1,0 +1,49 @@
+import type { Database } from '@elcorp/db';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { startMessaging, type MessagingRuntime, type MessagingRuntimeOptions } from './runtime.js';
+import type { MessagingTables } from './tables.js';
+
+/** The configuration variables messaging reads (kit's baseConfigShape and a schema). */
+export interface MessagingConfig {
+  DATABASE_SCHEMA: string;
+  EVENT_SUBJECT_ROOT: string;
+  EVENT_STREAM_MAX_BYTES: number;
+}
+
+/** The part of the kit's Infrastructure messaging needs, structurally. */
+export interface MessagingInfrastructure<DB> {
+  nats?: NatsConnection;
+  database?: Database<DB>;
+  defer(closer: () => Promise<void>): void;
+}
+
+export interface AttachOptions<DB extends MessagingTables> {
+  config: MessagingConfig;
+  logger: Logger;
+  infra: MessagingInfrastructure<DB>;
+  registry: Registry;
+  consumers?: MessagingRuntimeOptions<DB>['consumers'];
+}
+
+/**
+ * Starts a service's relay and consumers on its opened infrastructure, and registers their
+ * stop before the connections close. Every service with a schema calls this from its build.
+ */
+export async function attachMessaging<DB extends MessagingTables>(options: AttachOptions<DB>): Promise<MessagingRuntime> {
+  const { config, logger, infra, registry } = options;
+  if (!infra.nats || !infra.database) throw new Error('messaging needs the service to open NATS and Postgres');
+  const runtime = await startMessaging<DB>({
+    nats: infra.nats,
+    database: infra.database,
+    schema: config.DATABASE_SCHEMA,
+    names: { root: config.EVENT_SUBJECT_ROOT },
+    streamMaxBytes: config.EVENT_STREAM_MAX_BYTES,
+    logger,
+    registry,
+    ...(options.consumers ? { consumers: options.consumers } : {}),
+  });
+  infra.defer(() => runtime.stop());
+  return runtime;
+}
