@@ -49,7 +49,8 @@ services.forEach((name, i) => {
   child.on('exit', (code, signal) => {
     children.delete(name);
     process.stdout.write(`${prefix(name, i)} exited (${signal ?? `code ${code}`})\n`);
-    if (code !== 0 && !(stopping && signal === 'SIGTERM')) exitCode = 1;
+    // Any exit nobody asked for is a failure, even a clean one; so is an unclean stop.
+    if (!stopping || (code !== 0 && signal !== 'SIGTERM')) exitCode = 1;
     if (!stopping) stopAll('SIGTERM');
     if (children.size === 0) process.exit(exitCode);
   });
