@@ -1,0 +1,90 @@
+import { timingSafeEqual } from 'node:crypto';
+import { decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
+import { invalidProof } from './errors.js';
+import { accessTokenHash, jwkThumbprint } from './thumbprint.js';
+
+/** Remembers (jkt, jti) pairs; answers false when the pair was already seen. */
+export type ReplayGuard = (key: string, ttlSeconds: number) => Promise<boolean>;
+
+export interface DpopCheck {
+  /** HTTP method of the request, upper case. */
+  method: string;
+  /** PUBLIC_BASE_URL + path, no query or fragment (RFC 9449 §4.3). */
+  url: string;
+  /** When the request presents an access token: its `ath` must match. Absent: no `ath` allowed. */
+  accessToken?: string;
+  /** The token's `cnf.jkt`: the proof must be signed by that key. */
+  expectedJkt?: string;
+  replay: ReplayGuard;
+  nowSeconds?: number;
+  /** How far `iat` may be from now, either way. */
+  windowSeconds?: number;
+}
+
+export interface VerifiedProof {
+  jkt: string;
+  jti: string;
+  jwk: JWK;
+}
+
+const maxProofLength = 4_096;
+const maxJtiLength = 256;
+
+/** Verifies a DPoP proof JWT (RFC 9449 §4.3). Throws AuthError('auth.invalid_dpop_proof'). */
+export async function verifyDpopProof(proof: string | undefined, check: DpopCheck): Promise<VerifiedProof> {
+  if (!proof) throw invalidProof('missing DPoP header');
+  if (proof.length > maxProofLength || proof.includes(',')) throw invalidProof('malformed proof');
+  const header = safeHeader(proof);
+  if (header.typ !== 'dpop+jwt') throw invalidProof('typ must be dpop+jwt');
+  if (header.alg !== 'ES256') throw invalidProof('alg must be ES256');
+  const jwk = header.jwk as JWK | undefined;
+  if (!jwk || jwk.kty !== 'EC' || jwk.crv !== 'P-256' || 'd' in jwk) throw invalidProof('jwk must be a public P-256 key');
+
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: ['ES256'] }));
+  } catch {
+    throw invalidProof('bad signature');
+  }
+  const { jti, htm, htu, iat, ath } = payload;
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > maxJtiLength) throw invalidProof('jti missing');
+  if (htm !== check.method.toUpperCase()) throw invalidProof('htm does not match');
+  if (typeof htu !== 'string' || normaliseUrl(htu) !== normaliseUrl(check.url)) throw invalidProof('htu does not match');
+  const now = check.nowSeconds ?? Math.floor(Date.now() / 1000);
+  const window = check.windowSeconds ?? 60;
+  if (typeof iat !== 'number' || Math.abs(now - iat) > window) throw invalidProof('iat outside the window');
+  if (check.accessToken === undefined) {
+    if (ath !== undefined) throw invalidProof('ath present without an access token');
+  } else if (typeof ath !== 'string' || !constantTimeEqual(ath, accessTokenHash(check.accessToken))) {
+    throw invalidProof('ath does not match the access token');
+  }
+  const jkt = await jwkThumbprint(jwk);
+  if (check.expectedJkt !== undefined && !constantTimeEqual(jkt, check.expectedJkt)) throw invalidProof('proof key is not the token key');
+  // Checked last, so a forged proof cannot burn a legitimate jti.
+  if (!(await check.replay(`${jkt}:${jti}`, window * 2 + 5))) throw invalidProof('jti replayed');
+  return { jkt, jti, jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } };
+}
+
+function safeHeader(proof: string) {
+  try {
+    return decodeProtectedHeader(proof);
+  } catch {
+    throw invalidProof('malformed proof');
+  }
+}
+
+/** Compares scheme, host and path; query and fragment are not part of htu. */
+function normaliseUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    return `${url.protocol}//${url.host}${url.pathname}`;
+  } catch {
+    return '';
+  }
+}
+
+export function constantTimeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
