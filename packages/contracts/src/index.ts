@@ -24,3 +24,4 @@ export {
 } from './subjects.js';
 export { uuidv7 } from './uuid.js';
 export { revocationReasons } from './events/identity.js';
+export { permissions, systemPermissionsOf, systemRoles, type Permission } from './permissions.js';

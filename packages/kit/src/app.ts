@@ -28,6 +28,8 @@ export interface BuildAppOptions {
   bodyLimitBytes?: number;
   /** Upper bound for one request, headers to end, so a slow client cannot pin a socket. */
   requestTimeoutMs?: number;
+  /** Turns a service's own expected errors into AppErrors before the problem handler runs. */
+  mapError?: (error: unknown) => unknown;
 }
 
 declare module 'fastify' {
@@ -66,7 +68,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     reply.header(requestIdHeader, request.id);
   });
 
-  registerErrorHandler(app, bodyLimitBytes);
+  registerErrorHandler(app, bodyLimitBytes, options.mapError ?? ((error) => error));
 
   await app.register(swagger, {
     openapi: {

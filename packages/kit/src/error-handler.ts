@@ -5,9 +5,9 @@ import { classify, toProblem } from './problem.js';
 export const problemContentType = 'application/problem+json';
 
 /** One place that turns every failure into RFC 9457 problem details. */
-export function registerErrorHandler(app: FastifyInstance, bodyLimitBytes: number): void {
+export function registerErrorHandler(app: FastifyInstance, bodyLimitBytes: number, mapError: (error: unknown) => unknown): void {
   app.setErrorHandler((error, request, reply) => {
-    const appError = classify(error, bodyLimitBytes);
+    const appError = classify(mapError(error), bodyLimitBytes);
     if (appError.status >= 500) {
       request.log.error({ err: error }, 'request failed');
     } else {

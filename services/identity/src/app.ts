@@ -1,17 +1,37 @@
 import { buildApp, type App, type HealthCheck, type Logger } from '@elcorp/kit';
+import type { SecondFactorCheck } from './application/login.js';
+import type { IdentityDeps } from './application/ports.js';
+import { registerAuthRoutes } from './http/auth.routes.js';
+import { toAppError } from './http/errors.js';
+import { registerJwksRoutes } from './http/jwks.routes.js';
+import { authenticate } from './http/principal.js';
+import type { SigningKeys } from './infrastructure/signing-keys.js';
 
-export interface IdentityDeps {
+export interface IdentityAppDeps {
   logger: Logger;
   healthChecks: Record<string, HealthCheck>;
+  identity: IdentityDeps;
+  keys: SigningKeys;
+  secondFactor: SecondFactorCheck;
 }
 
 /** The identity HTTP surface, without listening: main.ts serves it, tests inject into it. */
-export async function buildIdentityApp(deps: IdentityDeps): Promise<App> {
+export async function buildIdentityApp(deps: IdentityAppDeps): Promise<App> {
   const app = await buildApp({
     service: 'identity',
     description: 'Users, devices, DPoP-bound sessions, tokens, MFA, GDPR erasure, JWKS.',
     logger: deps.logger,
     healthChecks: deps.healthChecks,
+    mapError: toAppError,
   });
+  const guard = authenticate({
+    db: deps.identity.db,
+    keys: deps.keys.resolver(),
+    replay: deps.identity.replay,
+    publicBaseUrl: deps.identity.publicBaseUrl,
+    now: deps.identity.now,
+  });
+  registerAuthRoutes(app, { identity: deps.identity, authenticate: guard, secondFactor: deps.secondFactor });
+  registerJwksRoutes(app, deps.keys);
   return app;
 }

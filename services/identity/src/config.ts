@@ -1,14 +1,29 @@
-import { baseConfigShape, databaseUrl, loadConfig, natsUrl, port, redisUrl } from '@elcorp/kit';
+import { baseConfigShape, ConfigError, databaseUrl, loadConfig, natsUrl, port, redisUrl } from '@elcorp/kit';
 import { z } from 'zod';
+
+/**
+ * Development key-encryption key. It only protects keys on a developer machine; with
+ * NODE_ENV=production the service refuses to start on it.
+ */
+const developmentKek = Buffer.alloc(32, 'elcorp-development-kek').toString('base64');
+
+const base64Key = z
+  .string()
+  .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)');
 
 /** Every variable the identity service reads; README.md documents each one. */
 export const configShape = {
   ...baseConfigShape,
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: port(8081),
   DATABASE_URL: databaseUrl('elcorp_identity'),
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('identity'),
   NATS_URL: natsUrl,
   REDIS_URL: redisUrl,
+  REDIS_KEY_PREFIX: z.string().max(64).default('elcorp:'),
+  PUBLIC_BASE_URL: z.url().default('http://localhost:8080'),
+  IDENTITY_KEY_ENCRYPTION_KEY: base64Key.default(developmentKek),
+  SIGNING_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   ELCORP_BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
   NOTIFICATIONS_DIR: z.string().min(1).default('.data/mailbox'),
 };
@@ -16,5 +31,9 @@ export const configShape = {
 export type IdentityConfig = ReturnType<typeof loadIdentityConfig>;
 
 export function loadIdentityConfig(env: Record<string, string | undefined> = process.env) {
-  return loadConfig(configShape, env);
+  const config = loadConfig(configShape, env);
+  if (config.NODE_ENV === 'production' && config.IDENTITY_KEY_ENCRYPTION_KEY === developmentKek) {
+    throw new ConfigError([{ variable: 'IDENTITY_KEY_ENCRYPTION_KEY', message: 'must be set in production (the development key is public)' }]);
+  }
+  return config;
 }

@@ -1,0 +1,60 @@
+import type { BrokerNames } from '@elcorp/contracts';
+import type { Kysely } from '@elcorp/db';
+import type { ReplayGuard } from '@elcorp/auth';
+import type { PasswordViolation, PasswordContext } from '../domain/password-policy.js';
+import type { IdentityDB } from '../infrastructure/db/schema.js';
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(storedHash: string, password: string): Promise<boolean>;
+  /** Costs what a verify costs, so an unknown email answers as slowly as a wrong password. */
+  dummyVerify(password: string): Promise<false>;
+}
+
+export interface SealedSecrets {
+  seal(plaintext: Buffer | string, context: string): Buffer;
+  open(sealed: Buffer, context: string): Buffer;
+}
+
+export interface AccessTokenRequest {
+  userId: string;
+  sessionId: string;
+  roles: string[];
+  jkt: string;
+}
+
+export interface TokenIssuer {
+  issueAccessToken(request: AccessTokenRequest): Promise<string>;
+}
+
+/** Messages to people: password reset, lockout, SMS codes. Never logs the content. */
+export interface Notifier {
+  send(message: { to: { email?: string; phone?: string }; template: 'password_reset' | 'account_locked' | 'mfa_sms_code'; data: Record<string, string> }): Promise<void>;
+}
+
+/** Where the gateway learns at once that a session is revoked (Redis deny-list). */
+export interface RevocationList {
+  revoke(sessionId: string, ttlSeconds: number): Promise<void>;
+}
+
+/** The request facts a use case may record (PII: stored and published as such). */
+export interface RequestContext {
+  ip: string;
+  userAgent: string;
+}
+
+export interface IdentityDeps {
+  db: Kysely<IdentityDB>;
+  names: BrokerNames;
+  hasher: PasswordHasher;
+  checkPassword: (password: string, context: PasswordContext) => PasswordViolation[];
+  secrets: SealedSecrets;
+  tokens: TokenIssuer;
+  notifier: Notifier;
+  revocations: RevocationList;
+  /** DPoP jti replay guard for proofs identity verifies itself. */
+  replay: ReplayGuard;
+  publicBaseUrl: string;
+  bootstrapAdminEmail?: string;
+  now: () => Date;
+}

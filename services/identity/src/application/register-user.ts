@@ -1,0 +1,45 @@
+import { createEvent, uuidv7 } from '@elcorp/contracts';
+import { appendToOutbox } from '@elcorp/messaging';
+import { normaliseEmail } from '../domain/email.js';
+import { identityErrors } from '../domain/errors.js';
+import type { IdentityDeps } from './ports.js';
+
+export interface Registration {
+  email: string;
+  password: string;
+  fullName: string;
+  phone: string;
+}
+
+export async function registerUser(deps: IdentityDeps, input: Registration) {
+  const violations = deps.checkPassword(input.password, { email: input.email, fullName: input.fullName });
+  if (violations.length > 0) {
+    throw identityErrors.weakPassword(violations.map((v) => ({ path: 'body.password', message: `${v.rule}: ${v.message}` })));
+  }
+  const emailNormalized = normaliseEmail(input.email);
+  // Hash outside the transaction: argon2 takes milliseconds and must not hold a connection.
+  const passwordHash = await deps.hasher.hash(input.password);
+  const id = uuidv7();
+  const roles = deps.bootstrapAdminEmail && normaliseEmail(deps.bootstrapAdminEmail) === emailNormalized ? ['user', 'admin'] : ['user'];
+  try {
+    return await deps.db.transaction().execute(async (trx) => {
+      const user = await trx
+        .insertInto('users')
+        .values({ id, email: input.email.trim(), email_normalized: emailNormalized, full_name: input.fullName, phone: input.phone, password_hash: passwordHash })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await trx.insertInto('password_history').values({ user_id: id, password_hash: passwordHash }).execute();
+      await trx.insertInto('user_roles').values(roles.map((role) => ({ user_id: id, role }))).execute();
+      const event = createEvent('identity.user.registered', {
+        subject: { type: 'user', id },
+        actor: null,
+        data: { userId: id, email: user.email!, fullName: input.fullName, phone: input.phone },
+      });
+      await appendToOutbox(trx, deps.names, [event]);
+      return { user, roles };
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') throw identityErrors.emailTaken();
+    throw err;
+  }
+}

@@ -1,0 +1,146 @@
+import { createEvent, uuidv7, type Actor } from '@elcorp/contracts';
+import type { Kysely, Transaction } from '@elcorp/db';
+import { appendToOutbox } from '@elcorp/messaging';
+import { createHash, randomBytes } from 'node:crypto';
+import { identityErrors } from '../domain/errors.js';
+import { refreshPolicy } from '../domain/refresh.js';
+import type { IdentityDB } from '../infrastructure/db/schema.js';
+import type { IdentityDeps, RequestContext } from './ports.js';
+
+type Db = Kysely<IdentityDB> | Transaction<IdentityDB>;
+export type RevocationReason = 'logout' | 'user' | 'admin' | 'password_change' | 'refresh_reuse' | 'erasure';
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'DPoP';
+  expiresIn: number;
+  sessionId: string;
+}
+
+/** Opaque refresh tokens: 256 random bits; only their SHA-256 is stored. */
+export function newRefreshToken(): { token: string; hash: Buffer } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, hash: hashRefreshToken(token) };
+}
+
+export function hashRefreshToken(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+export async function rolesOf(db: Db, userId: string): Promise<string[]> {
+  const rows = await db.selectFrom('user_roles').select('role').where('user_id', '=', userId).orderBy('role').execute();
+  return rows.map((r) => r.role);
+}
+
+/** Mints an access token and a refresh token for a session, storing the refresh hash. */
+export async function mintPair(deps: IdentityDeps, trx: Db, session: { id: string; user_id: string; jkt: string; expires_at: Date }): Promise<TokenPair> {
+  const now = deps.now();
+  const refresh = newRefreshToken();
+  const refreshExpiresMs = Math.min(now.getTime() + refreshPolicy.refreshTokenSeconds * 1000, session.expires_at.getTime());
+  await trx.insertInto('refresh_tokens').values({ token_hash: refresh.hash, session_id: session.id, expires_at: new Date(refreshExpiresMs) }).execute();
+  const accessToken = await deps.tokens.issueAccessToken({ userId: session.user_id, sessionId: session.id, roles: await rolesOf(trx, session.user_id), jkt: session.jkt });
+  return { accessToken, refreshToken: refresh.token, tokenType: 'DPoP', expiresIn: refreshPolicy.accessTokenSeconds, sessionId: session.id };
+}
+
+/** A new login on a device: the session row, its first token pair and its events. */
+export async function openSession(
+  deps: IdentityDeps,
+  trx: Transaction<IdentityDB>,
+  input: { userId: string; jkt: string; deviceName: string; request: RequestContext },
+): Promise<TokenPair> {
+  const now = deps.now();
+  const session = await trx
+    .insertInto('sessions')
+    .values({
+      id: uuidv7(),
+      user_id: input.userId,
+      jkt: input.jkt,
+      device_name: input.deviceName,
+      ip: input.request.ip,
+      user_agent: input.request.userAgent,
+      expires_at: new Date(now.getTime() + refreshPolicy.sessionSeconds * 1000),
+    })
+    .returning(['id', 'user_id', 'jkt', 'expires_at'])
+    .executeTakeFirstOrThrow();
+  const pair = await mintPair(deps, trx, session);
+  const actor: Actor = { userId: input.userId, sessionId: session.id, ip: input.request.ip, userAgent: input.request.userAgent };
+  await appendToOutbox(trx, deps.names, [
+    createEvent('identity.session.created', {
+      subject: { type: 'session', id: session.id },
+      actor,
+      data: { userId: input.userId, sessionId: session.id, deviceJkt: input.jkt, deviceName: input.deviceName },
+    }),
+    createEvent('identity.user.login_succeeded', {
+      subject: { type: 'user', id: input.userId },
+      actor,
+      data: { userId: input.userId, sessionId: session.id, deviceJkt: input.jkt, ip: input.request.ip, userAgent: input.request.userAgent },
+    }),
+  ]);
+  return pair;
+}
+
+/**
+ * Ends sessions inside the caller's transaction and publishes each revocation. The Redis
+ * deny-list is written by `announceRevocations` after commit, so the gateway refuses the
+ * session's access tokens at once rather than at their expiry.
+ */
+export async function revokeSessions(
+  deps: IdentityDeps,
+  trx: Transaction<IdentityDB>,
+  filter: { userId: string; sessionId?: string; exceptSessionId?: string },
+  reason: RevocationReason,
+  actor: Actor | null,
+): Promise<string[]> {
+  let query = trx
+    .updateTable('sessions')
+    .set({ revoked_at: deps.now(), revoke_reason: reason })
+    .where('user_id', '=', filter.userId)
+    .where('revoked_at', 'is', null);
+  if (filter.sessionId) query = query.where('id', '=', filter.sessionId);
+  if (filter.exceptSessionId) query = query.where('id', '<>', filter.exceptSessionId);
+  const revoked = (await query.returning('id').execute()).map((r) => r.id);
+  if (revoked.length > 0) {
+    await appendToOutbox(
+      trx,
+      deps.names,
+      revoked.map((sessionId) =>
+        createEvent('identity.session.revoked', { subject: { type: 'session', id: sessionId }, actor, data: { userId: filter.userId, sessionId, reason } }),
+      ),
+    );
+  }
+  return revoked;
+}
+
+export async function announceRevocations(deps: IdentityDeps, sessionIds: string[]): Promise<void> {
+  await Promise.all(sessionIds.map((id) => deps.revocations.revoke(id, refreshPolicy.accessTokenSeconds + 60)));
+}
+
+export async function listSessions(deps: IdentityDeps, userId: string, currentSessionId: string) {
+  const rows = await deps.db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', deps.now())
+    .orderBy('created_at', 'desc')
+    .limit(100)
+    .execute();
+  return rows.map((s) => ({
+    id: s.id,
+    deviceName: s.device_name,
+    jkt: s.jkt,
+    ip: s.ip,
+    userAgent: s.user_agent,
+    createdAt: s.created_at.toISOString(),
+    lastUsedAt: s.last_used_at.toISOString(),
+    current: s.id === currentSessionId,
+  }));
+}
+
+/** Logout (own current session) or revoking one of one's sessions by id. */
+export async function endSession(deps: IdentityDeps, userId: string, sessionId: string, reason: 'logout' | 'user', actor: Actor): Promise<void> {
+  const revoked = await deps.db.transaction().execute((trx) => revokeSessions(deps, trx, { userId, sessionId }, reason, actor));
+  if (revoked.length === 0) throw identityErrors.sessionNotFound();
+  await announceRevocations(deps, revoked);
+}

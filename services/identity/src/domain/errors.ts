@@ -1,0 +1,54 @@
+/**
+ * Expected identity failures. Each code is stable and public (API.md); the HTTP layer maps
+ * it to a status. Anything else thrown is a bug.
+ */
+export type IdentityErrorCode =
+  | 'identity.email_taken'
+  | 'identity.invalid_credentials'
+  | 'identity.mfa_required'
+  | 'identity.invalid_otp'
+  | 'identity.account_locked'
+  | 'identity.refresh_token_reused'
+  | 'identity.invalid_refresh_token'
+  | 'identity.invalid_reset_token'
+  | 'identity.password_reused'
+  | 'identity.weak_password'
+  | 'identity.user_not_found'
+  | 'identity.session_not_found'
+  | 'identity.forbidden';
+
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+export class IdentityError extends Error {
+  constructor(
+    readonly code: IdentityErrorCode,
+    message: string,
+    readonly details: { retryAfterSeconds?: number; errors?: FieldProblem[] } = {},
+  ) {
+    super(message);
+    this.name = 'IdentityError';
+  }
+}
+
+export const identityErrors = {
+  emailTaken: () => new IdentityError('identity.email_taken', 'an account with this email already exists'),
+  invalidCredentials: () => new IdentityError('identity.invalid_credentials', 'email or password is wrong'),
+  mfaRequired: () => new IdentityError('identity.mfa_required', 'a one-time code is required'),
+  invalidOtp: () => new IdentityError('identity.invalid_otp', 'the one-time code is wrong or was already used'),
+  accountLocked: (retryAfterSeconds: number) =>
+    new IdentityError('identity.account_locked', 'too many failed attempts; try again later', { retryAfterSeconds }),
+  refreshTokenReused: () => new IdentityError('identity.refresh_token_reused', 'the refresh token was already used; the session is revoked'),
+  invalidRefreshToken: () => new IdentityError('identity.invalid_refresh_token', 'the refresh token is unknown, expired or revoked'),
+  invalidResetToken: () => new IdentityError('identity.invalid_reset_token', 'the reset token is unknown, expired or already used'),
+  passwordReused: () =>
+    new IdentityError('identity.password_reused', 'choose a password you have not used recently', {
+      errors: [{ path: 'body.newPassword', message: 'must differ from your last 5 passwords' }],
+    }),
+  weakPassword: (errors: FieldProblem[]) => new IdentityError('identity.weak_password', 'the password breaks the password rules', { errors }),
+  userNotFound: () => new IdentityError('identity.user_not_found', 'no such user'),
+  sessionNotFound: () => new IdentityError('identity.session_not_found', 'no such session'),
+  forbidden: (message = 'not allowed') => new IdentityError('identity.forbidden', message),
+} as const;

@@ -1,0 +1,41 @@
+import { AuthError } from '@elcorp/auth';
+import { AppError } from '@elcorp/kit';
+import { IdentityError, type IdentityErrorCode } from '../domain/errors.js';
+
+const statusOf: Record<IdentityErrorCode, { status: number; title: string }> = {
+  'identity.email_taken': { status: 409, title: 'Email already registered' },
+  'identity.invalid_credentials': { status: 401, title: 'Invalid credentials' },
+  'identity.mfa_required': { status: 401, title: 'Second factor required' },
+  'identity.invalid_otp': { status: 401, title: 'Invalid one-time code' },
+  'identity.account_locked': { status: 423, title: 'Account locked' },
+  'identity.refresh_token_reused': { status: 401, title: 'Refresh token reused' },
+  'identity.invalid_refresh_token': { status: 401, title: 'Invalid refresh token' },
+  'identity.invalid_reset_token': { status: 400, title: 'Invalid reset token' },
+  'identity.password_reused': { status: 422, title: 'Password used recently' },
+  'identity.weak_password': { status: 422, title: 'Validation failed' },
+  'identity.user_not_found': { status: 404, title: 'User not found' },
+  'identity.session_not_found': { status: 404, title: 'Session not found' },
+  'identity.forbidden': { status: 403, title: 'Forbidden' },
+};
+
+/** Domain and auth failures as problem details; the kit's handler renders them. */
+export function toAppError(err: unknown): unknown {
+  if (err instanceof IdentityError) {
+    const { status, title } = statusOf[err.code];
+    const headers: Record<string, string> = {};
+    if (err.details.retryAfterSeconds !== undefined) headers['retry-after'] = String(err.details.retryAfterSeconds);
+    if (status === 401) headers['www-authenticate'] = `DPoP error="invalid_token", algs="ES256"`;
+    // Weak passwords answer like any validation failure: one errors[] entry per broken rule.
+    const code = err.code === 'identity.weak_password' ? 'validation_failed' : err.code;
+    return new AppError(status, code, title, { detail: err.message, headers, ...(err.details.errors ? { errors: err.details.errors } : {}), cause: err });
+  }
+  if (err instanceof AuthError) {
+    const error = err.code === 'auth.invalid_dpop_proof' ? 'invalid_dpop_proof' : 'invalid_token';
+    return new AppError(401, err.code, 'Unauthorized', {
+      detail: err.code === 'auth.invalid_dpop_proof' ? 'the DPoP proof is missing or invalid' : 'the access token is missing or invalid',
+      headers: { 'www-authenticate': `DPoP error="${error}", algs="ES256"` },
+      cause: err,
+    });
+  }
+  return err;
+}

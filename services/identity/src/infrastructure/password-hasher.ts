@@ -1,0 +1,74 @@
+// Password storage per the OWASP Password Storage Cheat Sheet: argon2id, m=19456 KiB, t=2, p=1.
+import { randomBytes } from 'node:crypto';
+import { hash as argon2Hash, parseOptions, verify as argon2Verify } from '@node-rs/argon2';
+
+// The algorithm is left to the library's default, argon2id: its `Algorithm` const enum cannot be
+// imported under verbatimModuleSyntax. needsRehash and the tests check the `$argon2id$` prefix.
+const argon2MemoryKib = 19_456;
+const argon2Passes = 2;
+const argon2Lanes = 1;
+const argon2OutputBytes = 32;
+const argon2SaltBytesMin = 16;
+const currentPrefix = '$argon2id$v=19$';
+
+const currentOptions = {
+  memoryCost: argon2MemoryKib,
+  timeCost: argon2Passes,
+  parallelism: argon2Lanes,
+  outputLen: argon2OutputBytes,
+};
+
+// NIST SP 800-63B asks for Unicode normalisation before hashing, so "é" typed precomposed or
+// decomposed (macOS vs Windows keyboards) is the same password. NFC, as the policy counts it.
+function normalised(password: string): string {
+  return password.normalize('NFC');
+}
+
+/** A PHC string: `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`. */
+export async function hash(password: string): Promise<string> {
+  return argon2Hash(normalised(password), currentOptions);
+}
+
+/** True only when `password` matches; a malformed or foreign hash gives false, never an error. */
+export async function verify(storedHash: string, password: string): Promise<boolean> {
+  try {
+    return await argon2Verify(storedHash, normalised(password));
+  } catch (error) {
+    // The binding reports every undecodable or out-of-range PHC string as InvalidArg; anything
+    // else (memory exhaustion, say) is an operating failure and must not pass for a wrong password.
+    if (isInvalidArgument(error)) return false;
+    throw error;
+  }
+}
+
+/** True when `storedHash` was made with other parameters than today's (or cannot be read at all). */
+export function needsRehash(storedHash: string): boolean {
+  if (!storedHash.startsWith(currentPrefix)) return true;
+  try {
+    const used = parseOptions(storedHash);
+    return (
+      used.memoryCost !== argon2MemoryKib ||
+      used.timeCost !== argon2Passes ||
+      used.parallelism !== argon2Lanes ||
+      used.outputLen !== argon2OutputBytes ||
+      used.saltLen < argon2SaltBytesMin
+    );
+  } catch (error) {
+    if (isInvalidArgument(error)) return true;
+    throw error;
+  }
+}
+
+// Started at load so that no request pays for it; same parameters as real hashes so that a
+// verification against it costs what a real one does. Nobody knows the secret: it never matches.
+const dummyHash: Promise<string> = argon2Hash(randomBytes(32), currentOptions);
+
+/** Spends the time of a real verification, for logins naming no account; always false. */
+export async function dummyVerify(password: string): Promise<false> {
+  await verify(await dummyHash, password);
+  return false;
+}
+
+function isInvalidArgument(error: unknown): boolean {
+  return error instanceof Error && (error as Error & { code?: unknown }).code === 'InvalidArg';
+}
