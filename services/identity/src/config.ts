@@ -24,6 +24,8 @@ export const configShape = {
   PUBLIC_BASE_URL: z.url().default('http://localhost:8080'),
   IDENTITY_KEY_ENCRYPTION_KEY: base64Key.default(developmentKek),
   SIGNING_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /** How long a replica reuses the key ring it read; a rotation elsewhere is seen after this. */
+  SIGNING_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   ELCORP_BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
   NOTIFICATIONS_DIR: z.string().min(1).default('.data/mailbox'),
 };

@@ -27,7 +27,7 @@ export const identityService: ServiceDefinition<IdentityConfig, IdentityDB> = {
     const redis = infra.redis!;
     const now = () => new Date();
     const secrets = new SecretBox(config.IDENTITY_KEY_ENCRYPTION_KEY);
-    const keys = new SigningKeys(db, secrets, { rotationDays: config.SIGNING_KEY_ROTATION_DAYS });
+    const keys = new SigningKeys(db, secrets, { rotationDays: config.SIGNING_KEY_ROTATION_DAYS, cacheMs: config.SIGNING_KEY_CACHE_SECONDS * 1000 });
     await keys.current(); // creates the first key on a new database, before traffic
     const identity: IdentityDeps = {
       db,

@@ -50,11 +50,12 @@ export async function login(deps: IdentityDeps, input: LoginInput, secondFactor:
     throw identityErrors.mfaRequired();
   }
 
+  const sign = await deps.tokens.signer();
   const outcome = await deps.db.transaction().execute(async (trx) => {
     if (user.mfa_enabled && !(await secondFactor(trx, user, input.otp!))) return undefined;
     await trx.updateTable('users').set({ last_login_at: deps.now() }).where('id', '=', user.id).execute();
     await trx.updateTable('login_failures').set({ failures: 0, locked_until: null, updated_at: deps.now() }).where('email_hash', '=', key).execute();
-    const pair = await openSession(deps, trx, { userId: user.id, jkt: input.jkt, deviceName: input.deviceName ?? 'unnamed device', request: input.request });
+    const pair = await openSession(deps, trx, sign, { userId: user.id, jkt: input.jkt, deviceName: input.deviceName ?? 'unnamed device', request: input.request });
     const roles = (await trx.selectFrom('user_roles').select('role').where('user_id', '=', user.id).execute()).map((r) => r.role);
     return { pair, roles };
   });

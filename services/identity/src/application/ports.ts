@@ -23,8 +23,14 @@ export interface AccessTokenRequest {
   jkt: string;
 }
 
+export type AccessTokenSigner = (request: AccessTokenRequest) => Promise<string>;
+
 export interface TokenIssuer {
-  issueAccessToken(request: AccessTokenRequest): Promise<string>;
+  /**
+   * A signer holding the current key. Take it before opening a transaction: loading the
+   * key may need a connection, and a transaction holding a row lock must not wait for one.
+   */
+  signer(): Promise<AccessTokenSigner>;
 }
 
 /** Messages to people: password reset, lockout, SMS codes. Never logs the content. */

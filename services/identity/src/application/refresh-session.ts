@@ -12,6 +12,7 @@ const successorContext = 'identity.refresh-successor';
  * it is a real reuse, revoke the whole session.
  */
 export async function refreshSession(deps: IdentityDeps, input: { refreshToken: string; jkt: string }): Promise<TokenPair> {
+  const sign = await deps.tokens.signer();
   const outcome = await deps.db.transaction().execute(async (trx) => {
     const row = await trx
       .selectFrom('refresh_tokens')
@@ -52,7 +53,7 @@ export async function refreshSession(deps: IdentityDeps, input: { refreshToken: 
         return { kind: 'reuse' as const, revoked };
       }
       case 'rotate': {
-        const pair = await mintPair(deps, trx, { id: row.session_id, user_id: row.user_id, jkt: row.jkt, expires_at: row.session_expires_at });
+        const pair = await mintPair(deps, trx, sign, { id: row.session_id, user_id: row.user_id, jkt: row.jkt, expires_at: row.session_expires_at });
         await trx
           .updateTable('refresh_tokens')
           .set({ spent_at: deps.now(), successor_enc: deps.secrets.seal(JSON.stringify(pair), successorContext) })

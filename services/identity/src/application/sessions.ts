@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { identityErrors } from '../domain/errors.js';
 import { refreshPolicy } from '../domain/refresh.js';
 import type { IdentityDB } from '../infrastructure/db/schema.js';
-import type { IdentityDeps, RequestContext } from './ports.js';
+import type { AccessTokenSigner, IdentityDeps, RequestContext } from './ports.js';
 
 type Db = Kysely<IdentityDB> | Transaction<IdentityDB>;
 export type RevocationReason = 'logout' | 'user' | 'admin' | 'password_change' | 'refresh_reuse' | 'erasure';
@@ -34,12 +34,17 @@ export async function rolesOf(db: Db, userId: string): Promise<string[]> {
 }
 
 /** Mints an access token and a refresh token for a session, storing the refresh hash. */
-export async function mintPair(deps: IdentityDeps, trx: Db, session: { id: string; user_id: string; jkt: string; expires_at: Date }): Promise<TokenPair> {
+export async function mintPair(
+  deps: IdentityDeps,
+  trx: Db,
+  sign: AccessTokenSigner,
+  session: { id: string; user_id: string; jkt: string; expires_at: Date },
+): Promise<TokenPair> {
   const now = deps.now();
   const refresh = newRefreshToken();
   const refreshExpiresMs = Math.min(now.getTime() + refreshPolicy.refreshTokenSeconds * 1000, session.expires_at.getTime());
   await trx.insertInto('refresh_tokens').values({ token_hash: refresh.hash, session_id: session.id, expires_at: new Date(refreshExpiresMs) }).execute();
-  const accessToken = await deps.tokens.issueAccessToken({ userId: session.user_id, sessionId: session.id, roles: await rolesOf(trx, session.user_id), jkt: session.jkt });
+  const accessToken = await sign({ userId: session.user_id, sessionId: session.id, roles: await rolesOf(trx, session.user_id), jkt: session.jkt });
   return { accessToken, refreshToken: refresh.token, tokenType: 'DPoP', expiresIn: refreshPolicy.accessTokenSeconds, sessionId: session.id };
 }
 
@@ -47,6 +52,7 @@ export async function mintPair(deps: IdentityDeps, trx: Db, session: { id: strin
 export async function openSession(
   deps: IdentityDeps,
   trx: Transaction<IdentityDB>,
+  sign: AccessTokenSigner,
   input: { userId: string; jkt: string; deviceName: string; request: RequestContext },
 ): Promise<TokenPair> {
   const now = deps.now();
@@ -63,7 +69,7 @@ export async function openSession(
     })
     .returning(['id', 'user_id', 'jkt', 'expires_at'])
     .executeTakeFirstOrThrow();
-  const pair = await mintPair(deps, trx, session);
+  const pair = await mintPair(deps, trx, sign, session);
   const actor: Actor = { userId: input.userId, sessionId: session.id, ip: input.request.ip, userAgent: input.request.userAgent };
   await appendToOutbox(trx, deps.names, [
     createEvent('identity.session.created', {

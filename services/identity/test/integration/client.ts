@@ -1,0 +1,132 @@
+import { generateDeviceKey, signDpopProof, type DeviceKey } from '@elcorp/auth';
+import type { App } from '@elcorp/kit';
+import { bootService } from '@elcorp/service-testing';
+import { testConfig, testRedisPrefix } from '@elcorp/testing';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { rotateSigningKeys } from '../../src/cli/rotate-keys.js';
+import { loadIdentityConfig } from '../../src/config.js';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Test } from 'tap';
+import { identityService } from '../../src/service.js';
+
+export const publicBaseUrl = 'http://localhost:8080';
+export const strongPassword = 'correct horse battery staple 42';
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+export interface Identity {
+  app: App;
+  /** The development mailbox (NOTIFICATIONS_DIR) of this test. */
+  mailbox: string;
+  redisPrefix: string;
+  schema: string;
+  /** Messages written to the mailbox so far, oldest first. */
+  messages(): Promise<Array<{ to: { email?: string; phone?: string }; template: string; data: Record<string, string> }>>;
+  /** A device with its own key, able to sign proofs. */
+  device(): Promise<Device>;
+  /** Runs SQL in this test's identity schema (as the test superuser). */
+  query<R>(text: string, params?: unknown[]): Promise<R[]>;
+  /** Reads a key under this test's Redis prefix. */
+  redisValue(key: string): Promise<string | null>;
+  /** The operator's rotate-keys command against this test's schema. */
+  rotateKeys(): Promise<string>;
+}
+
+export interface Session {
+  accessToken: string;
+  refreshToken: string;
+  sessionId: string;
+  user: { id: string; email: string; roles: string[] };
+}
+
+export interface Device {
+  key: DeviceKey;
+  /** A request carrying a fresh proof of this device (and the access token, when given). */
+  call(method: Method, path: string, options?: { body?: unknown; session?: Session; headers?: Record<string, string> }): ReturnType<App['inject']>;
+  login(email: string, password: string, extra?: Record<string, unknown>): Promise<Session>;
+}
+
+let counter = 0;
+/** A unique, valid registration body. */
+export function newUser(overrides: Record<string, unknown> = {}) {
+  counter += 1;
+  const tag = `${process.pid}-${Date.now().toString(36)}-${counter}`;
+  return { email: `user-${tag}@example.na`, password: strongPassword, fullName: 'Ndapewa Shikongo', phone: '+264811234567', agreedTerms: true, ...overrides };
+}
+
+/** Opens the identity service as production does, on this test's own schema, stream root and Redis keys. */
+export async function openIdentity(t: Test, env: Record<string, string> = {}): Promise<Identity> {
+  const mailbox = t.testdir({});
+  const redis = await testRedisPrefix(t);
+  const booted = await bootService(t, identityService, {
+    PUBLIC_BASE_URL: publicBaseUrl,
+    NOTIFICATIONS_DIR: mailbox,
+    REDIS_KEY_PREFIX: redis.prefix,
+    NODE_ENV: 'test',
+    // Every replica-level cache off, so a rotation is seen by the next request.
+    SIGNING_KEY_CACHE_SECONDS: '0',
+    ...env,
+  });
+  const app = booted.app;
+  const schema = booted.schema!;
+  const pool = new pg.Pool({ connectionString: testConfig.databaseUrl, max: 2, options: `-c search_path=${schema}` });
+  t.teardown(() => pool.end());
+  const redisClient = new Redis(testConfig.redisUrl, { lazyConnect: true });
+  t.teardown(() => redisClient.quit().then(() => undefined, () => undefined));
+  return {
+    app,
+    mailbox,
+    redisPrefix: redis.prefix,
+    schema,
+    async query<R>(text: string, params: unknown[] = []) {
+      return (await pool.query(text, params)).rows as R[];
+    },
+    async redisValue(key: string) {
+      return redisClient.get(`${redis.prefix}${key}`);
+    },
+    rotateKeys() {
+      return rotateSigningKeys(loadIdentityConfig({ DATABASE_URL: testConfig.databaseUrl, DATABASE_SCHEMA: schema, ...env }));
+    },
+    async messages() {
+      const files = (await readdir(mailbox)).sort();
+      return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(mailbox, f), 'utf8'))));
+    },
+    async device() {
+      const key = await generateDeviceKey();
+      const device: Device = {
+        key,
+        async call(method, path, options = {}) {
+          const proof = await signDpopProof(key, { method, url: `${publicBaseUrl}${path}`, ...(options.session ? { accessToken: options.session.accessToken } : {}) });
+          return app.inject({
+            method,
+            url: path,
+            headers: {
+              dpop: proof,
+              ...(options.session ? { authorization: `DPoP ${options.session.accessToken}` } : {}),
+              ...options.headers,
+            },
+            ...(options.body === undefined ? {} : { payload: options.body as object }),
+          });
+        },
+        async login(email, password, extra = {}) {
+          const res = await device.call('POST', '/api/v1/auth/login', { body: { email, password, ...extra } });
+          if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
+          return res.json() as Session;
+        },
+      };
+      return device;
+    },
+  };
+}
+
+/** Registers a new user and logs them in on a new device. */
+export async function signedInUser(identity: Identity, overrides: Record<string, unknown> = {}) {
+  const body = newUser(overrides);
+  const registered = await identity.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: body });
+  if (registered.statusCode !== 201) throw new Error(`register failed: ${registered.statusCode} ${registered.body}`);
+  const device = await identity.device();
+  const session = await device.login(body.email, body.password);
+  return { body, device, session, user: registered.json() as { id: string; email: string } };
+}
