@@ -3,6 +3,7 @@ import { attachMessaging, messagingMigrations } from '@elcorp/messaging';
 import { fileURLToPath } from 'node:url';
 import { buildIdentityApp } from './app.js';
 import type { IdentityDeps } from './application/ports.js';
+import { purgeExpiredSecrets } from './application/maintenance.js';
 import { verifySecondFactor } from './application/mfa.js';
 import { loadIdentityConfig, type IdentityConfig } from './config.js';
 import { checkPassword } from './domain/password-policy.js';
@@ -16,6 +17,7 @@ import { SigningKeys } from './infrastructure/signing-keys.js';
 import { tokenIssuer } from './infrastructure/token-issuer.js';
 
 const keyRotationCheckMs = 60 * 60 * 1000;
+const purgeEveryMs = 60 * 1000;
 
 /** How the identity service is opened: main.ts serves it, tests open it with their own environment. */
 export const identityService: ServiceDefinition<IdentityConfig, IdentityDB> = {
@@ -50,7 +52,14 @@ export const identityService: ServiceDefinition<IdentityConfig, IdentityDB> = {
       keys.rotateIfDue().catch((err: unknown) => logger.error({ err }, 'signing key rotation failed'));
     }, keyRotationCheckMs);
     rotation.unref();
-    infra.defer(async () => clearInterval(rotation));
+    const purge = setInterval(() => {
+      purgeExpiredSecrets(db).catch((err: unknown) => logger.warn({ err }, 'purging expired secrets failed'));
+    }, purgeEveryMs);
+    purge.unref();
+    infra.defer(async () => {
+      clearInterval(rotation);
+      clearInterval(purge);
+    });
     return app;
   },
 };

@@ -116,3 +116,18 @@ t.test('JWKS serves the current and the previous key; rotation keeps old tokens 
   const kid = JSON.parse(Buffer.from(fresh.json().accessToken.split('.')[0], 'base64url').toString()).kid;
   t.not(kid, before.keys[0].kid, 'new tokens use the new key');
 });
+
+t.test('a spent token keeps its sealed successor only through the retry window', async (t) => {
+  const { createDatabase } = await import('@elcorp/db');
+  const { testConfig } = await import('@elcorp/testing');
+  const { purgeExpiredSecrets } = await import('../../src/application/maintenance.js');
+  const identity = await openIdentity(t);
+  const { device, session } = await signedInUser(identity);
+  t.equal((await device.call('POST', '/api/v1/auth/refresh', { body: { refreshToken: session.refreshToken } })).statusCode, 200);
+  await identity.query("UPDATE refresh_tokens SET spent_at = spent_at - interval '1 minute' WHERE spent_at IS NOT NULL");
+  const database = createDatabase<import('../../src/infrastructure/db/schema.js').IdentityDB>({ url: testConfig.databaseUrl, schema: identity.schema });
+  t.teardown(() => database.close());
+  t.ok((await purgeExpiredSecrets(database.db)) >= 1);
+  const sealed = await identity.query<{ n: number }>('SELECT count(*)::int AS n FROM refresh_tokens WHERE successor_enc IS NOT NULL');
+  t.equal(sealed[0]?.n, 0, 'no sealed successor is left at rest');
+});
