@@ -53,6 +53,7 @@ export class OutboxRelay {
   private wakeUp: (() => void) | undefined;
   private woken = false;
   private listener: PoolClient | undefined;
+  private releaseListener: () => void = () => undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: RelayOptions) {
@@ -87,11 +88,8 @@ export class OutboxRelay {
     this.wake();
     await this.loopDone;
     const listener = this.listener;
-    this.listener = undefined;
-    if (listener) {
-      await listener.query(`UNLISTEN ${outboxChannel}`).catch(() => undefined);
-      listener.release(true);
-    }
+    if (listener) await listener.query(`UNLISTEN ${outboxChannel}`).catch(() => undefined);
+    this.releaseListener();
   }
 
   /** Publishes one batch of due rows; returns how many were published. */
@@ -212,22 +210,34 @@ export class OutboxRelay {
 
   private async listen(): Promise<void> {
     if (!this.running) return;
+    let client: PoolClient | undefined;
+    let released = false;
+    // Released exactly once, whichever comes first: stop(), a connection error, a failed LISTEN.
+    const release = () => {
+      if (released || !client) return;
+      released = true;
+      if (this.listener === client) this.listener = undefined;
+      client.release(true);
+    };
     try {
-      const client = await this.options.pool.connect();
+      client = await this.options.pool.connect();
       client.on('notification', (msg) => {
         if (msg.channel === outboxChannel && msg.payload === this.options.schema) this.wake();
       });
       client.on('error', () => {
         // The connection is gone; fall back to polling and listen again shortly.
-        if (this.listener === client) this.listener = undefined;
-        client.release(true);
-        setTimeout(() => void this.listen(), 1_000).unref();
+        const wasListening = !released;
+        release();
+        if (wasListening && this.running) setTimeout(() => void this.listen(), 1_000).unref();
       });
       await client.query(`LISTEN ${outboxChannel}`);
       this.listener = client;
+      this.releaseListener = release;
     } catch (err) {
+      release();
       this.options.logger.warn({ err }, 'outbox listen failed; polling until it succeeds');
-      setTimeout(() => void this.listen(), 1_000).unref();
+      if (this.running) setTimeout(() => void this.listen(), 1_000).unref();
     }
   }
+
 }
