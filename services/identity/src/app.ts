@@ -4,6 +4,9 @@ import type { IdentityDeps } from './application/ports.js';
 import { registerAuthRoutes } from './http/auth.routes.js';
 import { toAppError } from './http/errors.js';
 import { registerJwksRoutes } from './http/jwks.routes.js';
+import { registerMfaRoutes } from './http/mfa.routes.js';
+import { registerPasswordRoutes } from './http/password.routes.js';
+import { registerUserRoutes } from './http/users.routes.js';
 import { authenticate } from './http/principal.js';
 import type { SigningKeys } from './infrastructure/signing-keys.js';
 
@@ -32,6 +35,9 @@ export async function buildIdentityApp(deps: IdentityAppDeps): Promise<App> {
     now: deps.identity.now,
   });
   registerAuthRoutes(app, { identity: deps.identity, authenticate: guard, secondFactor: deps.secondFactor });
+  registerMfaRoutes(app, { identity: deps.identity, authenticate: guard });
+  registerPasswordRoutes(app, { identity: deps.identity, authenticate: guard });
+  registerUserRoutes(app, { identity: deps.identity, authenticate: guard });
   registerJwksRoutes(app, deps.keys);
   return app;
 }

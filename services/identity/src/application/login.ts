@@ -8,7 +8,7 @@ import { lockedForSeconds, lockoutPolicy } from '../domain/lockout.js';
 import type { IdentityDB, UsersTable } from '../infrastructure/db/schema.js';
 import type { Selectable } from '@elcorp/db';
 import type { IdentityDeps, RequestContext } from './ports.js';
-import { openSession, type TokenPair } from './sessions.js';
+import { openSession, rolesOf, type TokenPair } from './sessions.js';
 
 export interface LoginInput {
   email: string;
@@ -31,20 +31,7 @@ export const emailHash = (email: string) => createHash('sha256').update(normalis
  * parallel, at most `maxFailures` passwords are ever checked before the lock.
  */
 export async function login(deps: IdentityDeps, input: LoginInput, secondFactor: SecondFactorCheck): Promise<{ pair: TokenPair; user: Selectable<UsersTable>; roles: string[] }> {
-  const key = emailHash(input.email);
-  const slot = await takeAttemptSlot(deps, key);
-  if (slot.lockedSeconds > 0) {
-    await recordFailure(deps, key, 'locked', input.request);
-    throw identityErrors.accountLocked(slot.lockedSeconds);
-  }
-  const user = await deps.db
-    .selectFrom('users')
-    .selectAll()
-    .where('email_normalized', '=', normaliseEmail(input.email))
-    .where('status', '=', 'active')
-    .executeTakeFirst();
-  const passwordOk = user?.password_hash ? await deps.hasher.verify(user.password_hash, input.password) : await deps.hasher.dummyVerify(input.password);
-  if (!user || !passwordOk) return failed(deps, key, slot.failures, user, 'invalid_credentials', input.request);
+  const { user, key, failures } = await checkCredentials(deps, input);
   if (user.mfa_enabled && !input.otp) {
     await giveBackSlot(deps, key);
     throw identityErrors.mfaRequired();
@@ -53,14 +40,80 @@ export async function login(deps: IdentityDeps, input: LoginInput, secondFactor:
   const sign = await deps.tokens.signer();
   const outcome = await deps.db.transaction().execute(async (trx) => {
     if (user.mfa_enabled && !(await secondFactor(trx, user, input.otp!))) return undefined;
-    await trx.updateTable('users').set({ last_login_at: deps.now() }).where('id', '=', user.id).execute();
+    const loggedInAt = deps.now();
+    await trx.updateTable('users').set({ last_login_at: loggedInAt }).where('id', '=', user.id).execute();
+    user.last_login_at = loggedInAt;
     await trx.updateTable('login_failures').set({ failures: 0, locked_until: null, updated_at: deps.now() }).where('email_hash', '=', key).execute();
-    const pair = await openSession(deps, trx, sign, { userId: user.id, jkt: input.jkt, deviceName: input.deviceName ?? 'unnamed device', request: input.request });
-    const roles = (await trx.selectFrom('user_roles').select('role').where('user_id', '=', user.id).execute()).map((r) => r.role);
+    const roles = await rolesOf(trx, user.id);
+    const pair = await openSession(deps, trx, sign, { userId: user.id, jkt: input.jkt, deviceName: input.deviceName ?? 'unnamed device', roles, request: input.request });
     return { pair, roles };
   });
-  if (!outcome) return failed(deps, key, slot.failures, user, 'invalid_otp', input.request);
+  if (!outcome) return failed(deps, key, failures, user, 'invalid_otp', input.request);
   return { ...outcome, user };
+}
+
+/** Email and password under the failure counter; on success the caller holds the slot. */
+async function checkCredentials(deps: IdentityDeps, input: { email: string; password: string; request: RequestContext }) {
+  const key = emailHash(input.email);
+  const slot = await takeUnlockedSlot(deps, key, input.request);
+  const user = await deps.db
+    .selectFrom('users')
+    .selectAll()
+    .where('email_normalized', '=', normaliseEmail(input.email))
+    .where('status', '=', 'active')
+    .executeTakeFirst();
+  const passwordOk = user?.password_hash ? await deps.hasher.verify(user.password_hash, input.password) : await deps.hasher.dummyVerify(input.password);
+  if (!user || !passwordOk) return failed(deps, key, slot.failures, user, 'invalid_credentials', input.request);
+  return { user, key, failures: slot.failures };
+}
+
+/**
+ * The password half of login on its own (the SMS-code request): the same counter, lock and
+ * errors. A right password gives the slot back but does not reset the count, so it cannot
+ * clear the failures of wrong one-time codes.
+ */
+export async function verifyLoginPassword(deps: IdentityDeps, input: { email: string; password: string; request: RequestContext }): Promise<Selectable<UsersTable>> {
+  const { user, key } = await checkCredentials(deps, input);
+  await giveBackSlot(deps, key);
+  return user;
+}
+
+/**
+ * A second factor of a signed-in account checked as a current factor (turning MFA off), under
+ * login's failure counter: `attempt` answers undefined for a wrong code, which counts as a
+ * failed one-time code (401 invalid_otp, then the lock), so a stolen session cannot guess
+ * six digits faster than a login could.
+ */
+export async function countedSecondFactor<T>(deps: IdentityDeps, user: Selectable<UsersTable>, request: RequestContext, attempt: () => Promise<T | undefined>): Promise<T> {
+  const key = emailHash(user.email_normalized ?? '');
+  const slot = await takeUnlockedSlot(deps, key, request);
+  const outcome = await attempt();
+  if (outcome === undefined) return failed(deps, key, slot.failures, user, 'invalid_otp', request);
+  await giveBackSlot(deps, key);
+  return outcome;
+}
+
+/**
+ * The password of a signed-in account checked as a current factor (a password change), under
+ * the same failure counter as login: a stolen session guesses no faster than a login could,
+ * and meets the same lock, the same events and the same notice to the owner.
+ */
+export async function verifyCountedPassword(deps: IdentityDeps, user: Selectable<UsersTable>, password: string, request: RequestContext): Promise<void> {
+  const key = emailHash(user.email_normalized ?? '');
+  const slot = await takeUnlockedSlot(deps, key, request);
+  const passwordOk = user.password_hash ? await deps.hasher.verify(user.password_hash, password) : await deps.hasher.dummyVerify(password);
+  if (!passwordOk) return failed(deps, key, slot.failures, user, 'invalid_credentials', request);
+  await giveBackSlot(deps, key);
+}
+
+/** A slot in the failure counter, or 423 (recorded) while the email is locked. */
+async function takeUnlockedSlot(deps: IdentityDeps, key: string, request: RequestContext): Promise<{ failures: number }> {
+  const slot = await takeAttemptSlot(deps, key);
+  if (slot.lockedSeconds > 0) {
+    await recordFailure(deps, key, 'locked', request);
+    throw identityErrors.accountLocked(slot.lockedSeconds);
+  }
+  return slot;
 }
 
 async function takeAttemptSlot(deps: IdentityDeps, key: string): Promise<{ failures: number; lockedSeconds: number }> {

@@ -39,12 +39,13 @@ export async function mintPair(
   trx: Db,
   sign: AccessTokenSigner,
   session: { id: string; user_id: string; jkt: string; expires_at: Date },
+  roles?: string[],
 ): Promise<TokenPair> {
   const now = deps.now();
   const refresh = newRefreshToken();
   const refreshExpiresMs = Math.min(now.getTime() + refreshPolicy.refreshTokenSeconds * 1000, session.expires_at.getTime());
   await trx.insertInto('refresh_tokens').values({ token_hash: refresh.hash, session_id: session.id, expires_at: new Date(refreshExpiresMs) }).execute();
-  const accessToken = await sign({ userId: session.user_id, sessionId: session.id, roles: await rolesOf(trx, session.user_id), jkt: session.jkt });
+  const accessToken = await sign({ userId: session.user_id, sessionId: session.id, roles: roles ?? (await rolesOf(trx, session.user_id)), jkt: session.jkt });
   return { accessToken, refreshToken: refresh.token, tokenType: 'DPoP', expiresIn: refreshPolicy.accessTokenSeconds, sessionId: session.id };
 }
 
@@ -53,7 +54,7 @@ export async function openSession(
   deps: IdentityDeps,
   trx: Transaction<IdentityDB>,
   sign: AccessTokenSigner,
-  input: { userId: string; jkt: string; deviceName: string; request: RequestContext },
+  input: { userId: string; jkt: string; deviceName: string; roles: string[]; request: RequestContext },
 ): Promise<TokenPair> {
   const now = deps.now();
   const session = await trx
@@ -69,7 +70,7 @@ export async function openSession(
     })
     .returning(['id', 'user_id', 'jkt', 'expires_at'])
     .executeTakeFirstOrThrow();
-  const pair = await mintPair(deps, trx, sign, session);
+  const pair = await mintPair(deps, trx, sign, session, input.roles);
   const actor: Actor = { userId: input.userId, sessionId: session.id, ip: input.request.ip, userAgent: input.request.userAgent };
   await appendToOutbox(trx, deps.names, [
     createEvent('identity.session.created', {

@@ -15,7 +15,8 @@ export type IdentityErrorCode =
   | 'identity.weak_password'
   | 'identity.user_not_found'
   | 'identity.session_not_found'
-  | 'identity.forbidden';
+  | 'identity.forbidden'
+  | 'identity.mfa_already_enabled';
 
 export interface FieldProblem {
   path: string;
@@ -51,4 +52,5 @@ export const identityErrors = {
   userNotFound: () => new IdentityError('identity.user_not_found', 'no such user'),
   sessionNotFound: () => new IdentityError('identity.session_not_found', 'no such session'),
   forbidden: (message = 'not allowed') => new IdentityError('identity.forbidden', message),
+  mfaAlreadyEnabled: () => new IdentityError('identity.mfa_already_enabled', 'TOTP is already on; turn it off with a current code before setting up a new one'),
 } as const;

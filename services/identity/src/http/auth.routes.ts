@@ -7,7 +7,7 @@ import type { IdentityDeps, RequestContext } from '../application/ports.js';
 import { refreshSession } from '../application/refresh-session.js';
 import { registerUser } from '../application/register-user.js';
 import { endSession, listSessions } from '../application/sessions.js';
-import { findUserView, toUserView, userViews } from '../application/user-view.js';
+import { findUserView, toUserView } from '../application/user-view.js';
 import { header, principalOf, publicUrlOf } from './principal.js';
 import * as s from './schemas.js';
 
@@ -62,9 +62,9 @@ export function registerAuthRoutes(app: App, deps: AuthRouteDeps): void {
     },
     async (request) => {
       const jkt = await deviceKeyOf(identity, request);
-      const { pair, user } = await login(identity, { ...request.body, jkt, request: requestContext(request) }, deps.secondFactor);
-      const view = await userViews(identity.db).where('users.id', '=', user.id).executeTakeFirstOrThrow();
-      return { ...pair, user: toUserView(view) };
+      const { pair, user, roles } = await login(identity, { ...request.body, jkt, request: requestContext(request) }, deps.secondFactor);
+      // A successful login has just reset the lock, so the view needs no second query.
+      return { ...pair, user: toUserView({ ...user, locked: false, roles }) };
     },
   );
 

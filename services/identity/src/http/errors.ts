@@ -16,6 +16,7 @@ const statusOf: Record<IdentityErrorCode, { status: number; title: string }> = {
   'identity.user_not_found': { status: 404, title: 'User not found' },
   'identity.session_not_found': { status: 404, title: 'Session not found' },
   'identity.forbidden': { status: 403, title: 'Forbidden' },
+  'identity.mfa_already_enabled': { status: 409, title: 'MFA already enabled' },
 };
 
 /** Domain and auth failures as problem details; the kit's handler renders them. */

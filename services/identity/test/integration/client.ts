@@ -9,6 +9,7 @@ import { loadIdentityConfig } from '../../src/config.js';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Test } from 'tap';
+import type { LightMyRequestResponse } from 'fastify';
 import { identityService } from '../../src/service.js';
 
 export const publicBaseUrl = 'http://localhost:8080';
@@ -32,6 +33,8 @@ export interface Identity {
   redisValue(key: string): Promise<string | null>;
   /** The operator's rotate-keys command against this test's schema. */
   rotateKeys(): Promise<string>;
+  /** The NATS subject root of this test's streams (`<root>.governance.role.assigned`, ...). */
+  subjectRoot: string;
 }
 
 export interface Session {
@@ -44,7 +47,7 @@ export interface Session {
 export interface Device {
   key: DeviceKey;
   /** A request carrying a fresh proof of this device (and the access token, when given). */
-  call(method: Method, path: string, options?: { body?: unknown; session?: Session; headers?: Record<string, string> }): ReturnType<App['inject']>;
+  call(method: Method, path: string, options?: { body?: unknown; session?: Session; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
   login(email: string, password: string, extra?: Record<string, unknown>): Promise<Session>;
 }
 
@@ -89,6 +92,7 @@ export async function openIdentity(t: Test, env: Record<string, string> = {}): P
     rotateKeys() {
       return rotateSigningKeys(loadIdentityConfig({ DATABASE_URL: testConfig.databaseUrl, DATABASE_SCHEMA: schema, ...env }));
     },
+    subjectRoot: booted.subjectRoot,
     async messages() {
       const files = (await readdir(mailbox)).sort();
       return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(mailbox, f), 'utf8'))));

@@ -1,0 +1,213 @@
+import { createEvent, type Actor, type DomainEvent } from '@elcorp/contracts';
+import { sql, type Selectable, type Transaction } from '@elcorp/db';
+import { appendToOutbox } from '@elcorp/messaging';
+import { createHash, randomBytes } from 'node:crypto';
+import { normaliseEmail } from '../domain/email.js';
+import { identityErrors } from '../domain/errors.js';
+import type { IdentityDB, UsersTable } from '../infrastructure/db/schema.js';
+import { emailHash, verifyCountedPassword } from './login.js';
+import type { IdentityDeps, PasswordHasher, RequestContext } from './ports.js';
+import { announceRevocations, revokeSessions } from './sessions.js';
+
+/**
+ * API.md: a new password may not be any of the last 5 (the current one included). Exactly
+ * that many hashes are kept: older ones serve no rule, and every kept hash is one more old
+ * password an attacker could crack from a stolen database and try elsewhere.
+ */
+export const passwordHistoryDepth = 5;
+export const resetTokenSeconds = 30 * 60;
+/** Reset mails per account and hour, so nobody can flood a mailbox through `forgot`. */
+export const resetTokensPerHourMax = 5;
+const hourMs = 60 * 60 * 1000;
+/** Matches no user: unknown emails run the same bound query as known ones. */
+const nobody = '00000000-0000-0000-0000-000000000000';
+
+/** Reset tokens: 256 random bits, base64url; only their SHA-256 is stored. */
+export function newResetToken(): { token: string; hash: Buffer } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, hash: hashResetToken(token) };
+}
+
+export function hashResetToken(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+/**
+ * Tokens issued after this instant count toward the hourly bound. Rows carry no issue time;
+ * every token lives `resetTokenSeconds`, so "issued within the hour" is "expires after
+ * now − 1 h + lifetime".
+ */
+export function resetBoundStart(now: Date): Date {
+  return new Date(now.getTime() - hourMs + resetTokenSeconds * 1000);
+}
+
+/**
+ * True when `password` matches one of `hashes`. Sequential with an early stop: each verify
+ * holds ~19 MiB of argon2 memory, and the caller already proved who they are.
+ */
+export async function matchesAnyHash(hasher: Pick<PasswordHasher, 'verify'>, hashes: readonly string[], password: string): Promise<boolean> {
+  for (const hash of hashes) {
+    if (await hasher.verify(hash, password)) return true;
+  }
+  return false;
+}
+
+type User = Selectable<UsersTable>;
+
+/** POST /users/me/password: the current password is the current factor; other sessions end. */
+export async function changePassword(
+  deps: IdentityDeps,
+  input: { userId: string; sessionId: string; currentPassword: string; newPassword: string; request: RequestContext },
+): Promise<void> {
+  const user = await deps.db.selectFrom('users').selectAll().where('id', '=', input.userId).where('status', '=', 'active').executeTakeFirst();
+  if (!user?.password_hash) throw identityErrors.invalidCredentials();
+  await verifyCountedPassword(deps, user, input.currentPassword, input.request);
+  const newHash = await acceptableNewPassword(deps, user, input.newPassword);
+  const actor: Actor = { userId: user.id, sessionId: input.sessionId, ...input.request };
+  const revoked = await deps.db.transaction().execute(async (trx) => {
+    // Only over the hash just verified: a change that raced this one makes the current password stale.
+    const updated = await trx
+      .updateTable('users')
+      .set({ password_hash: newHash, updated_at: deps.now() })
+      .where('id', '=', user.id)
+      .where('status', '=', 'active')
+      .where('password_hash', '=', user.password_hash!)
+      .returning('id')
+      .executeTakeFirst();
+    if (!updated) throw identityErrors.invalidCredentials();
+    await recordNewPassword(deps, trx, user.id, newHash, actor);
+    return revokeSessions(deps, trx, { userId: user.id, exceptSessionId: input.sessionId }, 'password_change', actor);
+  });
+  await announceRevocations(deps, revoked);
+}
+
+/**
+ * POST /auth/password/forgot. The caller learns nothing: unknown, erased and over-the-bound
+ * accounts answer like the others. Both paths make the token, take the same row lock and run
+ * the same bound query; only an issued token adds its insert, its event and the hand-off to
+ * the notifier (which must queue, not deliver inline, or its latency becomes the oracle).
+ */
+export async function requestPasswordReset(deps: IdentityDeps, input: { email: string }): Promise<void> {
+  const reset = newResetToken();
+  const now = deps.now();
+  const expiresAt = new Date(now.getTime() + resetTokenSeconds * 1000);
+  const recipient = await deps.db.transaction().execute(async (trx) => {
+    // The row lock serialises requests for one account, so parallel ones cannot overshoot the bound.
+    const user = await trx
+      .selectFrom('users')
+      .select(['id', 'email'])
+      .where('email_normalized', '=', normaliseEmail(input.email))
+      .where('status', '=', 'active')
+      .forUpdate()
+      .executeTakeFirst();
+    const outstanding = await trx
+      .selectFrom('password_resets')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('user_id', '=', user?.id ?? nobody)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', resetBoundStart(now))
+      .executeTakeFirstOrThrow();
+    if (!user?.email || Number(outstanding.count) >= resetTokensPerHourMax) return undefined;
+    await trx.insertInto('password_resets').values({ token_hash: reset.hash, user_id: user.id, expires_at: expiresAt }).execute();
+    await appendToOutbox(trx, deps.names, [
+      createEvent('identity.password.reset_requested', { subject: { type: 'user', id: user.id }, actor: null, data: { userId: user.id } }),
+    ]);
+    return user.email;
+  });
+  if (recipient) {
+    await deps.notifier.send({ to: { email: recipient }, template: 'password_reset', data: { token: reset.token, expiresAt: expiresAt.toISOString() } });
+  }
+}
+
+/**
+ * POST /auth/password/reset: a valid token sets the password, ends every session and lifts
+ * a lockout (the documented way out of one). The token is claimed by a conditional UPDATE,
+ * so of two racing resets with one token exactly one succeeds.
+ */
+export async function resetPassword(deps: IdentityDeps, input: { token: string; newPassword: string; request: RequestContext }): Promise<void> {
+  const tokenHash = hashResetToken(input.token);
+  const found = await deps.db
+    .selectFrom('password_resets')
+    .innerJoin('users', 'users.id', 'password_resets.user_id')
+    .selectAll('users')
+    .where('password_resets.token_hash', '=', tokenHash)
+    .where('password_resets.used_at', 'is', null)
+    .where('password_resets.expires_at', '>', deps.now())
+    .where('users.status', '=', 'active')
+    .executeTakeFirst();
+  if (!found) throw identityErrors.invalidResetToken();
+  // Checked before the token is claimed: a rejected password leaves the token usable for a retry.
+  const newHash = await acceptableNewPassword(deps, found, input.newPassword);
+  const actor: Actor = { userId: found.id, ...input.request };
+  const revoked = await deps.db.transaction().execute(async (trx) => {
+    // The user row first, as a password change and `forgot` lock it, so they cannot deadlock.
+    const user = await trx
+      .updateTable('users')
+      .set({ password_hash: newHash, updated_at: deps.now() })
+      .where('id', '=', found.id)
+      .where('status', '=', 'active')
+      .returning(['id', 'email_normalized'])
+      .executeTakeFirst();
+    if (!user) throw identityErrors.invalidResetToken();
+    const claimed = await trx
+      .updateTable('password_resets')
+      .set({ used_at: deps.now() })
+      .where('token_hash', '=', tokenHash)
+      .where('user_id', '=', user.id)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', deps.now())
+      .returning('user_id')
+      .executeTakeFirst();
+    if (!claimed) throw identityErrors.invalidResetToken();
+    await recordNewPassword(deps, trx, user.id, newHash, actor);
+    await liftLockout(deps, trx, user.id, user.email_normalized ?? '', actor);
+    return revokeSessions(deps, trx, { userId: user.id }, 'password_change', actor);
+  });
+  await announceRevocations(deps, revoked);
+}
+
+/** The policy (one errors[] entry per broken rule) and the history rule; returns the new hash. */
+async function acceptableNewPassword(deps: IdentityDeps, user: User, newPassword: string): Promise<string> {
+  const violations = deps.checkPassword(newPassword, { email: user.email ?? '', fullName: user.full_name ?? '' });
+  if (violations.length > 0) {
+    throw identityErrors.weakPassword(violations.map((v) => ({ path: 'body.newPassword', message: `${v.rule}: ${v.message}` })));
+  }
+  const history = await deps.db
+    .selectFrom('password_history')
+    .select('password_hash')
+    .where('user_id', '=', user.id)
+    .orderBy('created_at', 'desc')
+    .limit(passwordHistoryDepth)
+    .execute();
+  // The current hash too, should the history ever lack it (accounts older than the history).
+  const recent = new Set([...(user.password_hash ? [user.password_hash] : []), ...history.map((h) => h.password_hash)]);
+  if (await matchesAnyHash(deps.hasher, [...recent], newPassword)) throw identityErrors.passwordReused();
+  // Hashed outside any transaction: argon2 takes milliseconds and must not hold a connection.
+  return deps.hasher.hash(newPassword);
+}
+
+/**
+ * What every new password brings: the history (bounded to its depth), the end of reset
+ * tokens issued for the old one, and the event.
+ */
+async function recordNewPassword(deps: IdentityDeps, trx: Transaction<IdentityDB>, userId: string, passwordHash: string, actor: Actor): Promise<void> {
+  // clock_timestamp(), taken under the user row lock: history order is the order of changes.
+  await trx.insertInto('password_history').values({ user_id: userId, password_hash: passwordHash, created_at: sql<Date>`clock_timestamp()` }).execute();
+  await sql`
+    DELETE FROM password_history WHERE user_id = ${userId} AND ctid NOT IN (
+      SELECT ctid FROM password_history WHERE user_id = ${userId} ORDER BY created_at DESC LIMIT ${passwordHistoryDepth})`.execute(trx);
+  await trx.updateTable('password_resets').set({ used_at: deps.now() }).where('user_id', '=', userId).where('used_at', 'is', null).execute();
+  await appendToOutbox(trx, deps.names, [createEvent('identity.password.changed', { subject: { type: 'user', id: userId }, actor, data: { userId } })]);
+}
+
+/** A reset clears the failure counter of the account's email; a lock it ends is audited as an unlock. */
+async function liftLockout(deps: IdentityDeps, trx: Transaction<IdentityDB>, userId: string, emailNormalized: string, actor: Actor): Promise<void> {
+  const { rows } = await sql<{ was_locked: boolean }>`
+    UPDATE login_failures f SET failures = 0, locked_until = NULL, updated_at = now()
+    FROM (SELECT email_hash, locked_until FROM login_failures WHERE email_hash = ${emailHash(emailNormalized)} FOR UPDATE) old
+    WHERE f.email_hash = old.email_hash
+    RETURNING coalesce(old.locked_until > ${deps.now()}, false) AS was_locked`.execute(trx);
+  if (!rows[0]?.was_locked) return;
+  const events: DomainEvent[] = [createEvent('identity.user.unlocked', { subject: { type: 'user', id: userId }, actor, data: { userId, by: userId } })];
+  await appendToOutbox(trx, deps.names, events);
+}

@@ -1,0 +1,48 @@
+import type { App } from '@elcorp/kit';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { changePassword, requestPasswordReset, resetPassword } from '../application/passwords.js';
+import type { IdentityDeps } from '../application/ports.js';
+import { requestContext } from './auth.routes.js';
+import { principalOf } from './principal.js';
+import * as s from './schemas.js';
+
+export interface PasswordRouteDeps {
+  identity: IdentityDeps;
+  authenticate: (request: FastifyRequest) => Promise<void>;
+}
+
+/** Bounds what reaches the hash; any unknown or malformed token is the same 400. */
+const resetToken = z.string().min(1).max(200);
+
+export function registerPasswordRoutes(app: App, deps: PasswordRouteDeps): void {
+  const { identity } = deps;
+
+  app.post(
+    '/api/v1/users/me/password',
+    { schema: { tags: ['users'], body: z.strictObject({ currentPassword: s.password, newPassword: s.password }) }, preHandler: deps.authenticate },
+    async (request, reply) => {
+      const me = principalOf(request);
+      await changePassword(identity, { userId: me.userId, sessionId: me.sessionId, ...request.body, request: requestContext(request) });
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/password/forgot',
+    { schema: { tags: ['auth'], body: z.strictObject({ email: s.email }) } },
+    async (request, reply) => {
+      await requestPasswordReset(identity, request.body);
+      return reply.code(202).send();
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/password/reset',
+    { schema: { tags: ['auth'], body: z.strictObject({ token: resetToken, newPassword: s.password }) } },
+    async (request, reply) => {
+      await resetPassword(identity, { ...request.body, request: requestContext(request) });
+      return reply.code(204).send();
+    },
+  );
+}
