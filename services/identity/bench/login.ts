@@ -5,6 +5,7 @@
 import { generateDeviceKey, signDpopProof } from '@elcorp/auth';
 import { openService } from '@elcorp/kit';
 import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -13,8 +14,12 @@ import { identityService } from '../dist/service.js';
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/elcorp';
 const concurrency = 4; // libuv's default thread pool: argon2 runs there
+// Clients in flight for the login run: more than the hashing threads, so database work of
+// some logins overlaps the hashing of others, as on a loaded server.
+const loginClients = 16;
 const runMs = 5_000;
 const latencySamples = 2_000;
+const users = 32;
 const publicBaseUrl = 'http://localhost:8080';
 const password = 'correct horse battery staple 42';
 
@@ -30,6 +35,18 @@ async function forDuration(ms: number, workers: number, task: () => Promise<void
     }),
   );
   return done / (ms / 1000);
+}
+
+/** Share of the machine's CPU time that was busy while `run` ran (all processes). */
+async function busyShare<T>(run: () => Promise<T>): Promise<[T, number]> {
+  const total = () => cpus().reduce((acc, c) => ({ idle: acc.idle + c.times.idle, all: acc.all + Object.values(c.times).reduce((a, b) => a + b, 0) }), { idle: 0, all: 0 });
+  const before = total();
+  const self = process.cpuUsage();
+  const result = await run();
+  const used = process.cpuUsage(self);
+  const after = total();
+  console.log(`  this process used ${((used.user + used.system) / 1e6).toFixed(2)} s CPU (user ${(used.user / 1e6).toFixed(2)}, system ${(used.system / 1e6).toFixed(2)}) of ${(((after.all - before.all) / 1000)).toFixed(2)} s machine time`);
+  return [result, 1 - (after.idle - before.idle) / (after.all - before.all)];
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -53,13 +70,19 @@ async function main() {
   try {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    const email = `bench-${tag}@example.na`;
-    const registered = await fetch(`${base}/api/v1/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password, fullName: 'Bench Mark', phone: '+264811234567', agreedTerms: true }),
-    });
-    if (registered.status !== 201) throw new Error(`register: ${registered.status} ${await registered.text()}`);
+    // Many people log in at once, not one account: logins of one email serialise on its
+    // failure counter, which is the point of the counter.
+    const emails = Array.from({ length: users }, (_, i) => `bench-${tag}-${i}@example.na`);
+    for (const email of emails) {
+      const registered = await fetch(`${base}/api/v1/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password, fullName: 'Bench Mark', phone: '+264811234567', agreedTerms: true }),
+      });
+      if (registered.status !== 201) throw new Error(`register: ${registered.status} ${await registered.text()}`);
+    }
+    const email = emails[0]!;
+    let next = 0;
     const device = await generateDeviceKey();
     const post = async (path: string, body: unknown, headers: Record<string, string> = {}) =>
       fetch(`${base}${path}`, {
@@ -71,17 +94,17 @@ async function main() {
     // 1. The ceiling: argon2id verifies alone, same parameters, same concurrency.
     const stored = await hash(password);
     await forDuration(1_000, concurrency, async () => void (await verify(stored, password))); // warm-up
-    const verifyRate = await forDuration(runMs, concurrency, async () => void (await verify(stored, password)));
+    const [verifyRate, verifyBusy] = await busyShare(() => forDuration(runMs, concurrency, async () => void (await verify(stored, password))));
 
     // 2. Full logins through HTTP: proof, lockout slot, verify, session, tokens, outbox.
     let failures = 0;
     const login = async () => {
-      const res = await post('/api/v1/auth/login', { email, password });
+      const res = await post('/api/v1/auth/login', { email: emails[next++ % users], password });
       if (res.status !== 200) failures += 1;
       await res.arrayBuffer();
     };
-    await forDuration(1_000, concurrency, login);
-    const loginRate = await forDuration(runMs, concurrency, login);
+    await forDuration(1_000, loginClients, login);
+    const [loginRate, loginBusy] = await busyShare(() => forDuration(runMs, loginClients, login));
 
     // 3. One token-protected request at a time: access token + proof verification + session check.
     const session = (await (await post('/api/v1/auth/login', { email, password })).json()) as { accessToken: string };
@@ -101,16 +124,18 @@ async function main() {
     const result = {
       bench: 'identity-login',
       concurrency,
+      loginClients,
       argon2idVerifiesPerSecond: Number(verifyRate.toFixed(1)),
       loginsPerSecond: Number(loginRate.toFixed(1)),
       loginToHashRatio: Number(ratio.toFixed(3)),
       loginFailures: failures,
+      cpuBusy: { verify: Number(verifyBusy.toFixed(2)), login: Number(loginBusy.toFixed(2)) },
       protectedRequestMs: { p50: Number(percentile(latencies, 50).toFixed(2)), p99: Number(percentile(latencies, 99).toFixed(2)), samples: latencies.length },
       goal: 'logins >= 90% of the raw argon2id rate',
       goalMet: ratio >= 0.9,
     };
     console.log(`argon2id verify (x${concurrency})   ${result.argon2idVerifiesPerSecond.toFixed(1)} /s`);
-    console.log(`login through HTTP (x${concurrency}) ${result.loginsPerSecond.toFixed(1)} /s  (${(ratio * 100).toFixed(1)}% of raw, goal >= 90%)`);
+    console.log(`login through HTTP (${loginClients} clients) ${result.loginsPerSecond.toFixed(1)} /s  (${(ratio * 100).toFixed(1)}% of raw, goal >= 90%)`);
     console.log(`token-protected GET        p50 ${result.protectedRequestMs.p50} ms, p99 ${result.protectedRequestMs.p99} ms`);
     console.log(JSON.stringify(result));
   } finally {

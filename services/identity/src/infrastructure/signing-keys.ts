@@ -45,11 +45,19 @@ export class SigningKeys {
 
   /** Resolves a token's kid; an unknown kid reloads once (another replica may have rotated). */
   resolver(): JWTVerifyGetKey {
+    // Importing a key costs more than verifying with it: keep the imported ones by kid.
+    const imported = new Map<string, Promise<CryptoKey | Uint8Array>>();
     return async (header) => {
       let jwk = (await this.load()).publicJwks.find((k) => k.kid === header.kid);
       if (!jwk) jwk = (await this.load(true)).publicJwks.find((k) => k.kid === header.kid);
-      if (!jwk) throw new Error(`unknown kid ${String(header.kid)}`);
-      return importJWK(jwk, 'ES256');
+      if (!jwk?.kid) throw new Error(`unknown kid ${String(header.kid)}`);
+      let key = imported.get(jwk.kid);
+      if (!key) {
+        key = importJWK(jwk, 'ES256');
+        if (imported.size > 16) imported.clear();
+        imported.set(jwk.kid, key);
+      }
+      return key;
     };
   }
 
