@@ -54,3 +54,11 @@ export function dpopTokenFrom(authorization: string | undefined): string {
   if (scheme !== 'DPoP' || !token || extra !== undefined || token.length > 8_192) throw invalidToken('authorization must be DPoP <token>');
   return token;
 }
+
+/** The verified caller of a token-protected request, as services see it. */
+export interface Principal {
+  userId: string;
+  sessionId: string;
+  roles: string[];
+  jkt: string;
+}

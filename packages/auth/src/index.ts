@@ -6,6 +6,7 @@ export {
   verifyAccessToken,
   type AccessTokenCheck,
   type AccessTokenClaims,
+  type Principal,
 } from './access-token.js';
 export { constantTimeEqual, verifyDpopProof, type DpopCheck, type ReplayGuard, type VerifiedProof } from './dpop.js';
 export { AuthError, invalidProof, invalidToken, type AuthErrorCode } from './errors.js';

@@ -1,10 +1,6 @@
-/** The verified caller of a token-protected request, set by the authentication hook. */
-export interface Principal {
-  userId: string;
-  sessionId: string;
-  roles: string[];
-  jkt: string;
-}
+import type { Principal } from '@elcorp/auth';
+
+export type { Principal };
 
 declare module 'fastify' {
   interface FastifyRequest {

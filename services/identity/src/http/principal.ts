@@ -1,16 +1,12 @@
-import { dpopTokenFrom, invalidToken, verifyAccessToken, verifyDpopProof, type ReplayGuard } from '@elcorp/auth';
+import { dpopTokenFrom, type Principal, invalidToken, verifyAccessToken, verifyDpopProof, type ReplayGuard } from '@elcorp/auth';
 import type { Kysely } from '@elcorp/db';
 import type { FastifyRequest } from 'fastify';
 import type { JWTVerifyGetKey } from 'jose';
 import type { IdentityDB } from '../infrastructure/db/schema.js';
 import { toAppError } from './errors.js';
 
-export interface Principal {
-  userId: string;
-  sessionId: string;
-  roles: string[];
-  jkt: string;
-}
+export type { Principal };
+
 
 declare module 'fastify' {
   interface FastifyRequest {
