@@ -30,6 +30,11 @@ export interface BuildAppOptions {
   requestTimeoutMs?: number;
   /** Turns a service's own expected errors into AppErrors before the problem handler runs. */
   mapError?: (error: unknown) => unknown;
+  /**
+   * Serve the app's own document at `/openapi.json` (default true). The gateway turns it off
+   * and serves a document merged with its upstreams' there instead.
+   */
+  openapiRoute?: boolean;
 }
 
 declare module 'fastify' {
@@ -77,7 +82,9 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     },
     transform: jsonSchemaTransform,
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (options.openapiRoute ?? true) {
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  }
 
   registerHealth(app, {
     checks: options.healthChecks ?? {},

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createDatabase, migrate, type Database } from '@elcorp/db';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Redis } from 'ioredis';
@@ -74,7 +75,11 @@ export async function openInfrastructure<DB>(options: InfrastructureOptions): Pr
     if (options.redisUrl) {
       const redis = await connectRedis(options.redisUrl, options.logger);
       closers.push(async () => {
+        // quit() resolves on Redis's OK; the socket closes just after. Wait for it, so a
+        // closed service holds no handle that keeps the process alive.
+        const ended = redis.status === 'end' ? Promise.resolve() : once(redis, 'end');
         await redis.quit();
+        await ended;
       });
       infra.redis = redis;
       infra.healthChecks['redis'] = redisHealth(redis);

@@ -18,3 +18,15 @@ t.test('the OpenAPI document is generated from the zod schemas', async (t) => {
   t.notOk(doc.paths['/health/ready'], 'operational routes stay out of the public document');
   t.notOk(doc.paths['/metrics']);
 });
+
+t.test('openapiRoute: false leaves /openapi.json to the service, the document still builds', async (t) => {
+  const bare = await sampleApp({ openapiRoute: false });
+  t.teardown(() => bare.close());
+  t.equal((await bare.inject({ url: '/openapi.json' })).statusCode, 404);
+
+  const app = await sampleApp({ openapiRoute: false });
+  t.teardown(() => app.close());
+  // With the kit's route in place this registration would throw (duplicated route).
+  app.get('/openapi.json', { schema: { hide: true } }, async () => ({ merged: Boolean(app.swagger().paths?.['/transfers']) }));
+  t.same((await app.inject({ url: '/openapi.json' })).json(), { merged: true }, 'the path is free and app.swagger() still documents the routes');
+});

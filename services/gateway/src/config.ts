@@ -1,5 +1,9 @@
 import { baseConfigShape, loadConfig, natsUrl, port, redisUrl } from '@elcorp/kit';
 import { z } from 'zod';
+import { parseTrustedProxies } from './domain/client-address.js';
+
+/** `https://app.example.na`: scheme, host and port only, exactly as a browser sends `Origin`. */
+const isOrigin = (value: string) => URL.canParse(value) && new URL(value).origin === value;
 
 const perMinute = (fallback: number) => z.coerce.number().int().min(1).max(1_000_000).default(fallback);
 
@@ -10,7 +14,17 @@ export const configShape = {
   NATS_URL: natsUrl,
   REDIS_URL: redisUrl,
   PUBLIC_BASE_URL: z.url().default('http://localhost:8080'),
-  TRUST_PROXY: z.string().optional(),
+  /** Proxies whose X-Forwarded-For is believed: comma-separated IPs and CIDRs, IPv4 or IPv6. */
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      try {
+        parseTrustedProxies(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }),
   IDENTITY_URL: z.url().default('http://127.0.0.1:8081'),
   PAYMENTS_URL: z.url().default('http://127.0.0.1:8082'),
   GOVERNANCE_URL: z.url().default('http://127.0.0.1:8083'),
@@ -18,6 +32,28 @@ export const configShape = {
   RATE_LIMIT_PER_IP_PER_MINUTE: perMinute(100),
   RATE_LIMIT_PER_USER_PER_MINUTE: perMinute(600),
   RATE_LIMIT_LOGIN_PER_HOUR: perMinute(10),
+  /** Deadline for an upstream's response headers, and for each pause in its body. */
+  UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  /** Kept-alive connections per upstream; requests beyond them queue within the deadline. */
+  UPSTREAM_CONNECTIONS_MAX: z.coerce.number().int().min(1).max(1024).default(64),
+  /** Consecutive failures (connection errors, timeouts, 5xx) that open an upstream's circuit. */
+  UPSTREAM_CIRCUIT_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  /** How long an open circuit answers 503 before one probe request is let through. */
+  UPSTREAM_CIRCUIT_OPEN_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** Prefix of the Redis keys shared with identity (session deny-list) and the gateway's own. */
+  REDIS_KEY_PREFIX: z.string().max(64).default('elcorp:'),
+  /** Least time between two JWKS fetches triggered by an unknown `kid` (a flood of made-up kids costs identity nothing). */
+  JWKS_REFRESH_MIN_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  /** Deadline for one JWKS fetch, body included. */
+  JWKS_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2_000),
+  /** Age after which the cached key set is re-fetched in the background (removed keys stop verifying). */
+  JWKS_MAX_AGE_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(300_000),
+  /** Browser origins allowed to call the API (comma-separated, e.g. `https://app.elcorp.na`); unset: no CORS. */
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((value) => (value ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin !== ''))
+    .refine((origins) => origins.every(isOrigin), 'must be comma-separated origins such as https://app.example.na'),
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

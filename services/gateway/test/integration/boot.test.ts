@@ -1,20 +1,51 @@
-import { ConfigError } from '@elcorp/kit';
+import { ConfigError, type RuntimeConfig, type ServiceDefinition } from '@elcorp/kit';
+import { complianceService } from '@elcorp/compliance/service';
+import { governanceService } from '@elcorp/governance/service';
+import { identityService } from '@elcorp/identity/service';
+import { paymentsService } from '@elcorp/payments/service';
+import { freePort } from '@elcorp/testing';
+import type { AddressInfo } from 'node:net';
 import { bootService } from '@elcorp/service-testing';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { gatewayService } from '../../src/service.js';
 import { loadGatewayConfig } from '../../src/config.js';
 
-t.test('boots ready on NATS and Redis, without Postgres', async (t) => {
-  const { app } = await bootService(t, gatewayService);
+/** The four services opened as production opens them, listening on ports of their own. */
+async function upstreamUrls(t: Test): Promise<Record<string, string>> {
+  const listening = async <C extends RuntimeConfig, DB>(definition: ServiceDefinition<C, DB>) => {
+    const { app } = await bootService(t, definition);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  };
+  return {
+    IDENTITY_URL: await listening(identityService),
+    PAYMENTS_URL: await listening(paymentsService),
+    GOVERNANCE_URL: await listening(governanceService),
+    COMPLIANCE_URL: await listening(complianceService),
+  };
+}
+
+t.test('boots ready on NATS, Redis and its four upstreams, and says which one is down', async (t) => {
+  const urls = await upstreamUrls(t);
+  const { app } = await bootService(t, gatewayService, urls);
 
   const ready = await app.inject('/health/ready');
   t.equal(ready.statusCode, 200);
-  t.same(ready.json(), { status: 'ready', checks: { nats: { status: 'up' }, redis: { status: 'up' } } });
+  const up = { status: 'up' };
+  t.same(ready.json(), { status: 'ready', checks: { nats: up, redis: up, identity: up, payments: up, governance: up, compliance: up } });
   const live = await app.inject('/health/live');
   t.equal(live.statusCode, 200);
   t.ok(live.headers['x-request-id'], 'every answer carries a request id');
   t.match((await app.inject('/metrics')).body, /^http_request_duration_seconds_count\{.*service="gateway".*\} \d+$/m);
-  t.equal((await app.inject('/openapi.json')).json().info.title, 'elcorp-gateway');
+  const doc = (await app.inject('/openapi.json')).json();
+  t.equal(doc.info.title, 'elcorp-gateway');
+  t.ok(doc.paths['/api/v1/auth/login'], 'the merged document has the identity routes');
+
+  const closedPort = await freePort();
+  const degraded = await bootService(t, gatewayService, { ...urls, PAYMENTS_URL: `http://127.0.0.1:${closedPort}` });
+  const notReady = await degraded.app.inject('/health/ready');
+  t.equal(notReady.statusCode, 503);
+  t.match(notReady.json().checks, { payments: { status: 'down' }, identity: up });
 });
 
 t.test('config names a bad PORT and defaults to the local fleet', async (t) => {

@@ -1,0 +1,131 @@
+import { testConfig, testNatsPrefix } from '@elcorp/testing';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { Test } from 'tap';
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+// start-fleet's port order: the gateway on the base, then the others.
+export const services = ['gateway', 'identity', 'payments', 'governance', 'compliance'] as const;
+export type Service = (typeof services)[number];
+
+export const readyDeadlineMs = 30_000;
+export const readyPollMs = 100;
+export const stopDeadlineMs = 20_000;
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface Fleet {
+  portOf(service: Service): number;
+  output(): string;
+  /** Resolves with the fleet's exit, or undefined if it is still running after `ms`. */
+  exitWithin(ms: number): Promise<Exit | undefined>;
+  stop(): void;
+}
+
+function listenable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A base port with the next four free too; the OS cannot hand out a consecutive run. */
+export async function freePortBase(count = services.length): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    let free = true;
+    for (let port = base; free && port < base + count; port++) free = await listenable(port);
+    if (free) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
+}
+
+/**
+ * Broker settings of a fleet no other test or fleet shares: its own subject root, whose
+ * streams the prefix's teardown deletes, and small streams, because JetStream reserves each
+ * stream's max_bytes (1 GiB by default, six per root) on the shared server.
+ */
+export async function brokerEnv(t: Test): Promise<Record<string, string>> {
+  const { prefix, url } = await testNatsPrefix(t);
+  return {
+    NATS_URL: url,
+    REDIS_URL: testConfig.redisUrl,
+    EVENT_SUBJECT_ROOT: prefix.toLowerCase(),
+    EVENT_STREAM_MAX_BYTES: String(8 * 1024 * 1024),
+  };
+}
+
+/**
+ * Runs scripts/start-fleet.mjs as `pnpm start` does after its build. The environment is the
+ * test's minus tap's own (its loader hooks would load into every service) and minus any
+ * database target, so each service reaches its own schema as its own role by default.
+ */
+export function startFleet(t: Test, env: Record<string, string>): Fleet {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(NODE_OPTIONS|NODE_V8_COVERAGE|TAP|_TAPJS|DATABASE_)/.test(name)),
+  );
+  const base = Number(env.FLEET_PORT_BASE);
+  // Its own process group, so a failed test can kill the services along with the script.
+  const child = spawn(process.execPath, ['scripts/start-fleet.mjs'], {
+    cwd: repoRoot,
+    env: { ...inherited, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  let done = false;
+  void exited.then(() => (done = true));
+  t.teardown(async () => {
+    if (done) return;
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // the group is already gone
+    }
+    await exited;
+  });
+  return {
+    portOf: (service) => base + services.indexOf(service),
+    output: () => output,
+    exitWithin: (ms) => Promise.race([exited, delay(ms, undefined, { ref: false })]),
+    stop: () => child.kill('SIGTERM'),
+  };
+}
+
+/** The service's own log lines, parsed, without start-fleet's `name |` prefix. */
+export function logLines(output: string, service: Service): Array<Record<string, unknown>> {
+  const prefix = new RegExp(`^${service}\\s*\\| (\\{.*\\})$`);
+  return output.split('\n').flatMap((line) => {
+    const json = prefix.exec(line)?.[1];
+    return json ? [JSON.parse(json) as Record<string, unknown>] : [];
+  });
+}
+
+/**
+ * Waits until every service answers ready. Readiness is not announced by any event a test
+ * could await, so each service is polled, every 100 ms and for 30 s at most; the fleet
+ * exiting meanwhile ends the wait at once.
+ */
+export async function waitUntilReady(fleet: Fleet): Promise<{ answers: Map<Service, Response>; exitedEarly: Exit | undefined }> {
+  const deadline = Date.now() + readyDeadlineMs;
+  const answers = new Map<Service, Response>();
+  let exitedEarly: Exit | undefined;
+  while (answers.size < services.length && Date.now() < deadline && !exitedEarly) {
+    for (const service of services.filter((s) => !answers.has(s))) {
+      const response = await fetch(`http://127.0.0.1:${fleet.portOf(service)}/health/ready`).catch(() => undefined);
+      await response?.arrayBuffer(); // read it all, so no half-read response holds a socket
+      if (response?.status === 200) answers.set(service, response);
+    }
+    exitedEarly = await fleet.exitWithin(readyPollMs);
+  }
+  return { answers, exitedEarly };
+}

@@ -1,0 +1,158 @@
+import type { App } from '@elcorp/kit';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyRequest } from 'fastify';
+import { upstreamFor, type Upstream } from '../domain/routes.js';
+import { fetchFrom, type Upstreams, type UpstreamService } from '../infrastructure/upstreams.js';
+
+/** The parts of an OpenAPI 3.1 document the merge touches; the rest is carried as is. */
+export interface OpenApiDocument {
+  paths?: Record<string, unknown>;
+  components?: Record<string, Record<string, unknown>>;
+  tags?: Array<{ name: string }>;
+  [member: string]: unknown;
+}
+
+export interface DocsDeps {
+  upstreams: Upstreams;
+  fetchTimeoutMs?: number;
+  cacheMs?: number;
+  now?: () => number;
+}
+
+const documentMaxBytes = 4 * 1024 * 1024;
+/** A missing upstream is asked again sooner than a present one is refreshed. */
+const missingCacheMs = 5_000;
+
+/**
+ * `/openapi.json`: the gateway's own document merged with each upstream's, and `/docs`
+ * (Swagger UI) showing it. The kit must be built with `openapiRoute: false`.
+ */
+export async function registerDocs(app: App, deps: DocsDeps): Promise<void> {
+  if (app.hasRoute({ method: 'GET', url: '/openapi.json' })) {
+    throw new Error('registerDocs serves /openapi.json: build the app with openapiRoute: false');
+  }
+  const documents = upstreamDocuments(deps);
+  const merged = async () => mergeDocuments(app.swagger() as OpenApiDocument, await documents.current());
+  app.get('/openapi.json', { schema: { hide: true } }, merged);
+
+  // Swagger UI loads /docs/json and transforms it synchronously: fetch first, in a hook.
+  const served = new WeakMap<FastifyRequest, OpenApiDocument>();
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    transformSpecificationClone: false,
+    uiHooks: {
+      preHandler: async (request: FastifyRequest) => {
+        if (/\/(json|yaml)$/.test(request.routeOptions.url ?? '')) served.set(request, await merged());
+      },
+    },
+    transformSpecification: (own, request) => served.get(request) ?? own,
+  });
+}
+
+type Fetched = { document: OpenApiDocument | undefined; expiresAt: number };
+
+/** Each upstream's document, cached; one fetch in flight per upstream whatever the callers. */
+function upstreamDocuments(deps: DocsDeps) {
+  const now = deps.now ?? Date.now;
+  const cacheMs = deps.cacheMs ?? 60_000;
+  const timeoutMs = deps.fetchTimeoutMs ?? 2_000;
+  const cache = new Map<Upstream, Fetched>();
+  const inFlight = new Map<Upstream, Promise<OpenApiDocument | undefined>>();
+
+  const refresh = async (upstream: UpstreamService) => {
+    const document = await fetchDocument(upstream, timeoutMs);
+    cache.set(upstream.name, { document, expiresAt: now() + (document ? cacheMs : missingCacheMs) });
+    return document;
+  };
+  const documentOf = (upstream: UpstreamService): Promise<OpenApiDocument | undefined> => {
+    const cached = cache.get(upstream.name);
+    if (cached && cached.expiresAt > now()) return Promise.resolve(cached.document);
+    let pending = inFlight.get(upstream.name);
+    if (!pending) {
+      pending = refresh(upstream).finally(() => inFlight.delete(upstream.name));
+      inFlight.set(upstream.name, pending);
+    }
+    return pending;
+  };
+  return {
+    async current(): Promise<Array<[Upstream, OpenApiDocument]>> {
+      const all = deps.upstreams.all();
+      const documents = await Promise.all(all.map(documentOf));
+      return all.flatMap((upstream, i) => (documents[i] ? [[upstream.name, documents[i]] as [Upstream, OpenApiDocument]] : []));
+    },
+  };
+}
+
+/** An upstream that is down, slow or answers nonsense is simply left out of the merge. */
+async function fetchDocument(upstream: UpstreamService, timeoutMs: number): Promise<OpenApiDocument | undefined> {
+  try {
+    const { statusCode, body } = await fetchFrom(upstream, '/openapi.json', { timeoutMs, maxBytes: documentMaxBytes });
+    if (statusCode !== 200) return undefined;
+    const document: unknown = JSON.parse(body.toString('utf8'));
+    const paths = (document as OpenApiDocument | null)?.paths;
+    return typeof paths === 'object' && paths !== null ? (document as OpenApiDocument) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The gateway's document plus, from each upstream, only the paths that upstream is routed
+ * (a service cannot document another's prefix or its own internal routes). Components are
+ * renamed `<upstream>.<name>` with their references, so equal names cannot collide; security
+ * schemes keep their names because operations refer to them by name.
+ */
+export function mergeDocuments(own: OpenApiDocument, upstreams: Array<[Upstream, OpenApiDocument]>): OpenApiDocument {
+  const paths: Record<string, unknown> = { ...own.paths };
+  const components: Record<string, Record<string, unknown>> = {};
+  for (const [section, entries] of Object.entries(own.components ?? {})) components[section] = { ...entries };
+  const tags = [...(own.tags ?? [])];
+
+  for (const [name, document] of upstreams) {
+    const renamed = withNamespacedRefs(document, name) as OpenApiDocument;
+    for (const [path, item] of Object.entries(renamed.paths ?? {})) {
+      if (upstreamFor(path) === name && !(path in paths)) paths[path] = withoutServers(item);
+    }
+    for (const [section, entries] of Object.entries(renamed.components ?? {})) {
+      const target = (components[section] ??= {});
+      for (const [key, value] of Object.entries(entries ?? {})) {
+        const merged = section === 'securitySchemes' ? key : `${name}.${key}`;
+        if (!(merged in target)) target[merged] = value;
+      }
+    }
+    for (const tag of renamed.tags ?? []) if (!tags.some((known) => known.name === tag.name)) tags.push(tag);
+  }
+  return {
+    ...own,
+    paths,
+    ...(Object.keys(components).length > 0 ? { components } : {}),
+    ...(tags.length > 0 ? { tags } : {}),
+  };
+}
+
+/** Rewrites `#/components/<section>/<key>` references (except security schemes) to the namespaced names. */
+function withNamespacedRefs(value: unknown, name: Upstream): unknown {
+  if (Array.isArray(value)) return value.map((item) => withNamespacedRefs(item, name));
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    out[key] =
+      key === '$ref' && typeof child === 'string' && /^#\/components\/(?!securitySchemes\/)[^/]+\//.test(child)
+        ? child.replace(/^(#\/components\/[^/]+\/)/, `$1${name}.`)
+        : withNamespacedRefs(child, name);
+  }
+  return out;
+}
+
+/** Upstream `servers` would point clients at internal hosts; the gateway's origin serves all. */
+function withoutServers(item: unknown): unknown {
+  if (typeof item !== 'object' || item === null) return item;
+  const { servers: _servers, ...rest } = item as Record<string, unknown>;
+  for (const [method, operation] of Object.entries(rest)) {
+    if (typeof operation === 'object' && operation !== null && 'servers' in operation) {
+      const { servers: _dropped, ...kept } = operation as Record<string, unknown>;
+      rest[method] = kept;
+    }
+  }
+  return rest;
+}

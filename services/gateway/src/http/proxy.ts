@@ -1,0 +1,246 @@
+import { AppError, defaultBodyLimitBytes, kitErrors, type App } from '@elcorp/kit';
+import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
+import type { Outcome } from '../domain/circuit-breaker.js';
+import { upstreamFor } from '../domain/routes.js';
+import { send, UpstreamError, type ReplayableBody, type Upstreams, type UpstreamService } from '../infrastructure/upstreams.js';
+import { clientAddressHeader, internalHeaderPrefix, principalHeader } from './principal.js';
+
+export interface ProxyDeps {
+  upstreams: Upstreams;
+  /** The same limit as the kit's JSON parsers (1 MiB), enforced while the body streams. */
+  bodyLimitBytes?: number;
+}
+
+/**
+ * Route patterns covering every prefix of domain/routes.ts; upstreamFor decides per request,
+ * so a path a pattern catches but the table does not route still answers the kit's 404.
+ */
+export const routedPatterns = [
+  '/api/v1/auth/*',
+  '/api/v1/users',
+  '/api/v1/users/*',
+  '/.well-known/jwks.json',
+  '/api/v1/payments/*',
+  '/api/v1/governance/*',
+  '/api/v1/compliance/*',
+] as const;
+
+const methods: HTTPMethods[] = ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'];
+const idempotentMethods = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+
+/** Answers of the gateway itself when an upstream gives none; the detail never names a host. */
+export const proxyErrors = {
+  unavailable: (retryAfterMs: number, cause?: unknown) =>
+    new AppError(503, 'upstream_unavailable', 'Service unavailable', {
+      detail: 'the service behind this path cannot answer now; retry later',
+      headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
+      cause,
+    }),
+  timeout: (cause: unknown) =>
+    new AppError(504, 'upstream_timeout', 'Gateway timeout', { detail: 'the service behind this path did not answer in time', cause }),
+  badGateway: (cause: unknown) =>
+    new AppError(502, 'bad_gateway', 'Bad gateway', { detail: 'the service behind this path failed to answer', cause }),
+  // The rest of an oversized body is discarded unread: the connection cannot carry another request.
+  payloadTooLarge: (limitBytes: number) =>
+    new AppError(413, 'payload_too_large', 'Payload too large', { detail: `the body exceeds ${limitBytes} bytes`, headers: { connection: 'close' } }),
+};
+
+/**
+ * Forwards the routed prefixes to their services, bodies streamed both ways. Registered in
+ * its own encapsulated context so its pass-through body parser leaves the gateway's own
+ * routes (health, documents) with the kit's JSON parser. Hooks the gateway adds to the root
+ * (authentication, rate limits) must be added before this is called to apply here.
+ */
+export async function registerProxy(app: App, deps: ProxyDeps): Promise<void> {
+  const limitBytes = deps.bodyLimitBytes ?? defaultBodyLimitBytes;
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    // Any content type, or none: the body is the client's stream, unread, for the upstream.
+    scope.addContentTypeParser('*', (request, payload, done) => {
+      const declared = Number(request.headers['content-length'] ?? 0);
+      if (declared > limitBytes) return done(kitErrors.payloadTooLarge(limitBytes), undefined);
+      done(null, new StreamedBody(payload, limitBytes));
+    });
+    for (const url of routedPatterns) {
+      scope.route({ method: methods, url, exposeHeadRoute: false, schema: { hide: true }, handler: (request, reply) => forward(deps.upstreams, request, reply) });
+    }
+  });
+}
+
+async function forward(upstreams: Upstreams, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const path = request.url.split('?')[0] ?? '';
+  const name = upstreamFor(path);
+  // Dot segments would let the path the gateway checked differ from the one a server resolves.
+  if (!name || /(^|\/)(\.|%2e){1,2}(\/|$)/i.test(path)) throw kitErrors.notFound(`no route for ${request.method} ${path}`);
+  const upstream = upstreams.get(name);
+  const admission = upstream.circuit.admit();
+  if (!admission.admitted) throw proxyErrors.unavailable(admission.retryAfterMs);
+
+  const body = request.body instanceof StreamedBody ? request.body : undefined;
+  const clientGone = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) clientGone.abort();
+  });
+  let settled = false;
+  const settle = (outcome: Outcome) => {
+    settled = true;
+    upstream.circuit.record(admission.ticket, outcome);
+  };
+  try {
+    const response = await send(
+      upstream,
+      {
+        method: request.method,
+        path: request.url,
+        headers: upstreamRequestHeaders(request, body !== undefined),
+        ...(body ? { body } : {}),
+        idempotent: idempotentMethods.has(request.method),
+        signal: clientGone.signal,
+      },
+      upstreams.timeoutMs,
+    );
+    // A 5xx is the upstream's own answer: the client gets it as it is, the circuit counts it.
+    settle(response.statusCode >= 500 ? 'failure' : 'success');
+    reply.code(response.statusCode).headers(clientResponseHeaders(response.headers, upstream));
+    if (request.method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304) {
+      await response.body.dump();
+      return reply.send();
+    }
+    return reply.send(response.body);
+  } catch (err) {
+    if (body?.tooLarge) throw proxyErrors.payloadTooLarge(body.limitBytes);
+    if (clientGone.signal.aborted || !(err instanceof UpstreamError)) throw err;
+    settle('failure');
+    throw problemFor(err, upstream);
+  } finally {
+    // Neither answer nor upstream failure (client gone, body too large): no verdict on the upstream.
+    if (!settled) settle('abandoned');
+  }
+}
+
+/** The cause (with the internal host and port) reaches the log through the error handler, never the body. */
+function problemFor(err: UpstreamError, upstream: UpstreamService): AppError {
+  if (err.failure === 'unreachable') return proxyErrors.unavailable(upstream.circuit.retryAfterMs(), err);
+  return err.failure === 'timeout' ? proxyErrors.timeout(err) : proxyErrors.badGateway(err);
+}
+
+/** RFC 9110 §7.6.1: meaningful for one connection only, never forwarded. */
+const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+function isHopByHop(name: string, connectionTokens: Set<string>): boolean {
+  return hopByHop.has(name) || name.startsWith('proxy-') || connectionTokens.has(name);
+}
+
+function connectionTokensOf(value: string | string[] | undefined): Set<string> {
+  const list = Array.isArray(value) ? value.join(',') : (value ?? '');
+  return new Set(list.split(',').map((token) => token.trim().toLowerCase()).filter(Boolean));
+}
+
+/**
+ * Headers the client may not set for the upstream: the gateway's own (`x-elcorp-*`, the
+ * forwarding chain, the request id) and trace context, which the undici instrumentation
+ * writes for the gateway's span when telemetry is on (the client's would bypass that span).
+ */
+const replacedByGateway = (name: string) =>
+  name.startsWith(internalHeaderPrefix) ||
+  name.startsWith('x-forwarded-') ||
+  ['forwarded', 'x-real-ip', 'x-request-id', 'host', 'expect', 'traceparent', 'tracestate', 'baggage'].includes(name);
+
+export function upstreamRequestHeaders(request: FastifyRequest, withBody: boolean): Record<string, string | string[]> {
+  const tokens = connectionTokensOf(request.headers.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(request.headers as IncomingHttpHeaders)) {
+    if (value === undefined || isHopByHop(name, tokens) || replacedByGateway(name)) continue;
+    if (!withBody && name === 'content-length') continue;
+    out[name] = value;
+  }
+  const clientAddress = request.clientAddress ?? request.ip;
+  // The standard header for generic tooling; the internal one cannot be mistaken for a chain.
+  out['x-forwarded-for'] = clientAddress;
+  out[clientAddressHeader] = clientAddress;
+  out['x-forwarded-proto'] = request.protocol;
+  out['x-forwarded-host'] = request.host;
+  out['x-request-id'] = request.id;
+  if (request.principal) out[principalHeader] = Buffer.from(JSON.stringify(request.principal)).toString('base64url');
+  return out;
+}
+
+export function clientResponseHeaders(headers: IncomingHttpHeaders, upstream: Pick<UpstreamService, 'origin' | 'basePath'>): Record<string, string | string[]> {
+  const tokens = connectionTokensOf(headers.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || isHopByHop(name, tokens) || name.startsWith(internalHeaderPrefix) || name === 'x-request-id') continue;
+    out[name] = name === 'location' && typeof value === 'string' ? publicLocation(value, upstream) : value;
+  }
+  return out;
+}
+
+/** A redirect to the upstream's own origin would name an internal host: make it relative. */
+function publicLocation(location: string, upstream: Pick<UpstreamService, 'origin' | 'basePath'>): string {
+  if (!URL.canParse(location)) return location;
+  const target = new URL(location);
+  if (target.origin !== upstream.origin) return location;
+  const path = upstream.basePath && target.pathname.startsWith(`${upstream.basePath}/`) ? target.pathname.slice(upstream.basePath.length) : target.pathname;
+  return `${path}${target.search}${target.hash}`;
+}
+
+/**
+ * The client's body as the upstream reads it, counted on the way: past the limit the
+ * attempt's stream fails, undici aborts the upstream request and the client gets 413.
+ * Nothing is read from the client until an attempt asks, so a connection that was refused
+ * leaves the body intact for a retry.
+ */
+export class StreamedBody implements ReplayableBody {
+  consumed = false;
+  tooLarge = false;
+  #bytes = 0;
+
+  constructor(
+    private readonly source: Readable,
+    readonly limitBytes: number,
+  ) {}
+
+  open(): Readable {
+    const source = this.source;
+    let detach: (() => void) | undefined;
+    const out = new Readable({
+      read: () => {
+        if (!detach) detach = this.#attach(out);
+        source.resume();
+      },
+      destroy: (err, callback) => {
+        detach?.();
+        callback(err);
+      },
+    });
+    return out;
+  }
+
+  #attach(out: Readable): () => void {
+    const source = this.source;
+    this.consumed = true;
+    const onData = (chunk: Buffer) => {
+      this.#bytes += chunk.length;
+      if (this.#bytes > this.limitBytes) {
+        this.tooLarge = true;
+        out.destroy(proxyErrors.payloadTooLarge(this.limitBytes));
+      } else if (!out.push(chunk)) {
+        source.pause();
+      }
+    };
+    const onEnd = () => out.push(null);
+    const onError = (err: Error) => out.destroy(err);
+    const onClose = () => {
+      if (!source.readableEnded) out.destroy(new Error('the client closed the request before its body ended'));
+    };
+    source.on('data', onData).once('end', onEnd).once('error', onError).once('close', onClose);
+    // Once an attempt failed, nobody reads the rest: let it flow away (as fastify's own body
+    // limit does) so the socket is not left holding unread bytes.
+    return () => {
+      source.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      source.resume();
+    };
+  }
+}

@@ -1,0 +1,134 @@
+import { AppError, kitErrors, type App } from '@elcorp/kit';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { GatewayConfig } from '../config.js';
+import { rateLimitSubjectOf } from '../domain/client-address.js';
+import { isLoginAttempt } from '../domain/routes.js';
+import { rateLimitHeaders, tighter, type WindowDecision } from '../domain/sliding-window.js';
+import type { RateLimiter } from '../infrastructure/rate-limiter.js';
+import { policyPathOf } from './authenticate.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * The body of a login or MFA attempt, read here (at most 16 KiB) to find the email. The
+     * payload stream handed on to body parsing replays the same bytes; a proxy may also
+     * forward this buffer as it is.
+     */
+    bufferedBody?: Buffer;
+    /** The limit closest to refusing this request; its numbers are in the RateLimit headers. */
+    rateLimit?: WindowDecision;
+  }
+}
+
+export interface RateLimitDeps {
+  limiter: RateLimiter;
+  config: Pick<GatewayConfig, 'REDIS_KEY_PREFIX' | 'RATE_LIMIT_PER_IP_PER_MINUTE' | 'RATE_LIMIT_PER_USER_PER_MINUTE' | 'RATE_LIMIT_LOGIN_PER_HOUR'>;
+}
+
+const minuteMs = 60_000;
+const hourMs = 60 * minuteMs;
+export const maxLoginBodyBytes = 16 * 1024;
+/** Probes from an orchestrator must not be refused because the probing host is busy. */
+const unlimitedPaths = new Set(['/health/live', '/health/ready']);
+
+/**
+ * Every request, public ones included, counts against its client address. Redis down: the
+ * request passes (fail open) — refusing all traffic because a counter is away would turn a
+ * Redis outage into a full outage, and what a limit protects is guarded again downstream
+ * (login attempts below, identity's own lockout). Registered after registerClientAddress.
+ */
+export function registerIpRateLimit(app: App, deps: RateLimitDeps): void {
+  const { REDIS_KEY_PREFIX, RATE_LIMIT_PER_IP_PER_MINUTE } = deps.config;
+  app.addHook('onRequest', async (request, reply) => {
+    if (unlimitedPaths.has(request.url.split('?')[0]!)) return;
+    const subject = rateLimitSubjectOf(request.clientAddress ?? request.ip);
+    await enforce(request, reply, deps.limiter, `${REDIS_KEY_PREFIX}ratelimit:ip:${subject}`, RATE_LIMIT_PER_IP_PER_MINUTE, minuteMs, 'open');
+  });
+}
+
+/** Authenticated requests count against their user, wherever they come from. After registerAuthentication. */
+export function registerUserRateLimit(app: App, deps: RateLimitDeps): void {
+  const { REDIS_KEY_PREFIX, RATE_LIMIT_PER_USER_PER_MINUTE } = deps.config;
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.principal) return;
+    await enforce(request, reply, deps.limiter, `${REDIS_KEY_PREFIX}ratelimit:user:${request.principal.userId}`, RATE_LIMIT_PER_USER_PER_MINUTE, minuteMs, 'open');
+  });
+}
+
+/**
+ * Login and MFA attempts count per (client address, normalised email), so one address
+ * cannot guess many passwords of one account, and identity's lockout is not the only brake.
+ * The body is read in preParsing (after every onRequest check) and replayed to the parser.
+ * Redis down: refused with 503 (fail closed) — without the counter, guessing is unlimited.
+ */
+export function registerLoginRateLimit(app: App, deps: RateLimitDeps): void {
+  const { REDIS_KEY_PREFIX, RATE_LIMIT_LOGIN_PER_HOUR } = deps.config;
+  app.addHook('preParsing', async (request, reply, payload) => {
+    if (!isLoginAttempt(request.method, policyPathOf(request.url))) return payload;
+    const body = await readBounded(payload, request.headers['content-length']);
+    request.bufferedBody = body;
+    const subject = rateLimitSubjectOf(request.clientAddress ?? request.ip);
+    // Hashed: the key names no email, and its length is fixed whatever the body says.
+    const attempt = createHash('sha256').update(`${subject}\n${emailIn(body)}`).digest('base64url');
+    await enforce(request, reply, deps.limiter, `${REDIS_KEY_PREFIX}ratelimit:login:${attempt}`, RATE_LIMIT_LOGIN_PER_HOUR, hourMs, 'closed');
+    const replayed = Readable.from([body], { objectMode: false }) as Readable & { receivedEncodedLength?: number };
+    replayed.receivedEncodedLength = body.length;
+    return replayed;
+  });
+}
+
+async function enforce(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  limiter: RateLimiter,
+  key: string,
+  limit: number,
+  windowMs: number,
+  whenUnavailable: 'open' | 'closed',
+): Promise<void> {
+  let decision: WindowDecision;
+  try {
+    decision = await limiter.hit(key, limit, windowMs);
+  } catch (err) {
+    if (whenUnavailable === 'open') {
+      request.log.warn({ err: { message: (err as Error).message } }, 'rate limit unavailable; request let through');
+      return;
+    }
+    throw new AppError(503, 'service_unavailable', 'Service unavailable', { detail: 'attempts cannot be counted right now', headers: { 'retry-after': '5' }, cause: err });
+  }
+  request.rateLimit = tighter(request.rateLimit, decision);
+  const headers = rateLimitHeaders(request.rateLimit);
+  if (!decision.allowed) {
+    throw new AppError(429, 'rate_limited', 'Too many requests', { detail: `at most ${limit} requests per ${windowMs / 1000} s`, headers });
+  }
+  reply.headers(headers);
+}
+
+async function readBounded(payload: NodeJS.ReadableStream, contentLength: string | undefined): Promise<Buffer> {
+  if (contentLength !== undefined && Number(contentLength) > maxLoginBodyBytes) throw kitErrors.payloadTooLarge(maxLoginBodyBytes);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of payload as AsyncIterable<Buffer | string>) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += bytes.length;
+    if (size > maxLoginBodyBytes) throw kitErrors.payloadTooLarge(maxLoginBodyBytes);
+    chunks.push(bytes);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The email as identity will compare it (trimmed, NFC, lower case). A body without one still
+ * counts, under the empty email: identity will refuse it, but it is an attempt all the same.
+ */
+function emailIn(body: Buffer): string {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    const email = (parsed as { email?: unknown } | null)?.email;
+    return typeof email === 'string' ? email.normalize('NFC').trim().toLowerCase().slice(0, 320) : '';
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,84 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import { requestIdHeader, type App } from '@elcorp/kit';
+import type { GatewayConfig } from '../config.js';
+import { clientAddressOf, parseTrustedProxies } from '../domain/client-address.js';
+import { internalHeaderPrefix } from './principal.js';
+
+/** JSON answers load nothing and are framed by nobody. */
+export const apiContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
+
+/**
+ * Swagger UI (served under /docs) runs its own scripts and styles from the gateway, shows
+ * inline SVG icons and calls the API on the same origin; nothing from elsewhere.
+ */
+export const docsContentSecurityPolicy =
+  "default-src 'self'; base-uri 'self'; connect-src 'self'; font-src 'self' data:; form-action 'self'; frame-ancestors 'self'; " +
+  "img-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self' 'unsafe-inline'";
+
+/** Headers a browser client must read: ids for support, limits to pace itself, why it was refused. */
+export const exposedHeaders = [
+  requestIdHeader,
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+  'retry-after',
+  'www-authenticate',
+  'idempotent-replayed',
+  'content-disposition',
+];
+
+export const allowedRequestHeaders = ['authorization', 'dpop', 'idempotency-key', 'content-type', requestIdHeader, 'traceparent', 'tracestate'];
+
+export interface SecurityDeps {
+  config: Pick<GatewayConfig, 'CORS_ORIGINS'>;
+  /** Where Swagger UI is served. */
+  docsPrefix?: string;
+}
+
+/**
+ * Browser-facing hardening: helmet's headers (HSTS, nosniff, frame and referrer policies...),
+ * a content security policy per kind of page, and CORS for the configured origins only.
+ * Registered first, so preflights are answered before authentication (browsers send them
+ * without credentials) and 401/429 answers carry CORS headers a browser app can read.
+ */
+export async function registerSecurity(app: App, deps: SecurityDeps): Promise<void> {
+  const docsPrefix = deps.docsPrefix ?? '/docs';
+  await app.register(helmet, { global: true, contentSecurityPolicy: false });
+  app.addHook('onRequest', async (request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const docs = path === docsPrefix || path.startsWith(`${docsPrefix}/`);
+    reply.header('content-security-policy', docs ? docsContentSecurityPolicy : apiContentSecurityPolicy);
+  });
+  const origins = deps.config.CORS_ORIGINS;
+  if (origins.length === 0) return; // no browser origin configured: browsers get no CORS grant
+  await app.register(cors, {
+    origin: origins,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: allowedRequestHeaders,
+    exposedHeaders,
+    // No cookies: credentials travel in headers a script sets itself.
+    credentials: false,
+    maxAge: 600,
+    strictPreflight: true,
+  });
+}
+
+export interface ClientAddressDeps {
+  config: Pick<GatewayConfig, 'TRUST_PROXY'>;
+}
+
+/**
+ * First thing on every request: headers only the gateway may set (x-elcorp-*, the verified
+ * principal among them) are dropped whatever the caller sent, and request.clientAddress is
+ * settled by TRUST_PROXY (domain/client-address.ts) for the limits, the logs and upstreams.
+ */
+export function registerClientAddress(app: App, deps: ClientAddressDeps): void {
+  const trusted = parseTrustedProxies(deps.config.TRUST_PROXY);
+  app.addHook('onRequest', async (request) => {
+    for (const name of Object.keys(request.headers)) {
+      if (name.startsWith(internalHeaderPrefix)) delete request.headers[name];
+    }
+    request.clientAddress = clientAddressOf(request.socket.remoteAddress, request.headers['x-forwarded-for'], trusted);
+  });
+}

@@ -1,0 +1,93 @@
+import type { Logger } from '@elcorp/kit';
+import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { z } from 'zod';
+
+export interface RemoteJwksOptions {
+  /** IDENTITY_URL + /.well-known/jwks.json */
+  url: string;
+  /** Least time between two fetches caused by an unknown `kid` (after a successful fetch). */
+  refreshMinIntervalMs: number;
+  fetchTimeoutMs: number;
+  /** After this age the set is re-fetched in the background while the cached one keeps serving. */
+  maxAgeMs: number;
+  logger: Logger;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+/** A JWKS of a few keys (identity serves the current and the previous one) is a few hundred bytes. */
+const maxBodyBytes = 64 * 1024;
+const maxKeys = 32;
+/** After a failed fetch, the next may come sooner: the set is missing, not merely unknown to an attacker's kid. */
+const retryAfterFailureMs = 1_000;
+
+const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).max(maxKeys) });
+
+/**
+ * Identity's verification keys, fetched and cached. An unknown `kid` re-fetches the set, at
+ * most once per `refreshMinIntervalMs`, so a rotation is picked up without letting made-up
+ * kids hammer identity. Fails closed: a kid that is not in a set actually fetched from
+ * identity never verifies, whatever the network does. While identity is unreachable, the
+ * keys already fetched keep verifying (a stale set is better than refusing every caller).
+ */
+export function remoteJwks(options: RemoteJwksOptions): JWTVerifyGetKey {
+  const now = options.now ?? Date.now;
+  let keySet: ReturnType<typeof createLocalJWKSet> | undefined;
+  let fetchedAt = -Infinity;
+  let nextFetchAllowedAt = -Infinity;
+  let inflight: Promise<void> | undefined;
+
+  const refresh = (): Promise<void> => {
+    inflight ??= (async () => {
+      try {
+        const jwks = await fetchJwks(options);
+        keySet = createLocalJWKSet(jwks);
+        fetchedAt = now();
+        nextFetchAllowedAt = fetchedAt + options.refreshMinIntervalMs;
+      } catch (err) {
+        nextFetchAllowedAt = now() + Math.min(options.refreshMinIntervalMs, retryAfterFailureMs);
+        options.logger.warn({ err: { message: (err as Error).message } }, 'fetching the identity JWKS failed');
+        throw err;
+      } finally {
+        inflight = undefined;
+      }
+    })();
+    return inflight;
+  };
+
+  return async (header, token) => {
+    if (keySet && now() - fetchedAt > options.maxAgeMs && now() >= nextFetchAllowedAt) {
+      refresh().catch(() => undefined); // keeps serving the cached set meanwhile
+    }
+    if (keySet) {
+      try {
+        return await keySet(header, token);
+      } catch (err) {
+        if (!(err instanceof errors.JWKSNoMatchingKey)) throw err;
+      }
+    }
+    if (now() < nextFetchAllowedAt) throw new errors.JWKSNoMatchingKey();
+    await refresh();
+    return keySet!(header, token);
+  };
+}
+
+async function fetchJwks(options: RemoteJwksOptions): Promise<JSONWebKeySet> {
+  const response = await (options.fetch ?? fetch)(options.url, {
+    headers: { accept: 'application/json' },
+    redirect: 'error',
+    signal: AbortSignal.timeout(options.fetchTimeoutMs),
+  });
+  if (!response.ok || !response.body) throw new Error(`JWKS answered ${response.status}`);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += chunk.byteLength;
+    if (size > maxBodyBytes) throw new Error(`JWKS larger than ${maxBodyBytes} bytes`);
+    chunks.push(chunk);
+  }
+  const { keys } = jwksSchema.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+  // Only public P-256 signing keys: anything else in the set is ignored, never imported.
+  const usable = keys.filter((key) => key.kty === 'EC' && key['crv'] === 'P-256' && !('d' in key) && (key['use'] === undefined || key['use'] === 'sig'));
+  return { keys: usable } as JSONWebKeySet;
+}

@@ -1,0 +1,205 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Readable } from 'node:stream';
+import { Pool, type Dispatcher } from 'undici';
+import type { GatewayConfig } from '../config.js';
+import { CircuitBreaker } from '../domain/circuit-breaker.js';
+import type { Upstream } from '../domain/routes.js';
+
+export interface UpstreamsOptions {
+  urls: Record<Upstream, string>;
+  connectionsMax: number;
+  /** Deadline for response headers (queueing and connecting included) and for each body pause. */
+  timeoutMs: number;
+  circuitFailures: number;
+  circuitOpenMs: number;
+  now?: () => number;
+}
+
+/** One service behind the gateway: its kept-alive connections and its circuit. */
+export interface UpstreamService {
+  name: Upstream;
+  pool: Pool;
+  circuit: CircuitBreaker;
+  /** Path of the configured URL without the trailing slash ('' for a bare origin). */
+  basePath: string;
+  origin: string;
+}
+
+export interface Upstreams {
+  timeoutMs: number;
+  get(name: Upstream): UpstreamService;
+  all(): UpstreamService[];
+  /** Drops every connection; in-flight calls fail. For app shutdown, after the server stopped. */
+  close(): Promise<void>;
+}
+
+export function upstreamsOptionsFrom(config: GatewayConfig): UpstreamsOptions {
+  return {
+    urls: { identity: config.IDENTITY_URL, payments: config.PAYMENTS_URL, governance: config.GOVERNANCE_URL, compliance: config.COMPLIANCE_URL },
+    connectionsMax: config.UPSTREAM_CONNECTIONS_MAX,
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    circuitFailures: config.UPSTREAM_CIRCUIT_FAILURES,
+    circuitOpenMs: config.UPSTREAM_CIRCUIT_OPEN_MS,
+  };
+}
+
+/** The pools stay empty until the first call, so opening them cannot fail start-up. */
+export function openUpstreams(options: UpstreamsOptions): Upstreams {
+  const now = options.now ?? Date.now;
+  const services = new Map<Upstream, UpstreamService>();
+  for (const [name, url] of Object.entries(options.urls) as Array<[Upstream, string]>) {
+    const parsed = new URL(url);
+    services.set(name, {
+      name,
+      origin: parsed.origin,
+      basePath: parsed.pathname.replace(/\/+$/, ''),
+      pool: new Pool(parsed.origin, {
+        connections: options.connectionsMax,
+        connectTimeout: Math.min(options.timeoutMs, 5_000),
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+        keepAliveTimeout: 4_000,
+      }),
+      circuit: new CircuitBreaker({ failureThreshold: options.circuitFailures, openMs: options.circuitOpenMs, now }),
+    });
+  }
+  return {
+    timeoutMs: options.timeoutMs,
+    get(name) {
+      const service = services.get(name);
+      if (!service) throw new Error(`no upstream configured for ${name}`);
+      return service;
+    },
+    all: () => [...services.values()],
+    async close() {
+      await Promise.all([...services.values()].map((service) => service.pool.destroy()));
+    },
+  };
+}
+
+/** Why a call got no usable answer; the proxy turns each into its own problem. */
+export type UpstreamFailure = 'unreachable' | 'reset' | 'timeout' | 'failed';
+
+export class UpstreamError extends Error {
+  constructor(
+    readonly failure: UpstreamFailure,
+    readonly upstream: Upstream,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`${upstream}: ${failure}`, options);
+    this.name = 'UpstreamError';
+  }
+}
+
+/** A client body that can be offered to several attempts until one of them starts reading it. */
+export interface ReplayableBody {
+  open(): Readable;
+  /** True once an attempt read from the client: the body cannot be offered again. */
+  readonly consumed: boolean;
+}
+
+export interface OutgoingRequest {
+  method: Dispatcher.HttpMethod;
+  /** Path and query as the client sent them; the upstream's base path is prepended. */
+  path: string;
+  headers: Record<string, string | string[]>;
+  body?: ReplayableBody;
+  /** Safe to send twice (RFC 9110 idempotent methods): only then is a lost connection retried. */
+  idempotent: boolean;
+  /** Aborted when the client goes away. */
+  signal?: AbortSignal;
+}
+
+/** Codes that mean the connection was never made: nothing reached the upstream. */
+const unreachableCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+/** The connection dropped before the response began (e.g. a kept-alive socket the upstream closed). */
+const resetCodes = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+const timeoutCodes = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+export const retriesMax = 2;
+const retryBackoffMs = [50, 150];
+
+/**
+ * Sends one request and resolves at the response headers; the body streams afterwards.
+ * Retries a lost connection at most `retriesMax` times, and only when that cannot repeat an
+ * effect: an idempotent method whose body nobody has read yet.
+ */
+export async function send(upstream: UpstreamService, request: OutgoingRequest, timeoutMs: number): Promise<Dispatcher.ResponseData> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await attemptOnce(upstream, request, timeoutMs);
+    } catch (err) {
+      const retry =
+        err instanceof UpstreamError &&
+        (err.failure === 'unreachable' || err.failure === 'reset') &&
+        request.idempotent &&
+        !request.body?.consumed &&
+        !request.signal?.aborted &&
+        attempt < retriesMax;
+      if (!retry) throw err;
+      await sleep(retryBackoffMs[attempt] ?? 150);
+    }
+  }
+}
+
+async function attemptOnce(upstream: UpstreamService, request: OutgoingRequest, timeoutMs: number): Promise<Dispatcher.ResponseData> {
+  // undici's headersTimeout starts once the request is written; this deadline also covers
+  // waiting for a free connection and connecting, so a saturated pool cannot hang a client.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), timeoutMs);
+  try {
+    return await upstream.pool.request({
+      method: request.method,
+      path: upstream.basePath + request.path,
+      headers: request.headers,
+      body: request.body?.open() ?? null,
+      signal: request.signal ? AbortSignal.any([request.signal, deadline.signal]) : deadline.signal,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+  } catch (err) {
+    if (request.signal?.aborted) throw err;
+    throw new UpstreamError(deadline.signal.aborted ? 'timeout' : failureOf(err), upstream.name, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function failureOf(err: unknown): UpstreamFailure {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return 'failed';
+  if (unreachableCodes.has(code)) return 'unreachable';
+  if (resetCodes.has(code)) return 'reset';
+  if (timeoutCodes.has(code)) return 'timeout';
+  return 'failed';
+}
+
+/**
+ * A small GET for the gateway's own use (documents, readiness): bounded in time and size,
+ * outside the circuit breaker so a probe still learns when an upstream is back.
+ */
+export async function fetchFrom(
+  upstream: UpstreamService,
+  path: string,
+  limits: { timeoutMs: number; maxBytes: number },
+): Promise<{ statusCode: number; body: Buffer }> {
+  const response = await upstream.pool.request({
+    method: 'GET',
+    path: upstream.basePath + path,
+    headers: { accept: 'application/json' },
+    signal: AbortSignal.timeout(limits.timeoutMs),
+    headersTimeout: limits.timeoutMs,
+    bodyTimeout: limits.timeoutMs,
+  });
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of response.body as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
+    if (bytes > limits.maxBytes) {
+      response.body.destroy();
+      throw new Error(`${upstream.name}${path}: answer larger than ${limits.maxBytes} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return { statusCode: response.statusCode, body: Buffer.concat(chunks) };
+}

@@ -1,0 +1,193 @@
+import { generateDeviceKey, signDpopProof, type DeviceKey } from '@elcorp/auth';
+import { createEvent, eventSubject, streamName, type DomainEvent } from '@elcorp/contracts';
+import { identityService } from '@elcorp/identity/service';
+import { buildApp, connectRedis, createLogger, type App } from '@elcorp/kit';
+import { bootService } from '@elcorp/service-testing';
+import { testConfig, testNatsPrefix, testRedisPrefix } from '@elcorp/testing';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type { LightMyRequestResponse } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import t, { type Test } from 'tap';
+import { loadGatewayConfig } from '../../src/config.js';
+import { registerAuthentication } from '../../src/http/authenticate.js';
+import { remoteJwks } from '../../src/infrastructure/jwks.js';
+import { denySeconds, denySession, revocationDurable, revokedSessionKey, startRevocationConsumer, type RevocationConsumerDeps } from '../../src/infrastructure/revocations.js';
+
+const publicBaseUrl = 'http://localhost:8080';
+const password = 'correct horse battery staple 42';
+const logger = createLogger({ service: 'gateway', level: 'silent' });
+
+const redisPrefix = (await testRedisPrefix(t)).prefix;
+const identity = await bootService(t, identityService, {
+  PUBLIC_BASE_URL: publicBaseUrl,
+  REDIS_KEY_PREFIX: redisPrefix,
+  NODE_ENV: 'test',
+  NOTIFICATIONS_DIR: t.testdir({}),
+});
+const identityUrl = await identity.app.listen({ host: '127.0.0.1', port: 0 });
+const redis = await connectRedis(testConfig.redisUrl, logger);
+t.teardown(() => redis.quit());
+const nats = await connect({ servers: testConfig.natsUrl });
+t.teardown(() => nats.close());
+const js = jetstream(nats);
+const names = { root: identity.subjectRoot };
+
+const config = loadGatewayConfig({ PUBLIC_BASE_URL: publicBaseUrl, REDIS_KEY_PREFIX: redisPrefix, IDENTITY_URL: identityUrl });
+const app: App = await buildApp({ service: 'gateway', logger });
+registerAuthentication(app, {
+  keys: remoteJwks({ url: `${identityUrl}/.well-known/jwks.json`, refreshMinIntervalMs: 30_000, fetchTimeoutMs: 2_000, maxAgeMs: 300_000, logger }),
+  redis,
+  config,
+});
+app.get('/api/v1/users/me', async (request) => ({ principal: request.principal }));
+t.teardown(() => app.close());
+
+interface Session {
+  accessToken: string;
+  sessionId: string;
+  user: { id: string };
+}
+
+async function signIn(): Promise<{ device: DeviceKey; session: Session }> {
+  const email = `gw-${randomUUID()}@example.na`;
+  await identity.app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/register',
+    payload: { email, password, fullName: 'Ndapewa Shikongo', phone: '+264811234567', agreedTerms: true },
+  });
+  const device = await generateDeviceKey();
+  const proof = await signDpopProof(device, { method: 'POST', url: `${publicBaseUrl}/api/v1/auth/login` });
+  const login = await identity.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { dpop: proof }, payload: { email, password } });
+  if (login.statusCode !== 200) throw new Error(`login failed: ${login.body}`);
+  return { device, session: login.json() as Session };
+}
+
+/** A fresh authenticated request, to the gateway or (for logout) to identity itself. */
+async function authed(target: App, device: DeviceKey, session: Session, method: 'GET' | 'POST', path: string): Promise<LightMyRequestResponse> {
+  const proof = await signDpopProof(device, { method, url: `${publicBaseUrl}${path}`, accessToken: session.accessToken });
+  return target.inject({ method, url: path, headers: { authorization: `DPoP ${session.accessToken}`, dpop: proof } });
+}
+
+const me = '/api/v1/users/me';
+
+async function refusedWithin(device: DeviceKey, session: Session, deadlineMs: number): Promise<LightMyRequestResponse> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const res = await authed(app, device, session, 'GET', me);
+    if (res.statusCode !== 200 || Date.now() > deadline) return res;
+    await sleep(25);
+  }
+}
+
+function revocation(sessionId: string, occurredAt = new Date()): DomainEvent {
+  return createEvent('identity.session.revoked', {
+    subject: { type: 'session', id: sessionId },
+    actor: null,
+    data: { userId: randomUUID(), sessionId, reason: 'admin' },
+    occurredAt,
+  });
+}
+
+async function publish(root: string, payload: string | DomainEvent, msgID = randomUUID()) {
+  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  await js.publish(eventSubject({ root }, 'identity.session.revoked'), body, { msgID });
+}
+
+async function consumer(t: Test, overrides: Partial<RevocationConsumerDeps> = {}) {
+  const started = await startRevocationConsumer({
+    nats,
+    deny: (sessionId) => denySession(redis, redisPrefix, sessionId),
+    subjectRoot: identity.subjectRoot,
+    logger,
+    retryDelayMs: 100,
+    ...overrides,
+  });
+  t.teardown(() => started.stop());
+  return started;
+}
+
+t.test('logout at identity: the very next request through the gateway is refused', async (t) => {
+  const { device, session } = await signIn();
+  t.equal((await authed(app, device, session, 'GET', me)).statusCode, 200);
+  t.equal((await authed(identity.app, device, session, 'POST', '/api/v1/auth/logout')).statusCode, 204);
+  const res = await authed(app, device, session, 'GET', me);
+  t.equal(res.statusCode, 401, 'refused at once, not at expiry');
+  t.equal(res.json().code, 'auth.invalid_token');
+  t.equal(res.headers['www-authenticate'], 'DPoP error="invalid_token", algs="ES256"');
+});
+
+t.test('a published identity.session.revoked event deny-lists the session', async (t) => {
+  await consumer(t);
+  const { device, session } = await signIn();
+  t.equal((await authed(app, device, session, 'GET', me)).statusCode, 200, 'identity has not revoked it');
+  await publish(identity.subjectRoot, revocation(session.sessionId));
+  const res = await refusedWithin(device, session, 5_000);
+  t.equal(res.statusCode, 401);
+  t.equal(res.json().code, 'auth.invalid_token');
+  const ttl = await redis.ttl(revokedSessionKey(redisPrefix, session.sessionId));
+  t.ok(ttl > 0 && ttl <= denySeconds, `deny-listed until the session's tokens expire (ttl ${ttl})`);
+  const info = await (await jetstreamManager(nats)).consumers.info(streamName(names, 'IDENTITY'), revocationDurable);
+  t.equal(info.config.filter_subject, `${identity.subjectRoot}.identity.session.revoked`);
+  t.equal(info.config.ack_policy, AckPolicy.Explicit);
+});
+
+t.test('invalid messages are acked and skipped; the consumer carries on', async (t) => {
+  await consumer(t);
+  const sessionId = randomUUID();
+  await publish(identity.subjectRoot, 'not json');
+  await publish(identity.subjectRoot, JSON.stringify({ ...revocation(randomUUID()), data: { sessionId: 'not-a-uuid' } }));
+  await publish(identity.subjectRoot, revocation(sessionId));
+  await eventually(t, async () => (await redis.exists(revokedSessionKey(redisPrefix, sessionId))) === 1);
+  await eventually(t, async () => {
+    const info = await (await jetstreamManager(nats)).consumers.info(streamName(names, 'IDENTITY'), revocationDurable);
+    return info.num_pending === 0 && info.num_ack_pending === 0;
+  });
+});
+
+t.test('events older than the deny window are acked without a write', async (t) => {
+  await consumer(t);
+  const [old, fresh] = [randomUUID(), randomUUID()];
+  await publish(identity.subjectRoot, revocation(old, new Date(Date.now() - (denySeconds + 60) * 1000)));
+  await publish(identity.subjectRoot, revocation(fresh));
+  await eventually(t, async () => (await redis.exists(revokedSessionKey(redisPrefix, fresh))) === 1);
+  t.equal(await redis.exists(revokedSessionKey(redisPrefix, old)), 0, 'its tokens have all expired');
+});
+
+t.test('a failed deny-list write is retried until it lands', async (t) => {
+  let failures = 2;
+  await consumer(t, {
+    deny: async (sessionId) => {
+      if (failures-- > 0) throw new Error('redis away');
+      await denySession(redis, redisPrefix, sessionId);
+    },
+  });
+  const sessionId = randomUUID();
+  await publish(identity.subjectRoot, revocation(sessionId));
+  await eventually(t, async () => (await redis.exists(revokedSessionKey(redisPrefix, sessionId))) === 1);
+  t.equal(failures, -1, 'written on the third delivery');
+});
+
+t.test('started before identity made its stream, the consumer binds once it exists', async (t) => {
+  const { prefix } = await testNatsPrefix(t);
+  const root = prefix.toLowerCase();
+  await consumer(t, { subjectRoot: root });
+  const jsm = await jetstreamManager(nats);
+  await jsm.streams.add({ name: streamName({ root }, 'IDENTITY'), subjects: [`${root}.identity.>`], max_bytes: 1024 * 1024 });
+  const sessionId = randomUUID();
+  await publish(root, revocation(sessionId));
+  await eventually(t, async () => (await redis.exists(revokedSessionKey(redisPrefix, sessionId))) === 1);
+});
+
+async function eventually(t: Test, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) {
+      t.fail('condition not met in time');
+      return;
+    }
+    await sleep(25);
+  }
+  t.pass('condition met');
+}
