@@ -2,7 +2,8 @@
 // ("N passed, M failed") summed over the packages, so CI and people read one verdict.
 import { spawn } from 'node:child_process';
 
-const args = ['run', 'test', '--log-order=grouped', '--concurrency=2', ...process.argv.slice(2)];
+// --continue: one failing package must not hide the verdict of the others.
+const args = ['run', 'test', '--log-order=grouped', '--concurrency=2', '--continue', ...process.argv.slice(2)];
 const child = spawn('turbo', args, { stdio: ['ignore', 'pipe', 'inherit'], shell: false });
 
 let passed = 0;

@@ -32,7 +32,9 @@ export const systemRoles: Readonly<Record<'admin' | 'staff' | 'user' | 'guest', 
 export function systemPermissionsOf(roles: readonly string[]): Set<Permission> {
   const granted = new Set<Permission>();
   for (const role of roles) {
-    for (const permission of systemRoles[role as keyof typeof systemRoles] ?? []) granted.add(permission);
+    // Own properties only: a custom role named `constructor` must not reach the prototype.
+    if (!Object.hasOwn(systemRoles, role)) continue;
+    for (const permission of systemRoles[role as keyof typeof systemRoles]) granted.add(permission);
   }
   return granted;
 }
