@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
 import { hash, verify } from '../dist/infrastructure/password-hasher.js';
 import { identityService } from '../dist/service.js';
@@ -142,6 +144,20 @@ async function main() {
     await app.close();
     await admin.query(`DROP SCHEMA ${schema} CASCADE`);
     await admin.end();
+    await deleteStreams(`BENCH${tag.toUpperCase()}_`);
+  }
+}
+
+/** The service created streams under the bench's subject root; they reserve disk until deleted. */
+async function deleteStreams(prefix: string): Promise<void> {
+  const nc = await connect({ servers: process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222' });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const doomed: string[] = [];
+    for await (const name of jsm.streams.names()) if (name.startsWith(prefix)) doomed.push(name);
+    for (const name of doomed) await jsm.streams.delete(name);
+  } finally {
+    await nc.close();
   }
 }
 
