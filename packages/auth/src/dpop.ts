@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
+import { decodeProtectedHeader, importJWK, jwtVerify, type CryptoKey, type JWK } from 'jose';
 import { invalidProof } from './errors.js';
 import { accessTokenHash, jwkThumbprint } from './thumbprint.js';
 
@@ -42,7 +42,7 @@ export async function verifyDpopProof(proof: string | undefined, check: DpopChec
 
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: ['ES256'] }));
+    ({ payload } = await jwtVerify(proof, await deviceKey(jwk), { typ: 'dpop+jwt', algorithms: ['ES256'] }));
   } catch {
     throw invalidProof('bad signature');
   }
@@ -63,6 +63,26 @@ export async function verifyDpopProof(proof: string | undefined, check: DpopChec
   // Checked last, so a forged proof cannot burn a legitimate jti.
   if (!(await check.replay(`${jkt}:${jti}`, window * 2 + 5))) throw invalidProof('jti replayed');
   return { jkt, jti, jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } };
+}
+
+/**
+ * A device signs every request with the same key; importing it costs more than verifying
+ * with it, so imported keys are kept by their coordinates (bounded: cleared when full).
+ */
+const importedKeys = new Map<string, Promise<CryptoKey | Uint8Array>>();
+const importedKeysMax = 10_000;
+
+function deviceKey(jwk: JWK): Promise<CryptoKey | Uint8Array> {
+  const id = `${jwk.x}.${jwk.y}`;
+  let key = importedKeys.get(id);
+  if (!key) {
+    if (importedKeys.size >= importedKeysMax) importedKeys.clear();
+    key = importJWK({ kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, 'ES256');
+    // A malformed key must not stay cached as a rejection.
+    key.catch(() => importedKeys.delete(id));
+    importedKeys.set(id, key);
+  }
+  return key;
 }
 
 function safeHeader(proof: string) {

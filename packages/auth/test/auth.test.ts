@@ -133,3 +133,14 @@ t.test('the Authorization header must say DPoP', async (t) => {
   t.throws(() => dpopTokenFrom('Bearer abc'), /sent as Bearer/);
   t.equal(accessTokenHash('abc').length, 43);
 });
+
+t.test('the thumbprint fast path agrees with RFC 7638 as jose computes it', async (t) => {
+  const { calculateJwkThumbprint } = await import('jose');
+  const { jwkThumbprint } = await import('../src/index.js');
+  for (let i = 0; i < 5; i++) {
+    const device = await generateDeviceKey();
+    t.equal(await jwkThumbprint(device.publicJwk), await calculateJwkThumbprint(device.publicJwk, 'sha256'));
+  }
+  const okp = { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' };
+  t.equal(await jwkThumbprint(okp), await calculateJwkThumbprint(okp, 'sha256'), 'other key types take jose');
+});

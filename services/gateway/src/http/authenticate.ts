@@ -1,4 +1,5 @@
-import { AuthError, dpopTokenFrom, verifyAccessToken, verifyDpopProof } from '@elcorp/auth';
+import { AuthError, dpopTokenFrom, verifyAccessToken, verifyDpopProof, type AccessTokenClaims } from '@elcorp/auth';
+import { createHash } from 'node:crypto';
 import { AppError, type App } from '@elcorp/kit';
 import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -41,6 +42,7 @@ export function registerAuthentication(app: App, deps: AuthenticationDeps): void
   const replay = storeUnavailableAs503(gatewayReplayGuard(deps.redis, REDIS_KEY_PREFIX));
   const revoked = storeUnavailableAs503((sessionId: string) => isSessionRevoked(deps.redis, REDIS_KEY_PREFIX, sessionId));
 
+  const verifiedTokens = new VerifiedTokens();
   app.addHook('onRequest', async (request) => {
     const policyPath = policyPathOf(request.url);
     if (upstreamFor(policyPath) === undefined) return; // the gateway's own pages: docs, health
@@ -54,7 +56,7 @@ export function registerAuthentication(app: App, deps: AuthenticationDeps): void
         return;
       }
       const token = dpopTokenFrom(request.headers.authorization);
-      const claims = await verifyAccessToken(token, { keys: deps.keys });
+      const claims = await verifiedTokens.verify(token, () => verifyAccessToken(token, { keys: deps.keys }));
       await verifyDpopProof(headerOf(request, 'dpop'), { method: request.method, url, accessToken: token, expectedJkt: claims.cnf.jkt, replay });
       if (await revoked(claims.sid)) throw new AuthError('auth.invalid_token', 'session revoked');
       const principal: Principal = { userId: claims.sub, sessionId: claims.sid, roles: claims.roles, jkt: claims.cnf.jkt };
@@ -66,6 +68,28 @@ export function registerAuthentication(app: App, deps: AuthenticationDeps): void
       throw unauthorized(err);
     }
   });
+}
+
+/**
+ * Access tokens already verified, until they expire: a client sends the same token with
+ * every request for 15 minutes, and its signature check is the costliest step here. The
+ * proof, the replay check and the revocation check still run on every request; identity
+ * publishes a retired key for a day, longer than any token it signed lives.
+ */
+class VerifiedTokens {
+  private readonly byHash = new Map<string, AccessTokenClaims>();
+  private static readonly entriesMax = 10_000;
+
+  async verify(token: string, verify: () => Promise<AccessTokenClaims>): Promise<AccessTokenClaims> {
+    const hash = createHash('sha256').update(token).digest('base64url');
+    const known = this.byHash.get(hash);
+    if (known && known.exp > Date.now() / 1000) return known;
+    if (known) this.byHash.delete(hash);
+    const claims = await verify();
+    if (this.byHash.size >= VerifiedTokens.entriesMax) this.byHash.clear();
+    this.byHash.set(hash, claims);
+    return claims;
+  }
 }
 
 function unauthorized(err: AuthError): AppError {
