@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { JWTVerifyGetKey } from 'jose';
 import type { GatewayConfig } from '../config.js';
 import { credentialFor, upstreamFor } from '../domain/routes.js';
-import { gatewayReplayGuard, isSessionRevoked } from '../infrastructure/revocations.js';
+import { gatewayReplayGuard, proofAndSessionCheck } from '../infrastructure/revocations.js';
 import type { Principal } from './principal.js';
 
 export interface AuthenticationDeps {
@@ -40,7 +40,6 @@ export function registerAuthentication(app: App, deps: AuthenticationDeps): void
   const { PUBLIC_BASE_URL, REDIS_KEY_PREFIX } = deps.config;
   const baseUrl = PUBLIC_BASE_URL.replace(/\/+$/, '');
   const replay = storeUnavailableAs503(gatewayReplayGuard(deps.redis, REDIS_KEY_PREFIX));
-  const revoked = storeUnavailableAs503((sessionId: string) => isSessionRevoked(deps.redis, REDIS_KEY_PREFIX, sessionId));
 
   const verifiedTokens = new VerifiedTokens();
   app.addHook('onRequest', async (request) => {
@@ -57,8 +56,9 @@ export function registerAuthentication(app: App, deps: AuthenticationDeps): void
       }
       const token = dpopTokenFrom(request.headers.authorization);
       const claims = await verifiedTokens.verify(token, () => verifyAccessToken(token, { keys: deps.keys }));
-      await verifyDpopProof(headerOf(request, 'dpop'), { method: request.method, url, accessToken: token, expectedJkt: claims.cnf.jkt, replay });
-      if (await revoked(claims.sid)) throw new AuthError('auth.invalid_token', 'session revoked');
+      const check = proofAndSessionCheck(deps.redis, REDIS_KEY_PREFIX, claims.sid);
+      await verifyDpopProof(headerOf(request, 'dpop'), { method: request.method, url, accessToken: token, expectedJkt: claims.cnf.jkt, replay: storeUnavailableAs503(check.guard) });
+      if (check.revoked()) throw new AuthError('auth.invalid_token', 'session revoked');
       const principal: Principal = { userId: claims.sub, sessionId: claims.sid, roles: claims.roles, jkt: claims.cnf.jkt };
       request.principal = principal;
     } catch (err) {
