@@ -1,6 +1,7 @@
+import { descendsFrom } from '@elcorp/testing';
 import t from 'tap';
 import { SpanKind, trace } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,16 +27,6 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** True when `span` sits under `ancestor` in the parent chain. */
-function descendsFrom(span: ReadableSpan, ancestor: ReadableSpan, spans: ReadableSpan[]): boolean {
-  const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
-  let parentId = span.parentSpanContext?.spanId;
-  while (parentId) {
-    if (parentId === ancestor.spanContext().spanId) return true;
-    parentId = byId.get(parentId)?.parentSpanContext?.spanId;
-  }
-  return false;
-}
 
 t.test('a request joins the caller trace, fastify spans sit under it, logs carry its id', async (t) => {
   const exporter = new InMemorySpanExporter();

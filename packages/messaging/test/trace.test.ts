@@ -1,5 +1,6 @@
+import { descendsFrom } from '@elcorp/testing';
 import { SpanKind } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { startTelemetry } from '@elcorp/kit';
 import t from 'tap';
 
@@ -51,12 +52,3 @@ t.test('one trace runs from an HTTP request through the publish to the consumer'
   t.ok(descendsFrom(publish!, server!, spans), 'the publish descends from the request span');
 });
 
-function descendsFrom(span: ReadableSpan, ancestor: ReadableSpan, spans: ReadableSpan[]): boolean {
-  const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
-  let parentId = span.parentSpanContext?.spanId;
-  while (parentId) {
-    if (parentId === ancestor.spanContext().spanId) return true;
-    parentId = byId.get(parentId)?.parentSpanContext?.spanId;
-  }
-  return false;
-}

@@ -8,3 +8,4 @@ export { startNatsServer } from './nats-server.js';
 export type { NatsServer, NatsServerOptions } from './nats-server.js';
 export { freePort } from './ports.js';
 export { testConfig } from './config.js';
+export { descendsFrom, type SpanLink } from './spans.js';

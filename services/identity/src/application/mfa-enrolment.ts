@@ -14,7 +14,7 @@ export const recoveryCodeCount = 10;
 /** No 0/O, 1/I/L: codes are read off paper. 31 symbols, 10 of them: about 49 bits. */
 const recoveryAlphabet = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 
-/** Ten fresh recovery codes shown as XXXXX-XXXXX (hashOneTimeCode ignores the dash and case). */
+/** Ten fresh recovery codes shown as two groups of five characters joined by a dash (hashOneTimeCode ignores the dash and case). */
 export function newRecoveryCodes(): string[] {
   return Array.from({ length: recoveryCodeCount }, () => {
     const symbols = Array.from({ length: 10 }, () => recoveryAlphabet[randomInt(recoveryAlphabet.length)]).join('');

@@ -56,7 +56,7 @@ t.test('anything but six digits is no TOTP code', async (t) => {
   }
 });
 
-t.test('recovery codes: ten distinct XXXXX-XXXXX codes from the unambiguous alphabet; the hash ignores dash and case', async (t) => {
+t.test('recovery codes: ten distinct codes of two five-character groups from the unambiguous alphabet; the hash ignores dash and case', async (t) => {
   const codes = newRecoveryCodes();
   t.equal(codes.length, 10);
   t.equal(new Set(codes).size, 10);
