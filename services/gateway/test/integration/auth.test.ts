@@ -1,12 +1,11 @@
 import { generateDeviceKey, signDpopProof, verifyAccessToken, type DeviceKey } from '@elcorp/auth';
-import { identityService } from '@elcorp/identity/service';
-import { buildApp, connectRedis, createLogger, type App } from '@elcorp/kit';
-import { bootService } from '@elcorp/service-testing';
-import { freePort, testConfig, testRedisPrefix } from '@elcorp/testing';
+import { buildApp, connectRedis, type App } from '@elcorp/kit';
+import { freePort, testConfig } from '@elcorp/testing';
 import type { LightMyRequestResponse } from 'fastify';
 import { createLocalJWKSet, decodeProtectedHeader, exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, UnsecuredJWT, type CryptoKey, type JWK, type JWTVerifyGetKey } from 'jose';
 import { randomUUID } from 'node:crypto';
 import t, { type Test } from 'tap';
+import { openIdentityUpstream, password, publicBaseUrl } from './identity-upstream.js';
 import { loadGatewayConfig } from '../../src/config.js';
 import { registerAuthentication } from '../../src/http/authenticate.js';
 import { principalHeader } from '../../src/http/principal.js';
@@ -15,22 +14,10 @@ import { apiContentSecurityPolicy, docsContentSecurityPolicy, registerClientAddr
 import { remoteJwks } from '../../src/infrastructure/jwks.js';
 import { redisRateLimiter } from '../../src/infrastructure/rate-limiter.js';
 
-const publicBaseUrl = 'http://localhost:8080';
-const password = 'correct horse battery staple 42';
-const logger = createLogger({ service: 'gateway', level: 'silent' });
 type Method = 'GET' | 'POST' | 'DELETE' | 'OPTIONS';
 
 // One identity for the file: it issues the tokens and serves the JWKS the gateway fetches.
-const redisPrefix = (await testRedisPrefix(t)).prefix;
-const identity = await bootService(t, identityService, {
-  PUBLIC_BASE_URL: publicBaseUrl,
-  REDIS_KEY_PREFIX: redisPrefix,
-  NODE_ENV: 'test',
-  NOTIFICATIONS_DIR: t.testdir({}),
-});
-const identityUrl = await identity.app.listen({ host: '127.0.0.1', port: 0 });
-const redis = await connectRedis(testConfig.redisUrl, logger);
-t.teardown(() => redis.quit());
+const { identity, identityUrl, redisPrefix, redis, logger, signIn } = await openIdentityUpstream(t);
 
 let jwksFetches = 0;
 const countingFetch: typeof fetch = (input, init) => {
@@ -76,27 +63,7 @@ async function gateway(options: { keys?: JWTVerifyGetKey; env?: Record<string, s
   return app;
 }
 
-interface Session {
-  accessToken: string;
-  sessionId: string;
-  user: { id: string; roles: string[] };
-}
 
-/** Registers and logs in against identity itself, as a client would through the gateway. */
-async function signIn(): Promise<{ device: DeviceKey; session: Session }> {
-  const email = `gw-${randomUUID()}@example.na`;
-  const registered = await identity.app.inject({
-    method: 'POST',
-    url: '/api/v1/auth/register',
-    payload: { email, password, fullName: 'Ndapewa Shikongo', phone: '+264811234567', agreedTerms: true },
-  });
-  if (registered.statusCode !== 201) throw new Error(`register failed: ${registered.body}`);
-  const device = await generateDeviceKey();
-  const proof = await signDpopProof(device, { method: 'POST', url: `${publicBaseUrl}/api/v1/auth/login` });
-  const login = await identity.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { dpop: proof }, payload: { email, password } });
-  if (login.statusCode !== 200) throw new Error(`login failed: ${login.body}`);
-  return { device, session: login.json() as Session };
-}
 
 interface CallOptions {
   token?: string;

@@ -1,34 +1,22 @@
-import { generateDeviceKey, signDpopProof, type DeviceKey } from '@elcorp/auth';
+import { signDpopProof, type DeviceKey } from '@elcorp/auth';
 import { createEvent, eventSubject, streamName, type DomainEvent } from '@elcorp/contracts';
-import { identityService } from '@elcorp/identity/service';
-import { buildApp, connectRedis, createLogger, type App } from '@elcorp/kit';
-import { bootService } from '@elcorp/service-testing';
-import { testConfig, testNatsPrefix, testRedisPrefix } from '@elcorp/testing';
+import { buildApp, type App } from '@elcorp/kit';
+import { testConfig, testNatsPrefix } from '@elcorp/testing';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { LightMyRequestResponse } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
+import { openIdentityUpstream, publicBaseUrl, type Session } from './identity-upstream.js';
 import { loadGatewayConfig } from '../../src/config.js';
 import { registerAuthentication } from '../../src/http/authenticate.js';
 import { remoteJwks } from '../../src/infrastructure/jwks.js';
 import { denySeconds, denySession, revocationDurable, revokedSessionKey, startRevocationConsumer, type RevocationConsumerDeps } from '../../src/infrastructure/revocations.js';
 
-const publicBaseUrl = 'http://localhost:8080';
-const password = 'correct horse battery staple 42';
-const logger = createLogger({ service: 'gateway', level: 'silent' });
 
-const redisPrefix = (await testRedisPrefix(t)).prefix;
-const identity = await bootService(t, identityService, {
-  PUBLIC_BASE_URL: publicBaseUrl,
-  REDIS_KEY_PREFIX: redisPrefix,
-  NODE_ENV: 'test',
-  NOTIFICATIONS_DIR: t.testdir({}),
-});
-const identityUrl = await identity.app.listen({ host: '127.0.0.1', port: 0 });
-const redis = await connectRedis(testConfig.redisUrl, logger);
-t.teardown(() => redis.quit());
+// One identity for the file: it issues the tokens and serves the JWKS the gateway fetches.
+const { identity, identityUrl, redisPrefix, redis, logger, signIn } = await openIdentityUpstream(t);
 const nats = await connect({ servers: testConfig.natsUrl });
 t.teardown(() => nats.close());
 const js = jetstream(nats);
@@ -44,25 +32,7 @@ registerAuthentication(app, {
 app.get('/api/v1/users/me', async (request) => ({ principal: request.principal }));
 t.teardown(() => app.close());
 
-interface Session {
-  accessToken: string;
-  sessionId: string;
-  user: { id: string };
-}
 
-async function signIn(): Promise<{ device: DeviceKey; session: Session }> {
-  const email = `gw-${randomUUID()}@example.na`;
-  await identity.app.inject({
-    method: 'POST',
-    url: '/api/v1/auth/register',
-    payload: { email, password, fullName: 'Ndapewa Shikongo', phone: '+264811234567', agreedTerms: true },
-  });
-  const device = await generateDeviceKey();
-  const proof = await signDpopProof(device, { method: 'POST', url: `${publicBaseUrl}/api/v1/auth/login` });
-  const login = await identity.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { dpop: proof }, payload: { email, password } });
-  if (login.statusCode !== 200) throw new Error(`login failed: ${login.body}`);
-  return { device, session: login.json() as Session };
-}
 
 /** A fresh authenticated request, to the gateway or (for logout) to identity itself. */
 async function authed(target: App, device: DeviceKey, session: Session, method: 'GET' | 'POST', path: string): Promise<LightMyRequestResponse> {

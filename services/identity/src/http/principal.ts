@@ -3,7 +3,6 @@ import type { Kysely } from '@elcorp/db';
 import type { FastifyRequest } from 'fastify';
 import type { JWTVerifyGetKey } from 'jose';
 import type { IdentityDB } from '../infrastructure/db/schema.js';
-import { toAppError } from './errors.js';
 
 export type { Principal };
 
@@ -30,31 +29,27 @@ export function publicUrlOf(publicBaseUrl: string, request: FastifyRequest): str
 /**
  * Verifies `Authorization: DPoP <token>` and its proof, and that the session still lives.
  * Identity checks the proof itself rather than trusting the network (the gateway checks it
- * too, against its own replay cache).
+ * too, against its own replay cache). Failures become problems through the app's mapError.
  */
 export function authenticate(deps: AuthenticationDeps) {
   return async (request: FastifyRequest): Promise<void> => {
-    try {
-      const token = dpopTokenFrom(request.headers.authorization);
-      const claims = await verifyAccessToken(token, { keys: deps.keys });
-      await verifyDpopProof(header(request, 'dpop'), {
-        method: request.method,
-        url: publicUrlOf(deps.publicBaseUrl, request),
-        accessToken: token,
-        expectedJkt: claims.cnf.jkt,
-        replay: deps.replay,
-      });
-      const session = await deps.db
-        .selectFrom('sessions')
-        .select(['revoked_at', 'expires_at'])
-        .where('id', '=', claims.sid)
-        .where('user_id', '=', claims.sub)
-        .executeTakeFirst();
-      if (!session || session.revoked_at || session.expires_at <= deps.now()) throw invalidToken('session revoked or expired');
-      request.principal = { userId: claims.sub, sessionId: claims.sid, roles: claims.roles, jkt: claims.cnf.jkt };
-    } catch (err) {
-      throw toAppError(err);
-    }
+    const token = dpopTokenFrom(request.headers.authorization);
+    const claims = await verifyAccessToken(token, { keys: deps.keys });
+    await verifyDpopProof(header(request, 'dpop'), {
+      method: request.method,
+      url: publicUrlOf(deps.publicBaseUrl, request),
+      accessToken: token,
+      expectedJkt: claims.cnf.jkt,
+      replay: deps.replay,
+    });
+    const session = await deps.db
+      .selectFrom('sessions')
+      .select(['revoked_at', 'expires_at'])
+      .where('id', '=', claims.sid)
+      .where('user_id', '=', claims.sub)
+      .executeTakeFirst();
+    if (!session || session.revoked_at || session.expires_at <= deps.now()) throw invalidToken('session revoked or expired');
+    request.principal = { userId: claims.sub, sessionId: claims.sid, roles: claims.roles, jkt: claims.cnf.jkt };
   };
 }
 
