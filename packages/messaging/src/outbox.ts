@@ -8,11 +8,12 @@ export const outboxChannel = 'elcorp_outbox';
 
 /**
  * Writes events into the outbox inside the caller's transaction, so they commit or vanish
- * with the state change they announce. The active trace context is stored with each row so
+ * with the state change they announce. Only the unit of work (and the consumer, for its
+ * batch) calls this; use cases record events on their UnitOfWork. The active trace context is stored with each row so
  * the publish (and every consumer) joins the trace of the request that caused it.
  */
-export async function appendToOutbox<DB extends MessagingTables>(
-  trx: Transaction<DB> | Kysely<DB>,
+export async function writeOutbox<DB>(
+  trx: Transaction<DB>,
   names: BrokerNames,
   events: ReadonlyArray<DomainEvent>,
 ): Promise<void> {
@@ -32,4 +33,13 @@ export async function appendToOutbox<DB extends MessagingTables>(
     )
     .execute();
   await sql`SELECT pg_notify(${outboxChannel}, current_schema())`.execute(db);
+}
+
+/** @deprecated Being replaced by the unit of work (issue 8); accepts a plain connection. */
+export async function appendToOutbox<DB extends MessagingTables>(
+  trx: Transaction<DB> | Kysely<DB>,
+  names: BrokerNames,
+  events: ReadonlyArray<DomainEvent>,
+): Promise<void> {
+  await writeOutbox(trx as Transaction<DB>, names, events);
 }

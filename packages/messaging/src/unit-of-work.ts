@@ -1,0 +1,64 @@
+import type { BrokerNames, DomainEvent, EventType } from '@elcorp/contracts';
+import type { Kysely, Transaction } from '@elcorp/db';
+import { writeOutbox } from './outbox.js';
+import type { MessagingTables } from './tables.js';
+
+/**
+ * What a use case holds while its writes run: the transaction, and the only way to announce
+ * an event. A UnitOfWork exists only inside `runInUnitOfWork`'s callback, so an event can
+ * never be written outside the transaction of the change it announces.
+ */
+export interface UnitOfWork<DB> {
+  readonly trx: Transaction<DB>;
+  /** Queues events for the outbox; they are written just before this transaction commits. */
+  record(...events: ReadonlyArray<DomainEvent<EventType>>): void;
+}
+
+export interface UnitOfWorkOptions {
+  isolation?: 'read committed' | 'repeatable read' | 'serializable';
+}
+
+/** Runs a use case's writes; bound to one service's database and broker names. */
+export type RunInUnitOfWork<DB> = <T>(work: (uow: UnitOfWork<DB>) => Promise<T>, options?: UnitOfWorkOptions) => Promise<T>;
+
+/**
+ * Opens a transaction, hands the use case a UnitOfWork, and writes the recorded events to
+ * the outbox inside that transaction after the work returns. A rollback (the work throws)
+ * discards them with everything else. Recording after the work has returned is a bug and
+ * throws.
+ */
+export function unitOfWork<DB extends MessagingTables>(db: Kysely<DB>, names: BrokerNames): RunInUnitOfWork<DB> {
+  return async (work, options) => {
+    let builder = db.transaction();
+    if (options?.isolation) builder = builder.setIsolationLevel(options.isolation);
+    return builder.execute(async (trx) => {
+      const { uow, close } = openUnitOfWork(trx);
+      const result = await work(uow);
+      await writeOutbox(trx, names, close());
+      return result;
+    });
+  };
+}
+
+/**
+ * A UnitOfWork over a transaction someone else opened (the consumer's batch, a savepoint).
+ * `close()` ends recording and returns the events to write; the opener writes them.
+ */
+export function openUnitOfWork<DB>(trx: Transaction<DB>): { uow: UnitOfWork<DB>; close(): DomainEvent[] } {
+  const events: DomainEvent[] = [];
+  let open = true;
+  const uow: UnitOfWork<DB> = {
+    trx,
+    record(...recorded) {
+      if (!open) throw new Error('event recorded after its unit of work ended');
+      events.push(...(recorded as DomainEvent[]));
+    },
+  };
+  return {
+    uow,
+    close() {
+      open = false;
+      return events;
+    },
+  };
+}
