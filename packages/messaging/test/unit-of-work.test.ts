@@ -92,6 +92,15 @@ t.test('events of a committed unit reach the outbox with the trace of the work t
   t.equal((await outbox()).length, 2, 'a unit that records nothing writes nothing');
 });
 
+t.test('a unit runs at the isolation level it asks for', async (t) => {
+  const { run } = await setUp(t);
+  const levelOf = (options?: { isolation: 'serializable' | 'repeatable read' }) =>
+    run(async ({ trx }) => (await sql<{ transaction_isolation: string }>`SHOW transaction_isolation`.execute(trx)).rows[0]!.transaction_isolation, options);
+  t.equal(await levelOf(), 'read committed', "Postgres's default");
+  t.equal(await levelOf({ isolation: 'serializable' }), 'serializable');
+  t.equal(await levelOf({ isolation: 'repeatable read' }), 'repeatable read');
+});
+
 t.test('recording after the unit ended throws', async (t) => {
   const { run, outbox } = await setUp(t);
   let escaped: UnitOfWork<Tables> | undefined;
