@@ -1,0 +1,17 @@
+export { Authorizer, type AttributeValue, type AuthorizerOptions, type AuthzDecision, type AuthzRequest, type AuthzResource } from './authorizer.js';
+export {
+  BundleError,
+  buildBundle,
+  bundleLimits,
+  checkBundle,
+  isCustomPolicyId,
+  policyIdPattern,
+  systemBundle,
+  validatePolicy,
+  type BuildBundleInput,
+  type CheckedBundle,
+  type PolicyBundle,
+  type PolicyCheck,
+} from './bundle.js';
+export { rolePolicies, rolePolicyPrefix, type PolicySource } from './policies.js';
+export { cedarSchema, moneyActions, namespace, ownedResourceTypes, resourceTypes, type Context, type ResourceType } from './vocabulary.js';
