@@ -1,6 +1,7 @@
 import { permissions, type Permission } from '@elcorp/contracts';
 import { checkBundle, systemBundle, type PolicyBundle } from './bundle.js';
 import { cedar, type CedarValueJson, type EntityJson, type PolicyJson } from './cedar.js';
+import { ConditionError, Defer, Entity, compileConditions, recordOf, type ConditionEnv, type StoredEntity } from './conditions.js';
 import { actionsOf, principalKeyOf, scopeMatches, type ScopeRequest } from './scope.js';
 import { entityType, resourceTypes, roleType, userType, type Context, type ResourceType } from './vocabulary.js';
 
@@ -31,6 +32,8 @@ export interface AuthorizerOptions {
   now?: () => Date;
   /** Distinct condition sets kept parsed inside Cedar; the oldest is replaced beyond it. */
   parsedSetsMax?: number;
+  /** Evaluate the common subset of conditions in JS (default); false sends every condition to Cedar. */
+  conditionsInJs?: boolean;
 }
 
 interface CompiledPolicy {
@@ -39,6 +42,8 @@ interface CompiledPolicy {
   source: string;
   scope: Pick<PolicyJson, 'principal' | 'action' | 'resource'>;
   conditional: boolean;
+  /** The conditions compiled to JS, when they are within the evaluator's subset. */
+  condition: ((env: ConditionEnv) => boolean) | undefined;
 }
 
 interface ActionIndex {
@@ -63,14 +68,16 @@ function push<K>(map: Map<K, CompiledPolicy[]>, key: K, policy: CompiledPolicy):
   else map.set(key, [policy]);
 }
 
-function compile(bundle: unknown): Loaded {
+function compile(bundle: unknown, conditionsInJs: boolean): Loaded {
   const checked = checkBundle(bundle);
   const index = new Map<string, ActionIndex>(permissions.map((p) => [p, { any: [], byUser: new Map(), byRole: new Map() }]));
   for (const { id, source } of checked.policies) {
     const answer = cedar.policyToJson(source);
     if (answer.type === 'failure') throw new Error(`policy ${id} validated but cannot be read: ${answer.errors.map((e) => e.message).join('; ')}`);
     const json = answer.json;
-    const policy: CompiledPolicy = { id, forbid: json.effect === 'forbid', source, scope: json, conditional: json.conditions.length > 0 };
+    const conditional = json.conditions.length > 0;
+    const condition = conditional && conditionsInJs ? compileConditions(json.conditions) : undefined;
+    const policy: CompiledPolicy = { id, forbid: json.effect === 'forbid', source, scope: json, conditional, condition };
     const key = principalKeyOf(json.principal);
     for (const action of actionsOf(json.action) ?? permissions) {
       const slot = index.get(action);
@@ -96,14 +103,18 @@ export class Authorizer {
   private readonly now: () => Date;
   private readonly slotPrefix = `elcorp-authz-${++instances}-`;
   private readonly parsedSetsMax: number;
+  private readonly conditionsInJs: boolean;
   /** Condition-set key → slot id (insertion order is recency); slots are reused, never leaked. */
   private readonly parsedSets = new Map<string, string>();
   private slotsUsed = 0;
+  /** Decisions made, and how many of them needed Cedar (a matching conditional policy). */
+  readonly stats = { decisions: 0, cedarEvaluations: 0 };
 
   constructor(options: AuthorizerOptions = {}) {
     this.now = options.now ?? (() => new Date());
     this.parsedSetsMax = options.parsedSetsMax ?? 512;
-    this.loaded = compile(options.bundle ?? systemBundle);
+    this.conditionsInJs = options.conditionsInJs ?? true;
+    this.loaded = compile(options.bundle ?? systemBundle, this.conditionsInJs);
   }
 
   get version(): number {
@@ -121,7 +132,7 @@ export class Authorizer {
 
   /** Replaces the bundle, or throws BundleError and keeps the current one. */
   load(bundle: unknown): void {
-    const next = compile(bundle);
+    const next = compile(bundle, this.conditionsInJs);
     this.loaded = next;
     this.parsedSets.clear();
   }
@@ -152,14 +163,61 @@ export class Authorizer {
     consider(slot.byUser.get(principal.userId));
     for (const role of roles) consider(slot.byRole.get(role));
 
-    if (conditional.length > 0) this.evaluate(conditional, request, resourceIsPrincipal, permits, forbids);
+    this.stats.decisions += 1;
+    const forCedar = conditional.length > 0 ? this.evaluateInJs(conditional, request, resourceIsPrincipal, permits, forbids) : conditional;
+    if (forCedar.length > 0) this.evaluate(forCedar, request, resourceIsPrincipal, permits, forbids);
     if (forbids.length > 0) return { decision: 'deny', policies: forbids.sort(byId) };
     if (permits.length > 0) return { decision: 'allow', policies: permits.sort(byId) };
     return { decision: 'deny', policies: [] };
   }
 
+  /** Evaluates the conditions JS can; returns the policies left for Cedar. */
+  private evaluateInJs(policies: CompiledPolicy[], request: AuthzRequest, resourceIsPrincipal: boolean, permits: string[], forbids: string[]): CompiledPolicy[] {
+    const rest: CompiledPolicy[] = [];
+    let env: ConditionEnv | undefined;
+    for (const policy of policies) {
+      if (!policy.condition) {
+        rest.push(policy);
+        continue;
+      }
+      env ??= this.envOf(request, resourceIsPrincipal);
+      try {
+        if (policy.condition(env)) (policy.forbid ? forbids : permits).push(policy.id);
+      } catch (error) {
+        if (error instanceof Defer) rest.push(policy);
+        // As with Cedar below: an erroring forbid still forbids, an erroring permit grants nothing.
+        else if (error instanceof ConditionError) {
+          if (policy.forbid) forbids.push(policy.id);
+        } else throw error;
+      }
+    }
+    return rest;
+  }
+
+  private envOf(request: AuthzRequest, resourceIsPrincipal: boolean): ConditionEnv {
+    const principal = new Entity(userType, request.principal.userId);
+    const resource = new Entity(entityType(request.resource.type), request.resource.id);
+    const ancestors = new Set([...new Set(request.principal.roles)].map((id) => new Entity(roleType, id).key));
+    const resourceAttrs = new Map<string, string | number | boolean | Entity>();
+    for (const [name, value] of Object.entries(request.resource.attributes ?? {})) {
+      if (value === undefined) continue;
+      if (name === 'owner' && typeof value !== 'string') throw new TypeError('resource.attributes.owner must be a user id');
+      if (typeof value === 'number' && !Number.isSafeInteger(value)) throw new TypeError(`resource.attributes.${name} must be an integer`);
+      resourceAttrs.set(name, name === 'owner' ? new Entity(userType, String(value)) : value);
+    }
+    const entities = new Map<string, StoredEntity>();
+    if (resourceIsPrincipal) entities.set(principal.key, { attrs: resourceAttrs, ancestors });
+    else {
+      entities.set(principal.key, { attrs: new Map(), ancestors });
+      entities.set(resource.key, { attrs: resourceAttrs, ancestors: new Set() });
+    }
+    const context = this.contextOf(request.context) as Record<string, string | number | boolean>;
+    return { principal, action: new Entity(entityType('Action'), request.action), resource, context: recordOf(context), entities };
+  }
+
   /** Runs Cedar on the matching conditional policies and adds the satisfied ones. */
   private evaluate(policies: CompiledPolicy[], request: AuthzRequest, resourceIsPrincipal: boolean, permits: string[], forbids: string[]): void {
+    this.stats.cedarEvaluations += 1;
     const answer = cedar.statefulIsAuthorized({
       principal: { type: userType, id: request.principal.userId },
       action: { type: `${entityType('Action')}`, id: request.action },
