@@ -71,10 +71,7 @@ function push<K>(map: Map<K, CompiledPolicy[]>, key: K, policy: CompiledPolicy):
 function compile(bundle: unknown, conditionsInJs: boolean): Loaded {
   const checked = checkBundle(bundle);
   const index = new Map<string, ActionIndex>(permissions.map((p) => [p, { any: [], byUser: new Map(), byRole: new Map() }]));
-  for (const { id, source } of checked.policies) {
-    const answer = cedar.policyToJson(source);
-    if (answer.type === 'failure') throw new Error(`policy ${id} validated but cannot be read: ${answer.errors.map((e) => e.message).join('; ')}`);
-    const json = answer.json;
+  for (const { id, source, json } of checked.policies) {
     const conditional = json.conditions.length > 0;
     const condition = conditional && conditionsInJs ? compileConditions(json.conditions) : undefined;
     const policy: CompiledPolicy = { id, forbid: json.effect === 'forbid', source, scope: json, conditional, condition };

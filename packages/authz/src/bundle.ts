@@ -1,5 +1,5 @@
 import { permissions, systemRoles, type Permission } from '@elcorp/contracts';
-import { cedar, type DetailedError } from './cedar.js';
+import { cedar, type DetailedError, type PolicyJson } from './cedar.js';
 import { rolePolicies, rolePolicyPrefix, type PolicySource } from './policies.js';
 import { cedarSchema } from './vocabulary.js';
 
@@ -101,7 +101,49 @@ export const systemBundle: PolicyBundle = Object.freeze({
 export interface CheckedBundle {
   version: number;
   createdAt: string;
-  policies: PolicySource[];
+  policies: Array<PolicySource & { json: PolicyJson }>;
+}
+
+/**
+ * Policies that passed validation, by id and source, with their JSON form. Validating a
+ * thousand policies takes seconds on a busy machine, and successive bundles differ by a
+ * policy or two, so each is validated once per process. Strict validation is per policy,
+ * so checking only the new ones is the same as checking the set.
+ */
+const validated = new Map<string, PolicyJson>();
+const validatedMax = 4096;
+
+function validatedPolicies(policies: readonly PolicySource[]): { errors: string[]; json: PolicyJson[] } {
+  const keyOf = (p: PolicySource) => JSON.stringify([p.id, p.source]);
+  const misses: Record<string, string> = {};
+  let missing = 0;
+  for (const p of policies) {
+    if (validated.has(keyOf(p))) continue;
+    Object.defineProperty(misses, p.id, { value: p.source, enumerable: true });
+    missing += 1;
+  }
+  if (missing > 0) {
+    const errors = cedarErrors(misses);
+    if (errors.length > 0) return { errors: errors.slice(0, 50), json: [] };
+  }
+  const json: PolicyJson[] = [];
+  for (const p of policies) {
+    const key = keyOf(p);
+    let form = validated.get(key);
+    if (form) validated.delete(key);
+    else {
+      const answer = cedar.policyToJson(p.source);
+      if (answer.type === 'failure') return { errors: answer.errors.map(describe), json: [] };
+      form = answer.json;
+    }
+    validated.set(key, form);
+    json.push(form);
+  }
+  for (const key of validated.keys()) {
+    if (validated.size <= validatedMax) break;
+    validated.delete(key);
+  }
+  return { errors: [], json };
 }
 
 const knownPermissions: ReadonlySet<string> = new Set(permissions);
@@ -156,9 +198,7 @@ export function checkBundle(raw: unknown): CheckedBundle {
   if (shape.length > 0) throw new BundleError(shape);
   const bundle = raw as PolicyBundle;
   const policies = [...rolePolicies(bundle.roles), ...bundle.policies.map(({ id, source }) => ({ id, source }))];
-  const set: Record<string, string> = {};
-  for (const { id, source } of policies) Object.defineProperty(set, id, { value: source, enumerable: true });
-  const errors = cedarErrors(set);
-  if (errors.length > 0) throw new BundleError(errors.slice(0, 50));
-  return { version: bundle.version, createdAt: bundle.createdAt, policies };
+  const { errors, json } = validatedPolicies(policies);
+  if (errors.length > 0) throw new BundleError(errors);
+  return { version: bundle.version, createdAt: bundle.createdAt, policies: policies.map((p, i) => ({ ...p, json: json[i] as PolicyJson })) };
 }
