@@ -93,7 +93,7 @@ export function buildBundle(input: BuildBundleInput): PolicyBundle {
 export const systemBundle: PolicyBundle = Object.freeze({
   version: 0,
   createdAt: new Date(0).toISOString(),
-  roles: Object.fromEntries(Object.entries(systemRoles).map(([name, granted]) => [name, [...granted]])),
+  roles: Object.freeze(Object.fromEntries(Object.entries(systemRoles).map(([name, granted]) => [name, Object.freeze([...granted]) as Permission[]]))),
   policies: [],
 });
 
