@@ -57,7 +57,9 @@ const nextLine = () =>
 const times: number[] = [];
 let startup: Line = {};
 try {
-  startup = await nextLine();
+  // The child reports the bundle it applied at start, then that it is ready.
+  do startup = await nextLine();
+  while (startup.ready === undefined);
   if (startup.ready !== 1) throw new Error(`the watching process started on version ${startup.ready}, not 1`);
   for (let version = 2; version <= publishes + 1; version++) {
     const expected = version % 2 === 1 ? 'deny' : 'allow';
