@@ -27,7 +27,7 @@ export interface LiveIdentity {
 // A package imports no service (eslint.config.js): the SDK meets identity as a client does,
 // over HTTP, with the service run from its build as `pnpm start` runs it.
 const identityDir = fileURLToPath(new URL('../../../services/identity/', import.meta.url));
-const readyDeadlineMs = 30_000;
+const readyDeadlineMs = 60_000;
 const readyPollMs = 100;
 const stopDeadlineMs = 10_000;
 
