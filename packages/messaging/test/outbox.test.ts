@@ -1,4 +1,6 @@
+import { createEvent } from '@elcorp/contracts';
 import t from 'tap';
+import { unitOfWork } from '../src/index.js';
 import { everyOnce, harness } from './harness.js';
 
 t.test('committed events are published once each and applied once each', async (t) => {
@@ -16,13 +18,9 @@ t.test('committed events are published once each and applied once each', async (
 t.test('events of a rolled-back transaction are never published', async (t) => {
   const h = await harness(t);
   await t.rejects(
-    h.database.db.transaction().execute(async (trx) => {
-      const { appendToOutbox } = await import('../src/index.js');
-      const { createEvent } = await import('@elcorp/contracts');
+    unitOfWork(h.database.db, h.names)(async (uow) => {
       const userId = crypto.randomUUID();
-      await appendToOutbox(trx, h.names, [
-        createEvent('identity.user.updated', { subject: { type: 'user', id: userId }, actor: null, data: { userId, changed: ['phone'] } }),
-      ]);
+      uow.record(createEvent('identity.user.updated', { subject: { type: 'user', id: userId }, actor: null, data: { userId, changed: ['phone'] } }));
       throw new Error('the state change failed');
     }),
   );
@@ -63,7 +61,7 @@ t.test('two relays and two consumer instances: every event in effect exactly onc
   const h = await harness(t);
   const events = await h.commitEvents(200);
   const relays = [h.relay({ batchSize: 20 }), h.relay({ batchSize: 20 })];
-  const consumers = [h.consumer({ maxInFlight: 8 }), h.consumer({ maxInFlight: 8 })];
+  const consumers = [h.consumer({ batchSize: 8 }), h.consumer({ batchSize: 8 })];
   await Promise.all([...relays.map((r) => r.start()), ...consumers.map((c) => c.start())]);
   const settled = await h.settled('applied', 200);
   everyOnce(t, events, await h.effects());
