@@ -34,4 +34,4 @@ export {
   type ListDeadLettersOptions,
   type ReplayResult,
 } from './dead-letters.js';
-export { attachMessaging, type AttachOptions, type MessagingConfig, type MessagingInfrastructure } from './service.js';
+export { attachMessaging, messagingOf, type AttachOptions, type MessagingConfig, type MessagingInfrastructure } from './service.js';

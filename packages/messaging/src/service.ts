@@ -32,6 +32,13 @@ export interface AttachOptions<DB extends MessagingTables> {
   consumer?: MessagingRuntimeOptions<DB>['consumer'];
 }
 
+const runtimes = new WeakMap<object, MessagingRuntime>();
+
+/** The runtime attachMessaging started on this infrastructure: tests observe settlements through it. */
+export function messagingOf(infra: object): MessagingRuntime | undefined {
+  return runtimes.get(infra);
+}
+
 /**
  * Starts a service's relay and consumers on its opened infrastructure, and registers their
  * stop before the connections close. Every service with a schema calls this from its build.
@@ -54,5 +61,6 @@ export async function attachMessaging<DB extends MessagingTables>(options: Attac
     ...(options.consumer ? { consumer: options.consumer } : {}),
   });
   infra.defer(() => runtime.stop());
+  runtimes.set(infra, runtime);
   return runtime;
 }
