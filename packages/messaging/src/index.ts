@@ -9,7 +9,7 @@ export {
   type SinkResult,
 } from './consumer.js';
 export { inboxSink, type InboxHandler, type InboxSinkOptions } from './inbox-sink.js';
-export { durableName, on, sourceOf, subscriptionConsumer, type Subscription, type SubscriptionConsumerDeps } from './subscriptions.js';
+export { durableName, isEventOf, on, sourceOf, subscriptionConsumer, type Subscription, type SubscriptionConsumerDeps } from './subscriptions.js';
 export { deadLetterHeaders, publishDeadLetter } from './dead-letter.js';
 export { MessagingMetrics } from './metrics.js';
 export { messagingMigrations } from './migrations.js';

@@ -25,6 +25,11 @@ export function on<DB, T extends EventType>(type: T, handle: (event: DomainEvent
   return { type, handle: (event, uow) => handle(event as DomainEvent<T>, uow) };
 }
 
+/** Narrows a parsed event to one type (what `on` does for a handler), e.g. in a sink without a UnitOfWork. */
+export function isEventOf<T extends EventType>(event: DomainEvent, type: T): event is DomainEvent<T> {
+  return event.type === type;
+}
+
 /** The context (stream) that produces a type: the first segment of its name. */
 export function sourceOf(type: EventType): EventSource {
   return type.split('.')[0] as EventSource;
