@@ -76,7 +76,7 @@ const crashLoopFactor = 4;
  * other session's snapshot gets slower.
  */
 const defaultBatchSize = 64;
-const batchSizeMax = 500;
+const batchSizeMax = 256;
 
 /**
  * A durable JetStream pull consumer that applies what it pulls in batches through a sink.
@@ -153,8 +153,6 @@ export class EventConsumer {
   }
 
   private async loop(): Promise<void> {
-    // The previous batch's ack confirmation runs while the next batch is applied.
-    let reported: Promise<void> = Promise.resolve();
     while (!this.stopping) {
       if (this.buffer.length === 0) {
         await new Promise<void>((resolve) => (this.wake = resolve));
@@ -162,26 +160,17 @@ export class EventConsumer {
         continue;
       }
       const batch = this.buffer.splice(0, this.batchSize);
-      const { confirmed } = await this.process(batch).catch((err: unknown) => {
+      const outcomes = await this.process(batch).catch((err: unknown) => {
         this.options.logger.error({ err, durable: this.options.durable }, 'batch processing failed unexpectedly');
-        return { confirmed: Promise.resolve([]) };
+        return [];
       });
-      await reported;
-      // Reported after the acks, so the events' spans have ended before anyone observes them.
-      reported = confirmed
-        .then((settled) => {
-          for (const outcome of settled) this.options.onSettled?.(outcome);
-        })
-        .catch((err: unknown) => this.options.logger.error({ err }, 'a settlement observer failed'));
+      // Reported after the acks, so the event's span has ended before anyone observes it.
+      for (const outcome of outcomes) this.options.onSettled?.(outcome);
     }
-    await reported;
   }
 
-  /**
-   * Applies one batch and sends its acks; resolves with how its events settled (events that
-   * will come again are left out) once the acks are confirmed.
-   */
-  private async process(batch: JsMsg[]): Promise<{ confirmed: Promise<SettledOutcome[]> }> {
+  /** Handles one batch; returns how its events settled (events that will come again are left out). */
+  private async process(batch: JsMsg[]): Promise<SettledOutcome[]> {
     const { durable } = this.options;
     const settled: SettledOutcome[] = [];
     const valid: Array<{ msg: JsMsg; delivery: Delivery }> = [];
@@ -200,7 +189,7 @@ export class EventConsumer {
         valid.push({ msg, delivery });
       }
     }
-    if (valid.length === 0) return { confirmed: Promise.resolve(settled) };
+    if (valid.length === 0) return settled;
 
     let results: ReadonlyArray<SinkResult>;
     try {
@@ -209,7 +198,7 @@ export class EventConsumer {
       // Nothing of the batch took effect (a failed commit, a lost connection): all come again.
       this.options.logger.warn({ err, durable, events: valid.length }, 'batch could not be applied; retrying later');
       for (const { msg } of valid) msg.nak((this.options.retryDelayMs ?? defaultRetryDelayMs)(msg.info.deliveryCount));
-      return { confirmed: Promise.resolve(settled) };
+      return settled;
     }
 
     const toAck: JsMsg[] = [];
@@ -232,12 +221,11 @@ export class EventConsumer {
       toAck.push(msg);
       acked.push({ kind: result.kind, consumer: durable, event: delivery.event });
     }
-    const confirmed = this.ackAll(toAck).then((ok) => {
-      if (!ok) return settled;
+    if (await this.ackAll(toAck)) {
       for (const outcome of acked) this.metrics.processed.inc({ consumer: durable, outcome: outcome.kind });
-      return [...settled, ...acked];
-    });
-    return { confirmed };
+      settled.push(...acked);
+    }
+    return settled;
   }
 
   /**
