@@ -1,4 +1,4 @@
-import type { ReplayGuard } from '@elcorp/auth';
+import { redisSessionDenyList, revokedSessionKey, sessionDenySeconds, type ReplayGuard } from '@elcorp/auth';
 import { eventSubject, parseEvent, streamName, type DomainEvent } from '@elcorp/contracts';
 import type { Logger } from '@elcorp/kit';
 import {
@@ -19,14 +19,12 @@ import type { Redis } from 'ioredis';
  * both in Redis so every replica refuses at once.
  */
 
-/** Access tokens live 15 minutes; a deny-list entry outlives the last token of its session. */
-export const denySeconds = 15 * 60 + 60;
-
-/** The key identity writes on logout and revocation (services/identity redis-guards.ts). */
-export const revokedSessionKey = (prefix: string, sessionId: string) => `${prefix}revoked-session:${sessionId}`;
+// The deny-list's key, lifetime and write are defined once in @elcorp/auth; identity writes
+// the same entries. Re-exported under the names this module has always offered.
+export { revokedSessionKey, sessionDenySeconds as denySeconds };
 
 export async function denySession(redis: Redis, prefix: string, sessionId: string): Promise<void> {
-  await redis.set(revokedSessionKey(prefix, sessionId), '1', 'EX', denySeconds);
+  await redisSessionDenyList(redis, prefix).deny(sessionId);
 }
 
 /** The gateway's own proof namespace: identity keeps another, so a forwarded proof passes both once. */
@@ -177,7 +175,7 @@ async function handle(msg: JsMsg, deps: RevocationConsumerDeps, retryDelayMs: nu
     return;
   }
   // Past the deny window every token of the session has expired: nothing left to refuse.
-  if (Date.now() - Date.parse(event.occurredAt) > denySeconds * 1000) {
+  if (Date.now() - Date.parse(event.occurredAt) > sessionDenySeconds * 1000) {
     msg.ack();
     return;
   }
