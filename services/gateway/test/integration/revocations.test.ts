@@ -11,7 +11,7 @@ import t, { type Test } from 'tap';
 import { openIdentityUpstream, publicBaseUrl, type Session } from './identity-upstream.js';
 import { loadGatewayConfig } from '../../src/config.js';
 import { registerAuthentication } from '../../src/http/authenticate.js';
-import { remoteJwks } from '../../src/infrastructure/jwks.js';
+import { remoteJwks } from '@elcorp/auth';
 import { denySeconds, denySession, revocationDurable, revokedSessionKey, startRevocationConsumer, type RevocationConsumerDeps } from '../../src/infrastructure/revocations.js';
 
 
