@@ -11,7 +11,7 @@ import t, { type Test } from 'tap';
 import { z } from 'zod';
 import { upstreamFor, type Upstream } from '../../src/domain/routes.js';
 import { registerProxy, routedPatterns } from '../../src/http/proxy.js';
-import { upstreamHealthChecks } from '../../src/http/readiness.js';
+import { upstreamHealthChecks, upstreamHealthReport } from '../../src/http/readiness.js';
 import { openUpstreams, type UpstreamsOptions } from '../../src/infrastructure/upstreams.js';
 
 const mib = 1024 * 1024;
@@ -432,7 +432,7 @@ t.test('a down upstream opens its circuit too; Retry-After then counts down the 
   t.equal((await app.inject('/api/v1/compliance/audit')).headers['retry-after'], '6');
 });
 
-t.test('readiness reports each upstream, with a 1 s limit per check', async (t) => {
+t.test('the upstream report probes each upstream, with a 1 s limit per check', async (t) => {
   const ready = await upstreamServer(t, (_req, res) => res.writeHead(200).end('{"status":"ready"}'));
   const notReady = await upstreamServer(t, (_req, res) => res.writeHead(503).end('{"status":"not_ready"}'));
   const hanging = await upstreamServer(t, () => undefined);
@@ -443,25 +443,20 @@ t.test('readiness reports each upstream, with a 1 s limit per check', async (t) 
     circuitFailures: 5,
     circuitOpenMs: 1_000,
   });
-  const app = await buildApp({ service: 'gateway', logger: createLogger({ service: 'gateway', level: 'silent' }), healthChecks: upstreamHealthChecks(upstreams) });
-  app.addHook('onClose', () => upstreams.close());
-  t.teardown(() => app.close());
+  t.teardown(() => upstreams.close());
 
   const started = Date.now();
-  const res = await app.inject('/health/ready');
+  const report = await upstreamHealthReport(upstreams, createLogger({ service: 'gateway', level: 'silent' }));
   t.ok(Date.now() - started < 1_900, 'the hanging upstream is given up after about a second');
-  t.equal(res.statusCode, 503);
-  t.same(res.json(), {
-    status: 'not_ready',
-    checks: { identity: { status: 'up' }, payments: { status: 'down', error: 'unavailable' }, governance: { status: 'down', error: 'unavailable' }, compliance: { status: 'down', error: 'unavailable' } },
+  t.same(report, {
+    identity: { status: 'up', circuit: 'closed' },
+    payments: { status: 'down', circuit: 'closed' },
+    governance: { status: 'down', circuit: 'closed' },
+    compliance: { status: 'down', circuit: 'closed' },
   });
   t.equal(ready.seen[0]?.url, '/health/ready');
-
-  const allUp = openUpstreams({ urls: { identity: ready.url, payments: ready.url, governance: ready.url, compliance: ready.url }, connectionsMax: 2, timeoutMs: 1_000, circuitFailures: 5, circuitOpenMs: 1_000 });
-  t.teardown(() => allUp.close());
-  const checks = upstreamHealthChecks(allUp);
+  const checks = upstreamHealthChecks(upstreams);
   t.same(Object.keys(checks).sort(), ['compliance', 'governance', 'identity', 'payments']);
-  await t.resolves(Promise.all(Object.values(checks).map((check) => check())));
 });
 
 t.test('through the real identity service: register, then read the JWKS', async (t) => {

@@ -25,7 +25,7 @@ const names = { root: identity.subjectRoot };
 const config = loadGatewayConfig({ PUBLIC_BASE_URL: publicBaseUrl, REDIS_KEY_PREFIX: redisPrefix, IDENTITY_URL: identityUrl });
 const app: App = await buildApp({ service: 'gateway', logger });
 registerAuthentication(app, {
-  keys: remoteJwks({ url: `${identityUrl}/.well-known/jwks.json`, refreshMinIntervalMs: 30_000, fetchTimeoutMs: 2_000, maxAgeMs: 300_000, logger }),
+  keys: remoteJwks({ url: `${identityUrl}/.well-known/jwks.json`, refreshMinIntervalMs: 30_000, fetchTimeoutMs: 2_000, maxAgeMs: 300_000, logger }).getKey,
   redis,
   config,
 });
