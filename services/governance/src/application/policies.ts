@@ -1,5 +1,6 @@
 import { governanceErrors } from '../domain/errors.js';
 import { deletePolicyRow, insertPolicy, listPolicies as listPolicyRows, type PolicyRow } from '../infrastructure/db/policies.repository.js';
+import { rolesOfUser } from '../infrastructure/db/roles.repository.js';
 import { lockBundles, pushLatestBundle, recordNextBundle } from './bundles.js';
 import { actorOf, pageOf, type Page, type PageQuery } from './common.js';
 import type { Caller, ExplainQuery, Explanation, GovernanceDeps } from './ports.js';
@@ -50,6 +51,7 @@ export async function deletePolicy(deps: GovernanceDeps, caller: Caller, id: str
  * POST /authorize: what the fleet's authorizer decides for a principal, with the deciding
  * policy ids. The principal's roles are governance's own record, not the caller's claim.
  */
-export async function explain(deps: GovernanceDeps, query: Omit<ExplainQuery, 'principal'> & { principal: { userId: string } }, roles: string[]): Promise<Explanation> {
+export async function explain(deps: GovernanceDeps, query: Omit<ExplainQuery, 'principal'> & { principal: { userId: string } }): Promise<Explanation> {
+  const roles = await rolesOfUser(deps.db, query.principal.userId);
   return deps.explain({ ...query, principal: { userId: query.principal.userId, roles } });
 }

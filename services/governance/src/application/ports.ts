@@ -27,6 +27,7 @@ export type PolicyValidator = (id: string, source: string) => FieldProblem[] | P
 /** What every bundle carries: the role→permission table and the custom policies. */
 export interface BundleContent {
   version: number;
+  createdAt: string;
   roles: Record<string, Permission[]>;
   policies: { id: string; source: string }[];
 }

@@ -137,7 +137,7 @@ export async function listRequests(deps: GovernanceDeps, caller: Caller, query: 
 }
 
 /** One step of API.md's `POST /requests/{id}/{step}`, with its history entry and event. */
-export async function actOnRequest(deps: GovernanceDeps, caller: Caller, id: string, command: DistributiveOmit<RequestCommand, 'sla'>): Promise<RequestView> {
+export async function actOnRequest(deps: GovernanceDeps, caller: Caller, id: string, command: StepCommand): Promise<RequestView> {
   const now = deps.now();
   return deps.uow(async (uow) => {
     const request = await lockRequest(uow.trx, id);
@@ -156,8 +156,10 @@ export async function actOnRequest(deps: GovernanceDeps, caller: Caller, id: str
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A step as a caller asks for it; the SLA policy a submission needs is looked up here. */
+export type StepCommand = DistributiveOmit<RequestCommand, 'sla'>;
 
-async function withSla(trx: Transaction<GovernanceDB>, request: ServiceRequest, command: DistributiveOmit<RequestCommand, 'sla'>): Promise<RequestCommand> {
+async function withSla(trx: Transaction<GovernanceDB>, request: ServiceRequest, command: StepCommand): Promise<RequestCommand> {
   if (command.action !== 'submit') return command as RequestCommand;
   const sla = await slaPolicyFor(trx, request.category, request.priority);
   // Every category × priority is seeded and PUT only replaces rows, so a policy always exists.

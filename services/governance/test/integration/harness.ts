@@ -6,7 +6,7 @@ import type { BundleContent, GovernanceDeps } from '../../src/application/ports.
 import { prepareGovernance } from '../../src/application/startup.js';
 import type { GovernanceDB } from '../../src/infrastructure/db/schema.js';
 import { roleTableCheck } from '../../src/infrastructure/role-table-check.js';
-import { governanceMigrations } from '../../src/service.js';
+import { governanceMigrations } from '../../src/migrations.js';
 
 export interface Harness {
   deps: GovernanceDeps;

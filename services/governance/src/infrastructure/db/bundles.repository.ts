@@ -18,7 +18,7 @@ export async function appendBundle(trx: Transaction<GovernanceDB>, now: Date): P
   const version = Number(latest?.version ?? 0n) + 1;
   const roles = await allRolePermissions(trx);
   const policies = await trx.selectFrom('policies').select(['id', 'source']).orderBy('id').execute();
-  const bundle: BundleContent = { version, roles, policies };
+  const bundle: BundleContent = { version, createdAt: now.toISOString(), roles, policies };
   await trx.insertInto('bundle_versions').values({ version: BigInt(version), content: JSON.stringify(bundle), created_at: now }).execute();
   return bundle;
 }

@@ -1,4 +1,4 @@
-import type { Permission } from '@elcorp/contracts';
+import { permissions, type Permission } from '@elcorp/contracts';
 import { sql, type Kysely, type Transaction } from '@elcorp/db';
 import type { GovernanceDB } from './schema.js';
 
@@ -9,6 +9,12 @@ export interface RoleRow {
   description: string;
   system: boolean;
   permissions: Permission[];
+}
+
+/** Permissions as API.md lists them, so a role reads the same however it was saved. */
+function inCatalogueOrder(granted: readonly string[]): Permission[] {
+  const held = new Set(granted);
+  return permissions.filter((p) => held.has(p));
 }
 
 function roleQuery(db: Db) {
@@ -23,7 +29,7 @@ export async function listRoles(db: Db, page: { limit: number; cursor?: string }
   let query = roleQuery(db).orderBy('r.name').limit(page.limit);
   if (page.cursor !== undefined) query = query.where('r.name', '>', page.cursor);
   const rows = await query.execute();
-  return rows.map((row) => ({ ...row, permissions: row.permissions as Permission[] }));
+  return rows.map((row) => ({ ...row, permissions: inCatalogueOrder(row.permissions) }));
 }
 
 export async function allRolePermissions(db: Db): Promise<Record<string, Permission[]>> {
@@ -102,7 +108,7 @@ export async function revokeRoleRow(trx: Transaction<GovernanceDB>, userId: stri
 
 export async function findRole(db: Db, name: string): Promise<RoleRow | undefined> {
   const [row] = await roleQuery(db).where('r.name', '=', name).execute();
-  return row ? { ...row, permissions: row.permissions as Permission[] } : undefined;
+  return row ? { ...row, permissions: inCatalogueOrder(row.permissions) } : undefined;
 }
 
 export async function everGranted(db: Db, role: string): Promise<boolean> {
