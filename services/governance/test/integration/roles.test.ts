@@ -3,6 +3,7 @@ import t from 'tap';
 import { assignRole, userRoles } from '../../src/application/assignments.js';
 import type { Caller } from '../../src/application/ports.js';
 import { createRole, deleteRole, listRoles, updateRole } from '../../src/application/roles.js';
+import { prepareGovernance } from '../../src/application/startup.js';
 import { openHarness } from './harness.js';
 
 const admin: Caller = { userId: uuidv7(), roles: ['admin'] };
@@ -14,6 +15,9 @@ t.test('the system roles are seeded from the contract and a first bundle carries
   t.ok(page.items.every((r) => r.system));
   t.match(sunk, [{ version: 1, policies: [] }]);
   t.same(await events('governance.policy.published'), [{ type: 'governance.policy.published', data: { bundleVersion: 1, policyIds: [] } }]);
+  await prepareGovernance(deps);
+  t.equal((await events('governance.policy.published')).length, 1, 'a restart with the same role table publishes no new version');
+  t.same(sunk.map((b) => b.version), [1, 1], 'but puts the latest bundle again, repairing a lost put');
 });
 
 t.test('create, change and delete a custom role; each change is announced and published as a new bundle', async (t) => {
