@@ -17,13 +17,14 @@ export async function userRoles(deps: GovernanceDeps, userId: string): Promise<{
  * without an event. The role row is locked FOR SHARE: grants run side by side, but not
  * beside the role's deletion or an admin revocation.
  */
-export async function grantInUnit(uow: UnitOfWork<GovernanceDB>, grant: { userId: string; role: string; by: string | null; actor: Actor | null; now: Date }): Promise<void> {
+export async function grantInUnit(uow: UnitOfWork<GovernanceDB>, grant: { userId: string; role: string; by: string | null; actor: Actor | null; now: Date }): Promise<boolean> {
   const role = await lockRole(uow.trx, grant.role, 'share');
   if (!role) throw governanceErrors.roleNotFound(grant.role);
-  if (!(await grantRole(uow.trx, grant.userId, grant.role, grant.by, grant.now))) return;
+  if (!(await grantRole(uow.trx, grant.userId, grant.role, grant.by, grant.now))) return false;
   uow.record(
     createEvent('governance.role.assigned', { subject: { type: 'user', id: grant.userId }, actor: grant.actor, data: { userId: grant.userId, role: grant.role, by: grant.by } }),
   );
+  return true;
 }
 
 /**
@@ -59,6 +60,15 @@ export async function revokeInUnit(
 export async function assignRole(deps: GovernanceDeps, caller: Caller, userId: string, role: string): Promise<void> {
   const now = deps.now();
   await deps.uow((uow) => grantInUnit(uow, { userId, role, by: caller.userId, actor: actorOf(caller), now }));
+}
+
+/**
+ * The operator's way to a first (or replacement) admin, e.g. after the bootstrap email was
+ * missed or the last admin was erased: no caller, so `by` is null. True when granted now.
+ */
+export async function grantAdminAsOperator(deps: Pick<GovernanceDeps, 'uow' | 'now'>, userId: string): Promise<boolean> {
+  const now = deps.now();
+  return deps.uow((uow) => grantInUnit(uow, { userId, role: adminRole, by: null, actor: null, now }));
 }
 
 /** DELETE /users/{userId}/roles/{role}: 204 whether or not the user held it; 422 for the last admin. */

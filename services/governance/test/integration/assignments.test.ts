@@ -1,6 +1,6 @@
 import { uuidv7 } from '@elcorp/contracts';
 import t from 'tap';
-import { assignRole, revokeRole, userRoles } from '../../src/application/assignments.js';
+import { assignRole, grantAdminAsOperator, revokeRole, userRoles } from '../../src/application/assignments.js';
 import type { Caller } from '../../src/application/ports.js';
 import { openHarness } from './harness.js';
 
@@ -59,4 +59,13 @@ t.test('two concurrent revocations of the last two admins: exactly one succeeds,
     const left = await deps.db.selectFrom('user_roles').select('user_id').where('role', '=', 'admin').execute();
     t.equal(left.length, 1, `round ${round}: one admin left`);
   }
+});
+
+t.test('the operator grants admin without a caller; a repeat says it already was', async (t) => {
+  const { deps, events } = await openHarness(t);
+  const user = uuidv7();
+  t.equal(await grantAdminAsOperator(deps, user), true);
+  t.equal(await grantAdminAsOperator(deps, user), false);
+  t.same(await userRoles(deps, user), { roles: ['admin'] });
+  t.same(await events('governance.role.assigned'), [{ type: 'governance.role.assigned', data: { userId: user, role: 'admin', by: null } }]);
 });
