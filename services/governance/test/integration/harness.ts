@@ -15,6 +15,8 @@ export interface Harness {
   /** Events written to the outbox so far, oldest first: what the relay will publish. */
   events(type?: string): Promise<{ type: string; data: Record<string, unknown> }[]>;
   clock: { now: Date };
+  /** Where the schema lives, for code that opens its own pool (the CLI). */
+  database: { url: string; schema: string };
 }
 
 /**
@@ -47,6 +49,7 @@ export async function openHarness(t: Test, overrides: Partial<GovernanceDeps> = 
     deps,
     sunk,
     clock,
+    database: { url: slice.url, schema: slice.schema },
     async events(type) {
       const rows = await sql<{ type: string; payload: { data: Record<string, unknown> } }>`select type, payload from outbox order by created_at, id`.execute(database.db);
       return rows.rows.filter((r) => type === undefined || r.type === type).map((r) => ({ type: r.type, data: r.payload.data }));
