@@ -16,7 +16,7 @@ export interface RequestDetails {
   comments: { id: string; authorId: string; body: string; at: Date }[];
 }
 
-function toRequest(row: Selectable<RequestsTable>, approvals: ServiceRequest['approvals']): ServiceRequest {
+export function toRequest(row: Selectable<RequestsTable>, approvals: ServiceRequest['approvals']): ServiceRequest {
   return {
     id: row.id,
     requesterId: row.requester_id,
@@ -136,5 +136,3 @@ export async function listRequests(db: Db, filter: RequestFilter): Promise<Selec
   if (filter.cursor) query = query.where('id', '<', filter.cursor);
   return query.execute();
 }
-
-export { toRequest };
