@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { testConfig } from './config.js';
 
 const run = promisify(execFile);
 const chromiumPath = '/usr/bin/chromium';
@@ -14,7 +15,7 @@ const installTimeoutMs = 10 * 60_000;
 export async function ensureChromium(): Promise<string> {
   if (await exists(chromiumPath)) return chromiumPath;
   if (process.getuid?.() !== 0) throw new Error(`${chromiumPath} is missing: install Debian's chromium package (apt-get install chromium)`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const env = testConfig.aptEnv;
   await run('apt-get', ['update', '-qq'], { env, timeout: installTimeoutMs });
   await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { env, timeout: installTimeoutMs, maxBuffer: 64 * 1024 * 1024 });
   if (!(await exists(chromiumPath))) throw new Error(`apt-get installed chromium but ${chromiumPath} is still missing`);
