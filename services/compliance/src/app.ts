@@ -1,17 +1,21 @@
 import { buildApp, type App, type HealthCheck, type Logger } from '@elcorp/kit';
+import type { ComplianceDeps } from './application/ports.js';
+import { toAppError } from './http/errors.js';
 
-export interface ComplianceDeps {
+export interface ComplianceAppDeps {
   logger: Logger;
   healthChecks: Record<string, HealthCheck>;
+  deps: ComplianceDeps;
 }
 
 /** The compliance HTTP surface, without listening: main.ts serves it, tests inject into it. */
-export async function buildComplianceApp(deps: ComplianceDeps): Promise<App> {
+export async function buildComplianceApp(options: ComplianceAppDeps): Promise<App> {
   const app = await buildApp({
     service: 'compliance',
     description: 'Merkle audit log of every event, proofs, crypto-shredding, incidents, reports.',
-    logger: deps.logger,
-    healthChecks: deps.healthChecks,
+    logger: options.logger,
+    healthChecks: options.healthChecks,
+    mapError: toAppError,
   });
   return app;
 }

@@ -1,16 +1,64 @@
 import type { ServiceDefinition } from '@elcorp/kit';
-import { attachMessaging, messagingMigrations, type MessagingTables } from '@elcorp/messaging';
+import { attachMessaging, messagingMigrations, unitOfWork, type SettledOutcome } from '@elcorp/messaging';
+import { fileURLToPath } from 'node:url';
 import { buildComplianceApp } from './app.js';
+import { issueCheckpoint } from './application/checkpoints.js';
+import type { ComplianceDeps } from './application/ports.js';
 import { loadComplianceConfig, type ComplianceConfig } from './config.js';
+import type { ComplianceDB } from './infrastructure/db/schema.js';
+import { auditConsumers } from './infrastructure/messaging/subscriptions.js';
+import { MasterKey } from './infrastructure/secret-box.js';
+import { CheckpointSigner } from './infrastructure/signing-keys.js';
+import { SubjectKeys } from './infrastructure/subject-keys.js';
 
-/** How the compliance service is opened: main.ts serves it, tests open it with their own environment. */
-export const complianceService: ServiceDefinition<ComplianceConfig, MessagingTables> = {
-  name: 'compliance',
-  loadConfig: loadComplianceConfig,
-  migrations: [messagingMigrations],
-  build: async ({ config, logger, infra }) => {
-    const app = await buildComplianceApp({ logger, healthChecks: infra.healthChecks });
-    await attachMessaging({ config, logger, infra, registry: app.metrics });
-    return app;
-  },
-};
+export interface ComplianceHooks {
+  /** The wired use-case dependencies, once built (tests drive use cases through them). */
+  onReady?: (deps: ComplianceDeps) => void;
+  /** Observes each event the audit consumers settled. */
+  onSettled?: (outcome: SettledOutcome) => void;
+  /** false: no audit consumers (tests of the log's mechanics append by themselves). */
+  consume?: boolean;
+}
+
+/** The compliance service's wiring; tests pass hooks, main.ts none. */
+export function defineComplianceService(hooks: ComplianceHooks = {}): ServiceDefinition<ComplianceConfig, ComplianceDB> {
+  return {
+    name: 'compliance',
+    loadConfig: loadComplianceConfig,
+    migrations: [messagingMigrations, { dir: fileURLToPath(new URL('../migrations', import.meta.url)) }],
+    build: async ({ config, logger, infra }) => {
+      const db = infra.database!.db;
+      const names = { root: config.EVENT_SUBJECT_ROOT };
+      const master = new MasterKey(Buffer.from(config.COMPLIANCE_MASTER_KEY, 'base64'));
+      const deps: ComplianceDeps = {
+        db,
+        uow: unitOfWork(db, names),
+        names,
+        keys: new SubjectKeys(master),
+        signer: new CheckpointSigner(db, master, config.AUDIT_LOG_ORIGIN),
+        origin: config.AUDIT_LOG_ORIGIN,
+        now: () => new Date(),
+      };
+      const app = await buildComplianceApp({ logger, healthChecks: infra.healthChecks, deps });
+      await attachMessaging({
+        config,
+        logger,
+        infra,
+        registry: app.metrics,
+        consumers: hooks.consume === false ? [] : auditConsumers(deps, names).map((c) => ({ ...c, ...(hooks.onSettled ? { onSettled: hooks.onSettled } : {}) })),
+      });
+      // A new log gets its first checkpoint (size 0) before traffic; later ones follow growth.
+      await issueCheckpoint(deps);
+      const checkpoints = setInterval(() => {
+        issueCheckpoint(deps).catch((err: unknown) => logger.error({ err }, 'signing a checkpoint failed'));
+      }, config.CHECKPOINT_INTERVAL_MS);
+      checkpoints.unref();
+      infra.defer(async () => clearInterval(checkpoints));
+      hooks.onReady?.(deps);
+      return app;
+    },
+  };
+}
+
+/** How the compliance service is opened: main.ts serves it. */
+export const complianceService = defineComplianceService();

@@ -238,3 +238,34 @@ export function appendNodes(size: number, leaves: readonly Hash[], read: NodeRea
   }
   return created;
 }
+
+/**
+ * A tree built in memory from leaves streamed in order, keeping only its frontier: O(log n)
+ * memory for any size. Verification rebuilds the log with it.
+ */
+export class FrontierTree {
+  private size = 0;
+  private known = new Map<string, Hash>();
+  private readonly read: NodeReader = ({ level, index }) => {
+    const hash = this.known.get(`${level}:${index}`);
+    if (!hash) throw new Error(`frontier node ${level}:${index} missing`);
+    return hash;
+  };
+
+  get treeSize(): number {
+    return this.size;
+  }
+
+  /** Appends leaves; returns the nodes they completed (leaves included). */
+  append(leaves: readonly Hash[]): StoredNode[] {
+    const created = appendNodes(this.size, leaves, this.read);
+    for (const node of created) this.known.set(`${node.level}:${node.index}`, node.hash);
+    this.size += leaves.length;
+    this.known = new Map(frontier(this.size).map((n) => [`${n.level}:${n.index}`, this.read(n)]));
+    return created;
+  }
+
+  root(): Hash {
+    return treeRoot(this.size, this.read);
+  }
+}

@@ -1,0 +1,95 @@
+import { createEvent, type DomainEvent } from '@elcorp/contracts';
+import type { UnitOfWork } from '@elcorp/messaging';
+import { dataSubjectsOf, entryLeafHash, toStoredEntry, type StoredEntry } from '../domain/audit-entry.js';
+import { appendNodes, frontier } from '../domain/merkle.js';
+import type { ComplianceDB } from '../infrastructure/db/schema.js';
+import { sealerFor } from '../infrastructure/subject-keys.js';
+import { readNodes, writeNodes } from '../infrastructure/tree-store.js';
+import type { ComplianceDeps } from './ports.js';
+
+/** Rows per INSERT statement: 12 parameters each, well under Postgres's 65,535. */
+const insertChunk = 1_000;
+/** Events appended by one call; a consumer batch is smaller. */
+export const appendBatchMax = 5_000;
+
+export interface AppendResult {
+  appended: number;
+  treeSize: number;
+}
+
+/**
+ * Appends a batch of events to the audit log exactly once, in one tree update: the head row
+ * lock serialises appenders, events already in the log (a redelivery) are skipped by id,
+ * PII is sealed per data subject, and only the old tree's frontier is read to complete the
+ * new nodes. Erasures and SLA breaches in the batch take effect in the same transaction.
+ */
+export async function appendEvents(
+  deps: Pick<ComplianceDeps, 'keys' | 'now'>,
+  uow: UnitOfWork<ComplianceDB>,
+  events: readonly DomainEvent[],
+): Promise<AppendResult> {
+  if (events.length > appendBatchMax) throw new RangeError(`at most ${appendBatchMax} events per append`);
+  const { trx } = uow;
+  const head = await trx.selectFrom('log_head').select('size').forUpdate().executeTakeFirstOrThrow();
+  const size = Number(head.size);
+  const fresh = await unseen(uow, events);
+  if (fresh.length === 0) return { appended: 0, treeSize: size };
+
+  const keys = await deps.keys.keysFor(trx, fresh.flatMap(dataSubjectsOf), true);
+  const seal = sealerFor(keys);
+  const recordedAt = deps.now();
+  const entries = fresh.map((event, i) => toStoredEntry(event, size + 1 + i, recordedAt, seal));
+  const leaves = entries.map(entryLeafHash);
+  for (let i = 0; i < entries.length; i += insertChunk) {
+    await trx.insertInto('audit_entries').values(entries.slice(i, i + insertChunk).map((e, j) => rowOf(e, leaves[i + j]!))).execute();
+  }
+  const reader = await readNodes(trx, frontier(size));
+  await writeNodes(trx, appendNodes(size, leaves, reader));
+  const treeSize = size + entries.length;
+  await trx.updateTable('log_head').set({ size: BigInt(treeSize) }).execute();
+  await applyEffects(deps, uow, fresh);
+  return { appended: entries.length, treeSize };
+}
+
+/** The batch without events already logged, and without repeats inside the batch. */
+async function unseen(uow: UnitOfWork<ComplianceDB>, events: readonly DomainEvent[]): Promise<DomainEvent[]> {
+  const byId = new Map(events.map((e) => [e.id, e]));
+  if (byId.size === 0) return [];
+  const logged = await uow.trx.selectFrom('audit_entries').select('event_id').where('event_id', 'in', [...byId.keys()]).execute();
+  for (const row of logged) byId.delete(row.event_id);
+  return [...byId.values()];
+}
+
+function rowOf(entry: StoredEntry, leafHash: Buffer) {
+  return {
+    seq: BigInt(entry.seq),
+    event_id: entry.eventId,
+    type: entry.type,
+    version: entry.version,
+    source: entry.source,
+    occurred_at: new Date(entry.occurredAt),
+    recorded_at: new Date(entry.recordedAt),
+    subject_type: entry.subject.type,
+    subject_id: entry.subject.id,
+    actor: entry.actor === null ? null : JSON.stringify(entry.actor),
+    data: JSON.stringify(entry.data),
+    leaf_hash: leafHash,
+  };
+}
+
+async function applyEffects(deps: Pick<ComplianceDeps, 'keys' | 'now'>, uow: UnitOfWork<ComplianceDB>, events: readonly DomainEvent[]): Promise<void> {
+  for (const event of events) {
+    if (event.type === 'identity.user.erased') {
+      const { userId } = (event as DomainEvent<'identity.user.erased'>).data;
+      await deps.keys.shred(uow.trx, userId, deps.now());
+      uow.record(createEvent('compliance.subject.erased', { subject: { type: 'user', id: userId }, actor: null, data: { userId } }));
+    } else if (event.type === 'governance.request.sla_breached') {
+      const { requestId, slaDeadline, overdueBy } = (event as DomainEvent<'governance.request.sla_breached'>).data;
+      await uow.trx
+        .insertInto('sla_breaches')
+        .values({ event_id: event.id, request_id: requestId, sla_deadline: new Date(slaDeadline), overdue_by: BigInt(overdueBy), breached_at: new Date(event.occurredAt) })
+        .onConflict((oc) => oc.column('event_id').doNothing())
+        .execute();
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const source = fileURLToPath(new URL('../verifier/main.go', import.meta.url));
+const goTimeoutMs = 600_000;
+
+/**
+ * Debian's Go and golang.org/x/mod (sumdb/note, sumdb/tlog): installed when missing, as CI
+ * needs them. flock serialises parallel test files on dpkg's lock.
+ */
+async function ensureGo(): Promise<void> {
+  if (existsSync('/usr/bin/go') && existsSync('/usr/share/gocode/src/golang.org/x/mod/sumdb/note/note.go')) return;
+  await run('flock', ['/tmp/elcorp-apt.lock', 'sh', '-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go golang-golang-x-mod-dev'], { timeout: goTimeoutMs });
+}
+
+let built: Promise<string> | undefined;
+
+/** Builds the verifier once per test process (GOPATH mode on Debian's packaged sources). */
+export function goVerifier(): Promise<string> {
+  built ??= (async () => {
+    await ensureGo();
+    const dir = await mkdtemp(join(tmpdir(), 'elcorp-verifier-'));
+    const binary = join(dir, 'verifier');
+    await run('go', ['build', '-o', binary, source], {
+      timeout: goTimeoutMs,
+      env: { ...process.env, GO111MODULE: 'off', GOPATH: '/usr/share/gocode', GOCACHE: join(dir, 'cache'), GOFLAGS: '' },
+    });
+    return binary;
+  })();
+  return built;
+}
+
+export interface VerifierInput {
+  verifierKey: string;
+  signedNote: string;
+  inclusion?: { leafIndex: number; leafHash: string; auditPath: string[] };
+  consistency?: { from: number; oldRoot: string; proof: string[] };
+}
+
+/** Runs the Go verifier; resolves with its verdict line ("ok" or "FAIL: …"). */
+export async function runGoVerifier(input: VerifierInput): Promise<string> {
+  const binary = await goVerifier();
+  return new Promise((resolve, reject) => {
+    const child = execFile(binary, [], { timeout: 30_000 }, (err, stdout) => {
+      if (err && typeof (err as { code?: unknown }).code !== 'number') reject(err);
+      else resolve(stdout.trim());
+    });
+    child.stdin!.end(JSON.stringify(input));
+  });
+}
