@@ -6,6 +6,8 @@ export interface ComplianceAppDeps {
   logger: Logger;
   healthChecks: Record<string, HealthCheck>;
   deps: ComplianceDeps;
+  /** Starts generating queued reports now (the worker also polls). */
+  kickReports: () => void;
 }
 
 /** The compliance HTTP surface, without listening: main.ts serves it, tests inject into it. */

@@ -3,6 +3,8 @@ import { attachMessaging, messagingMigrations, unitOfWork, type SettledOutcome }
 import { fileURLToPath } from 'node:url';
 import { buildComplianceApp } from './app.js';
 import { issueCheckpoint } from './application/checkpoints.js';
+import { generateNextReport } from './application/reports.js';
+import { ReportWorker } from './infrastructure/report-worker.js';
 import type { ComplianceDeps } from './application/ports.js';
 import { loadComplianceConfig, type ComplianceConfig } from './config.js';
 import type { ComplianceDB } from './infrastructure/db/schema.js';
@@ -10,6 +12,9 @@ import { auditConsumers } from './infrastructure/messaging/subscriptions.js';
 import { MasterKey } from './infrastructure/secret-box.js';
 import { CheckpointSigner } from './infrastructure/signing-keys.js';
 import { SubjectKeys } from './infrastructure/subject-keys.js';
+
+/** Reports queued elsewhere (another replica, before a restart) are picked up this often. */
+const reportPollMs = 5_000;
 
 export interface ComplianceHooks {
   /** The wired use-case dependencies, once built (tests drive use cases through them). */
@@ -39,7 +44,8 @@ export function defineComplianceService(hooks: ComplianceHooks = {}): ServiceDef
         origin: config.AUDIT_LOG_ORIGIN,
         now: () => new Date(),
       };
-      const app = await buildComplianceApp({ logger, healthChecks: infra.healthChecks, deps });
+      const reports = new ReportWorker(() => generateNextReport(deps), logger, reportPollMs);
+      const app = await buildComplianceApp({ logger, healthChecks: infra.healthChecks, deps, kickReports: () => reports.kick() });
       await attachMessaging({
         config,
         logger,
@@ -53,7 +59,11 @@ export function defineComplianceService(hooks: ComplianceHooks = {}): ServiceDef
         issueCheckpoint(deps).catch((err: unknown) => logger.error({ err }, 'signing a checkpoint failed'));
       }, config.CHECKPOINT_INTERVAL_MS);
       checkpoints.unref();
-      infra.defer(async () => clearInterval(checkpoints));
+      reports.start();
+      infra.defer(async () => {
+        clearInterval(checkpoints);
+        await reports.stop();
+      });
       hooks.onReady?.(deps);
       return app;
     },

@@ -21,13 +21,25 @@ export interface Compliance {
   /** Appends a batch the way the audit consumer does, in one unit of work. */
   append(events: readonly DomainEvent[]): Promise<AppendResult>;
   settled: SettledOutcome[];
+  /** Resolves once the audit consumers have settled the event with this id (or one of this type). */
+  settledEvent(match: { id?: string; type?: string }): Promise<void>;
 }
 
 /** The compliance service as production opens it, on this test's own schema and streams. */
 export async function openCompliance(t: Test, env: Record<string, string> = {}, options: { consume?: boolean } = {}): Promise<Compliance> {
   let deps: ComplianceDeps | undefined;
   const settled: SettledOutcome[] = [];
-  const booted = await bootService(t, defineComplianceService({ onReady: (d) => (deps = d), onSettled: (o) => settled.push(o), consume: options.consume ?? true }), {
+  const waiters: Array<{ matches: (o: SettledOutcome) => boolean; resolve: () => void }> = [];
+  const onSettled = (outcome: SettledOutcome) => {
+    settled.push(outcome);
+    for (const w of waiters.filter((w) => w.matches(outcome))) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
+  const matcher = (match: { id?: string; type?: string }) => (o: SettledOutcome) =>
+    o.kind !== 'dead_lettered' && (match.id === undefined || o.event.id === match.id) && (match.type === undefined || o.event.type === match.type);
+  const booted = await bootService(t, defineComplianceService({ onReady: (d) => (deps = d), onSettled, consume: options.consume ?? true }), {
     AUDIT_LOG_ORIGIN: origin,
     NODE_ENV: 'test',
     // Tests sign checkpoints when they need one; the schedule stays out of their way.
@@ -44,6 +56,7 @@ export async function openCompliance(t: Test, env: Record<string, string> = {}, 
     schema,
     subjectRoot: booted.subjectRoot,
     settled,
+    settledEvent: (match) => (settled.some(matcher(match)) ? Promise.resolve() : new Promise((resolve) => waiters.push({ matches: matcher(match), resolve }))),
     async query<R>(text: string, params: unknown[] = []) {
       return (await pool.query(text, params)).rows as R[];
     },
