@@ -1,4 +1,5 @@
 import { createEvent, type DomainEvent } from '@elcorp/contracts';
+import { sql } from '@elcorp/db';
 import type { UnitOfWork } from '@elcorp/messaging';
 import { dataSubjectsOf, entryLeafHash, toStoredEntry, type StoredEntry } from '../domain/audit-entry.js';
 import { appendNodes, frontier } from '../domain/merkle.js';
@@ -7,8 +8,6 @@ import { sealerFor } from '../infrastructure/subject-keys.js';
 import { readNodes, writeNodes } from '../infrastructure/tree-store.js';
 import type { ComplianceDeps } from './ports.js';
 
-/** Rows per INSERT statement: 12 parameters each, well under Postgres's 65,535. */
-const insertChunk = 1_000;
 /** Events appended by one call; a consumer batch is smaller. */
 export const appendBatchMax = 5_000;
 
@@ -40,9 +39,7 @@ export async function appendEvents(
   const recordedAt = deps.now();
   const entries = fresh.map((event, i) => toStoredEntry(event, size + 1 + i, recordedAt, seal));
   const leaves = entries.map(entryLeafHash);
-  for (let i = 0; i < entries.length; i += insertChunk) {
-    await trx.insertInto('audit_entries').values(entries.slice(i, i + insertChunk).map((e, j) => rowOf(e, leaves[i + j]!))).execute();
-  }
+  await insertEntries(uow, entries, leaves);
   const reader = await readNodes(trx, frontier(size));
   await writeNodes(trx, appendNodes(size, leaves, reader));
   const treeSize = size + entries.length;
@@ -60,21 +57,17 @@ async function unseen(uow: UnitOfWork<ComplianceDB>, events: readonly DomainEven
   return [...byId.values()];
 }
 
-function rowOf(entry: StoredEntry, leafHash: Buffer) {
-  return {
-    seq: BigInt(entry.seq),
-    event_id: entry.eventId,
-    type: entry.type,
-    version: entry.version,
-    source: entry.source,
-    occurred_at: new Date(entry.occurredAt),
-    recorded_at: new Date(entry.recordedAt),
-    subject_type: entry.subject.type,
-    subject_id: entry.subject.id,
-    actor: entry.actor === null ? null : JSON.stringify(entry.actor),
-    data: JSON.stringify(entry.data),
-    leaf_hash: leafHash,
-  };
+/** One INSERT of column arrays: twelve parameters whatever the batch size. */
+async function insertEntries(uow: UnitOfWork<ComplianceDB>, entries: readonly StoredEntry[], leaves: readonly Buffer[]): Promise<void> {
+  const column = <T>(pick: (e: StoredEntry, i: number) => T) => entries.map(pick);
+  await sql`
+    INSERT INTO audit_entries (seq, event_id, type, version, source, occurred_at, recorded_at, subject_type, subject_id, actor, data, leaf_hash)
+    SELECT * FROM unnest(
+      ${column((e) => String(e.seq))}::bigint[], ${column((e) => e.eventId)}::uuid[], ${column((e) => e.type)}::text[],
+      ${column((e) => e.version)}::integer[], ${column((e) => e.source)}::text[], ${column((e) => e.occurredAt)}::timestamptz[],
+      ${column((e) => e.recordedAt)}::timestamptz[], ${column((e) => e.subject.type)}::text[], ${column((e) => e.subject.id)}::text[],
+      ${column((e) => (e.actor === null ? null : JSON.stringify(e.actor)))}::jsonb[], ${column((e) => JSON.stringify(e.data))}::jsonb[],
+      ${column((_, i) => leaves[i]!)}::bytea[])`.execute(uow.trx);
 }
 
 async function applyEffects(deps: Pick<ComplianceDeps, 'keys' | 'now'>, uow: UnitOfWork<ComplianceDB>, events: readonly DomainEvent[]): Promise<void> {

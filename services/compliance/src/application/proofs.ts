@@ -1,3 +1,4 @@
+import { sql } from '@elcorp/db';
 import { leafIndexOf } from '../domain/audit-entry.js';
 import { ComplianceError } from '../domain/errors.js';
 import { consistencyPath, inclusionPath, nodesRead } from '../domain/merkle.js';
@@ -21,19 +22,20 @@ async function logSize(deps: Pick<ComplianceDeps, 'db'>): Promise<number> {
  * is proved against the whole log.
  */
 export async function inclusionProof(deps: Pick<ComplianceDeps, 'db'>, seq: number, treeSize?: number): Promise<InclusionProof> {
-  const entry = await deps.db.selectFrom('audit_entries').select('leaf_hash').where('seq', '=', BigInt(seq)).executeTakeFirst();
-  if (!entry) throw new ComplianceError('compliance.entry_not_found', `no audit entry ${seq}`);
-  const size = await logSize(deps);
-  let proveAt = treeSize;
-  if (proveAt === undefined) {
-    const latest = await deps.db.selectFrom('checkpoints').select('tree_size').orderBy('id', 'desc').limit(1).executeTakeFirst();
-    proveAt = latest && Number(latest.tree_size) >= seq ? Number(latest.tree_size) : size;
-  }
-  if (proveAt < seq || proveAt > size) throw new ComplianceError('compliance.tree_size_out_of_range', `treeSize must be between ${seq} and ${size}`);
+  // The entry, the log size and the latest checkpoint's size in one round trip.
+  const { rows } = await sql<{ leaf_hash: Buffer | null; size: bigint; checkpoint_size: bigint | null }>`
+    SELECT (SELECT leaf_hash FROM audit_entries WHERE seq = ${BigInt(seq)}) AS leaf_hash,
+           (SELECT size FROM log_head) AS size,
+           (SELECT tree_size FROM checkpoints ORDER BY id DESC LIMIT 1) AS checkpoint_size`.execute(deps.db);
+  const found = rows[0]!;
+  if (!found.leaf_hash) throw new ComplianceError('compliance.entry_not_found', `no audit entry ${seq}`);
+  const size = Number(found.size);
+  const checkpointSize = found.checkpoint_size === null ? -1 : Number(found.checkpoint_size);
+  const at = treeSize ?? (checkpointSize >= seq ? checkpointSize : size);
+  if (at < seq || at > size) throw new ComplianceError('compliance.tree_size_out_of_range', `treeSize must be between ${seq} and ${size}`);
   const index = leafIndexOf(seq);
-  const at = proveAt;
   const read = await readNodes(deps.db, nodesRead((r) => inclusionPath(index, at, r)));
-  return { leafIndex: index, treeSize: at, leafHash: entry.leaf_hash.toString('hex'), auditPath: inclusionPath(index, at, read).map((h) => h.toString('hex')) };
+  return { leafIndex: index, treeSize: at, leafHash: found.leaf_hash.toString('hex'), auditPath: inclusionPath(index, at, read).map((h) => h.toString('hex')) };
 }
 
 export async function consistencyProof(deps: Pick<ComplianceDeps, 'db'>, from: number, to: number): Promise<{ from: number; to: number; proof: string[] }> {

@@ -113,10 +113,9 @@ class StoredTreeChecker {
 
   private async storedHashes(nodes: readonly StoredNode[]): Promise<Map<string, Buffer>> {
     if (nodes.length === 0) return new Map();
-    const { rows } = await sql<{ level: number; idx: bigint; hash: Buffer }>`
-      SELECT m.level, m.idx, m.hash
-        FROM unnest(${nodes.map((n) => n.level)}::smallint[], ${nodes.map((n) => String(n.index))}::bigint[]) AS w(level, idx)
-        JOIN merkle_nodes m ON m.level = w.level AND m.idx = w.idx`.execute(this.deps.db);
-    return new Map(rows.map((row) => [`${row.level}:${row.idx}`, row.hash]));
+    const { rows } = await sql<{ level: number; idx: bigint; hash: Buffer | null }>`
+      SELECT w.level, w.idx, (SELECT m.hash FROM merkle_nodes m WHERE m.level = w.level AND m.idx = w.idx) AS hash
+        FROM unnest(${nodes.map((n) => n.level)}::smallint[], ${nodes.map((n) => String(n.index))}::bigint[]) AS w(level, idx)`.execute(this.deps.db);
+    return new Map(rows.filter((row) => row.hash !== null).map((row) => [`${row.level}:${row.idx}`, row.hash!]));
   }
 }

@@ -15,12 +15,15 @@ export async function readNodes(db: Db, nodes: readonly NodeId[]): Promise<NodeR
   const inner = nodes.filter((n) => n.level > 0);
   const found = new Map<string, Buffer>();
   if (nodes.length > 0) {
-    const { rows } = await sql<{ level: number; idx: bigint; hash: Buffer }>`
-      SELECT level, idx, hash FROM merkle_nodes
-       WHERE (level, idx) IN (SELECT * FROM unnest(${inner.map((n) => n.level)}::smallint[], ${inner.map((n) => String(n.index))}::bigint[]))
+    // One index lookup per wanted node (correlated subqueries): a join here may be planned
+    // as a scan of the whole table, which grows with the log.
+    const { rows } = await sql<{ level: number; idx: bigint; hash: Buffer | null }>`
+      SELECT w.level, w.idx, (SELECT m.hash FROM merkle_nodes m WHERE m.level = w.level AND m.idx = w.idx) AS hash
+        FROM unnest(${inner.map((n) => n.level)}::smallint[], ${inner.map((n) => String(n.index))}::bigint[]) AS w(level, idx)
       UNION ALL
-      SELECT 0::smallint, seq - 1, leaf_hash FROM audit_entries WHERE seq = ANY(${leaves}::bigint[])`.execute(db);
-    for (const row of rows) found.set(keyOf(row.level, row.idx), row.hash);
+      SELECT 0::smallint, w.seq - 1, (SELECT e.leaf_hash FROM audit_entries e WHERE e.seq = w.seq)
+        FROM unnest(${leaves}::bigint[]) AS w(seq)`.execute(db);
+    for (const row of rows) if (row.hash) found.set(keyOf(row.level, row.idx), row.hash);
   }
   return ({ level, index }) => {
     const hash = found.get(keyOf(level, index));
