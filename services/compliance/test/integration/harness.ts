@@ -22,7 +22,7 @@ export interface Compliance {
   append(events: readonly DomainEvent[]): Promise<AppendResult>;
   settled: SettledOutcome[];
   /** Resolves once the audit consumers have settled the event with this id (or one of this type). */
-  settledEvent(match: { id?: string; type?: string }): Promise<void>;
+  settledEvent(match: { id?: string; type?: string; subjectId?: string }): Promise<void>;
 }
 
 /** The compliance service as production opens it, on this test's own schema and streams. */
@@ -37,8 +37,11 @@ export async function openCompliance(t: Test, env: Record<string, string> = {}, 
       w.resolve();
     }
   };
-  const matcher = (match: { id?: string; type?: string }) => (o: SettledOutcome) =>
-    o.kind !== 'dead_lettered' && (match.id === undefined || o.event.id === match.id) && (match.type === undefined || o.event.type === match.type);
+  const matcher = (match: { id?: string; type?: string; subjectId?: string }) => (o: SettledOutcome) =>
+    o.kind !== 'dead_lettered' &&
+    (match.id === undefined || o.event.id === match.id) &&
+    (match.type === undefined || o.event.type === match.type) &&
+    (match.subjectId === undefined || o.event.subject.id === match.subjectId);
   const booted = await bootService(t, defineComplianceService({ onReady: (d) => (deps = d), onSettled, consume: options.consume ?? true }), {
     AUDIT_LOG_ORIGIN: origin,
     NODE_ENV: 'test',
