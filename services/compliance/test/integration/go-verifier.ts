@@ -54,3 +54,15 @@ export async function runGoVerifier(input: VerifierInput): Promise<string> {
     child.stdin!.end(JSON.stringify(input));
   });
 }
+
+/** Runs many checks in one Go process; one verdict per input, in order. */
+export async function runGoVerifierBatch(inputs: readonly VerifierInput[]): Promise<string[]> {
+  const binary = await goVerifier();
+  return new Promise((resolve, reject) => {
+    const child = execFile(binary, ['batch'], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => {
+      if (err) reject(err);
+      else resolve(stdout.trim().split('\n'));
+    });
+    child.stdin!.end(JSON.stringify(inputs));
+  });
+}

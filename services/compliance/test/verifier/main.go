@@ -2,7 +2,8 @@
 // golang.org/x/mod/sumdb/note and sumdb/tlog, code nobody at Elcorp wrote: it opens the signed
 // checkpoint with the published verifier key, then checks an inclusion proof and a
 // consistency proof against the checkpoint's root. Input is one JSON document on stdin;
-// it prints "ok" and exits 0, or prints the failure and exits 1.
+// it prints "ok" and exits 0, or prints the failure and exits 1. With "batch": a JSON list
+// of such documents, it prints one verdict line per document and exits 0.
 package main
 
 import (
@@ -34,18 +35,37 @@ type input struct {
 }
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Println("FAIL:", err)
-		os.Exit(1)
+	if len(os.Args) > 1 && os.Args[1] == "batch" {
+		var all []input
+		if err := json.NewDecoder(os.Stdin).Decode(&all); err != nil {
+			fmt.Println("FAIL: reading input:", err)
+			os.Exit(1)
+		}
+		for _, in := range all {
+			fmt.Println(verdict(check(in)))
+		}
+		return
 	}
-	fmt.Println("ok")
-}
-
-func run() error {
 	var in input
 	if err := json.NewDecoder(os.Stdin).Decode(&in); err != nil {
-		return fmt.Errorf("reading input: %v", err)
+		fmt.Println("FAIL: reading input:", err)
+		os.Exit(1)
 	}
+	err := check(in)
+	fmt.Println(verdict(err))
+	if err != nil {
+		os.Exit(1)
+	}
+}
+
+func verdict(err error) string {
+	if err != nil {
+		return "FAIL: " + err.Error()
+	}
+	return "ok"
+}
+
+func check(in input) error {
 	verifier, err := note.NewVerifier(in.VerifierKey)
 	if err != nil {
 		return fmt.Errorf("verifier key: %v", err)
