@@ -155,6 +155,18 @@ t.test('verification recomputes from storage and names the tampered sequence', a
   const forged = await verifyLog(other.deps);
   t.equal(forged.valid, false);
   t.equal(forged.firstInvalidSeq, 12, 'a replaced leaf hash no longer matches its row');
+
+  // A stored subtree hash changed (proofs read them): blamed once, at its first leaf.
+  const third = await openCompliance(t, {}, { consume: false });
+  for (let i = 0; i < 3; i++) await third.append(Array.from({ length: 7 }, () => transfer(userId)));
+  await issueCheckpoint(third.deps);
+  await third.query(`
+    BEGIN;
+    ALTER TABLE merkle_nodes DISABLE TRIGGER merkle_nodes_append_only;
+    UPDATE merkle_nodes SET hash = sha256(hash) WHERE level = 2 AND idx = 4;
+    ALTER TABLE merkle_nodes ENABLE TRIGGER merkle_nodes_append_only;
+    COMMIT;`);
+  t.match(await verifyLog(third.deps), { valid: false, firstInvalidSeq: 17 }, 'the node over leaves 17-20 is named by its first sequence');
 });
 
 t.test('erasure shreds the subject key: the email reads "[erased]", hashes and proofs still verify', async (t) => {
