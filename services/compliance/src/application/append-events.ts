@@ -14,6 +14,8 @@ export const appendBatchMax = 5_000;
 export interface AppendResult {
   appended: number;
   treeSize: number;
+  /** Ids of the events this call logged; the others were already in the log. */
+  appendedIds: ReadonlySet<string>;
 }
 
 /**
@@ -32,7 +34,7 @@ export async function appendEvents(
   const head = await trx.selectFrom('log_head').select('size').forUpdate().executeTakeFirstOrThrow();
   const size = Number(head.size);
   const fresh = await unseen(uow, events);
-  if (fresh.length === 0) return { appended: 0, treeSize: size };
+  if (fresh.length === 0) return { appended: 0, treeSize: size, appendedIds: new Set() };
 
   const keys = await deps.keys.keysFor(trx, fresh.flatMap(dataSubjectsOf), true);
   const seal = sealerFor(keys);
@@ -45,7 +47,7 @@ export async function appendEvents(
   const treeSize = size + entries.length;
   await trx.updateTable('log_head').set({ size: BigInt(treeSize) }).execute();
   await applyEffects(deps, uow, fresh);
-  return { appended: entries.length, treeSize };
+  return { appended: entries.length, treeSize, appendedIds: new Set(fresh.map((e) => e.id)) };
 }
 
 /** The batch without events already logged, and without repeats inside the batch. */

@@ -14,8 +14,8 @@ t.test('appends each event exactly once, in batches sharing one tree update', as
   const compliance = await openCompliance(t, {}, { consume: false });
   const userId = crypto.randomUUID();
   const first = [registration(userId), transfer(userId), transfer(userId)];
-  t.same(await compliance.append(first), { appended: 3, treeSize: 3 });
-  t.same(await compliance.append([first[1]!, transfer(userId), first[1]!]), { appended: 1, treeSize: 4 }, 'a redelivered event is skipped, even twice in a batch');
+  t.match(await compliance.append(first), { appended: 3, treeSize: 3 });
+  t.match(await compliance.append([first[1]!, transfer(userId), first[1]!]), { appended: 1, treeSize: 4 }, 'a redelivered event is skipped, even twice in a batch');
   const rows = await compliance.query<{ seq: string; event_id: string }>('SELECT seq, event_id FROM audit_entries ORDER BY seq');
   t.same(rows.map((r) => Number(r.seq)), [1, 2, 3, 4]);
   t.same(rows.slice(0, 3).map((r) => r.event_id), first.map((e) => e.id));
