@@ -12,10 +12,16 @@ export function canonicalJson(value: unknown): string {
   }
   if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
   if (typeof value === 'object') {
-    const members = Object.entries(value as Record<string, unknown>)
-      .filter(([, member]) => member !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${members.map(([name, member]) => `${JSON.stringify(name)}:${canonicalJson(member)}`).join(',')}}`;
+    const record = value as Record<string, unknown>;
+    // Default sort: UTF-16 code-unit order. Undefined members are absent, as in JSON.stringify.
+    const names = Object.keys(record).sort();
+    let out = '{';
+    for (const name of names) {
+      const member = record[name];
+      if (member === undefined) continue;
+      out += `${out.length > 1 ? ',' : ''}${JSON.stringify(name)}:${canonicalJson(member)}`;
+    }
+    return `${out}}`;
   }
   throw new TypeError(`RFC 8785 cannot represent a ${typeof value}`);
 }

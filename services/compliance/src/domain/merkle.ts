@@ -13,12 +13,15 @@ export type Hash = Buffer;
 
 export const hashBytes = 32;
 
+const leafPrefix = Buffer.from([0]);
+const nodePrefix = Buffer.from([1]);
+
 export function leafHash(entry: Uint8Array): Hash {
-  return createHash('sha256').update(Buffer.from([0])).update(entry).digest();
+  return createHash('sha256').update(leafPrefix).update(entry).digest();
 }
 
 export function nodeHash(left: Hash, right: Hash): Hash {
-  return createHash('sha256').update(Buffer.from([1])).update(left).update(right).digest();
+  return createHash('sha256').update(nodePrefix).update(left).update(right).digest();
 }
 
 /** The root of the empty tree: the hash of the empty string. */
