@@ -31,15 +31,22 @@ export async function appendEvents(
 ): Promise<AppendResult> {
   if (events.length > appendBatchMax) throw new RangeError(`at most ${appendBatchMax} events per append`);
   const { trx } = uow;
-  const head = await trx.selectFrom('log_head').select('size').forUpdate().executeTakeFirstOrThrow();
-  const size = Number(head.size);
-  const fresh = await unseen(uow, events);
-  if (fresh.length === 0) return { appended: 0, treeSize: size, appendedIds: new Set() };
-
-  const keys = await deps.keys.keysFor(trx, fresh.flatMap(dataSubjectsOf), true);
+  const batch = [...new Map(events.map((e) => [e.id, e])).values()];
+  if (batch.length === 0) return { appended: 0, treeSize: Number((await trx.selectFrom('log_head').select('size').executeTakeFirstOrThrow()).size), appendedIds: new Set() };
+  // Sealing needs no place in the log, so it runs before the head lock and concurrent
+  // appenders overlap it with each other's locked part. A batch that shreds keys locks first:
+  // it must not wait on a key row of an appender that is itself waiting for the lock.
+  const erasing = batch.some((e) => e.type === 'identity.user.erased');
+  let size = erasing ? await lockHead(uow) : -1;
+  const keys = await deps.keys.keysFor(trx, batch.flatMap(dataSubjectsOf), true);
   const seal = sealerFor(keys);
   const recordedAt = deps.now();
-  const entries = fresh.map((event, i) => toStoredEntry(event, size + 1 + i, recordedAt, seal));
+  const sealed = new Map(batch.map((event) => [event.id, toStoredEntry(event, 0, recordedAt, seal)]));
+  if (size < 0) size = await lockHead(uow);
+  const fresh = await unseen(uow, batch);
+  if (fresh.length === 0) return { appended: 0, treeSize: size, appendedIds: new Set() };
+
+  const entries = fresh.map((event, i) => ({ ...sealed.get(event.id)!, seq: size + 1 + i }));
   const leaves = entries.map(entryLeafHash);
   await insertEntries(uow, entries, leaves);
   const reader = await readNodes(trx, frontier(size));
@@ -50,13 +57,15 @@ export async function appendEvents(
   return { appended: entries.length, treeSize, appendedIds: new Set(fresh.map((e) => e.id)) };
 }
 
-/** The batch without events already logged, and without repeats inside the batch. */
-async function unseen(uow: UnitOfWork<ComplianceDB>, events: readonly DomainEvent[]): Promise<DomainEvent[]> {
-  const byId = new Map(events.map((e) => [e.id, e]));
-  if (byId.size === 0) return [];
-  const logged = await uow.trx.selectFrom('audit_entries').select('event_id').where('event_id', 'in', [...byId.keys()]).execute();
-  for (const row of logged) byId.delete(row.event_id);
-  return [...byId.values()];
+/** Takes the head row lock (appenders queue here) and returns the log's size. */
+async function lockHead(uow: UnitOfWork<ComplianceDB>): Promise<number> {
+  return Number((await uow.trx.selectFrom('log_head').select('size').forUpdate().executeTakeFirstOrThrow()).size);
+}
+
+/** The batch without events already logged. */
+async function unseen(uow: UnitOfWork<ComplianceDB>, batch: readonly DomainEvent[]): Promise<DomainEvent[]> {
+  const logged = new Set((await uow.trx.selectFrom('audit_entries').select('event_id').where('event_id', 'in', batch.map((e) => e.id)).execute()).map((r) => r.event_id));
+  return batch.filter((e) => !logged.has(e.id));
 }
 
 /** One INSERT of column arrays: twelve parameters whatever the batch size. */
