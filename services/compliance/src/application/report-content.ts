@@ -1,9 +1,8 @@
 import PDFDocument from 'pdfkit';
+import type { reportFormats, reportTypes } from '@elcorp/contracts/http';
 import { csvLine } from '../domain/csv.js';
 
-export const reportTypes = ['transactions', 'access', 'sla', 'audit-summary'] as const;
 export type ReportType = (typeof reportTypes)[number];
-export const reportFormats = ['json', 'csv', 'pdf'] as const;
 export type ReportFormat = (typeof reportFormats)[number];
 
 export interface ReportTable {

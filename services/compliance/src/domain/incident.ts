@@ -1,12 +1,12 @@
+import type { incidentSeverities, incidentStatuses } from '@elcorp/contracts/http';
+
 /**
  * An incident's life: open → investigating → mitigated → resolved → closed. Work may step
  * back from mitigated to investigating when the fix did not hold; a resolution needs its
  * root cause and remediation on record.
  */
-export const incidentStatuses = ['open', 'investigating', 'mitigated', 'resolved', 'closed'] as const;
 export type IncidentStatus = (typeof incidentStatuses)[number];
-export const severities = ['low', 'medium', 'high', 'critical'] as const;
-export type Severity = (typeof severities)[number];
+export type Severity = (typeof incidentSeverities)[number];
 
 const next: Record<IncidentStatus, readonly IncidentStatus[]> = {
   open: ['investigating', 'mitigated', 'resolved'],

@@ -1,7 +1,9 @@
+import type { PublicErrorStatus } from '@elcorp/contracts/http';
 import { AppError } from '@elcorp/kit';
 import { ComplianceError, type ComplianceErrorCode } from '../domain/errors.js';
 
-const statusOf: Record<ComplianceErrorCode, { status: number; title: string }> = {
+/** Each code answers with a status contracts lists for it. */
+const statusOf: { [C in ComplianceErrorCode]: { status: PublicErrorStatus<C>; title: string } } = {
   'compliance.entry_not_found': { status: 404, title: 'Audit entry not found' },
   'compliance.tree_size_out_of_range': { status: 422, title: 'Tree size out of range' },
   'compliance.invalid_range': { status: 422, title: 'Invalid range' },
