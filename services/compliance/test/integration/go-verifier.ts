@@ -1,22 +1,20 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { testConfig } from '@elcorp/testing';
+import { ensureDebianPackages } from './debian.js';
 
 const run = promisify(execFile);
 const source = fileURLToPath(new URL('../verifier/main.go', import.meta.url));
 const goTimeoutMs = 600_000;
 
-/**
- * Debian's Go and golang.org/x/mod (sumdb/note, sumdb/tlog): installed when missing, as CI
- * needs them. flock serialises parallel test files on dpkg's lock.
- */
+/** Debian's Go and golang.org/x/mod (sumdb/note, sumdb/tlog), installed when missing. */
 async function ensureGo(): Promise<void> {
-  if (existsSync('/usr/bin/go') && existsSync('/usr/share/gocode/src/golang.org/x/mod/sumdb/note/note.go')) return;
-  await run('flock', ['/tmp/elcorp-apt.lock', 'sh', '-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go golang-golang-x-mod-dev'], { timeout: goTimeoutMs });
+  await ensureDebianPackages('/usr/bin/go', ['golang-go']);
+  await ensureDebianPackages('/usr/share/gocode/src/golang.org/x/mod/sumdb/note/note.go', ['golang-golang-x-mod-dev']);
 }
 
 let built: Promise<string> | undefined;
@@ -29,7 +27,7 @@ export function goVerifier(): Promise<string> {
     const binary = join(dir, 'verifier');
     await run('go', ['build', '-o', binary, source], {
       timeout: goTimeoutMs,
-      env: { ...process.env, GO111MODULE: 'off', GOPATH: '/usr/share/gocode', GOCACHE: join(dir, 'cache'), GOFLAGS: '' },
+      env: { ...testConfig.aptEnv, GO111MODULE: 'off', GOPATH: '/usr/share/gocode', GOCACHE: join(dir, 'cache'), GOFLAGS: '' },
     });
     return binary;
   })();
