@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey, verify } from 'node:crypto';
 import type { Hash } from './merkle.js';
 
 /**
@@ -82,4 +82,31 @@ export function parseSignedNote(signed: string): { note: string; signatures: Not
       return { name: match[1]!, keyHash: blob.subarray(0, 4), signature: blob.subarray(4) };
     });
   return { note, signatures };
+}
+
+/** Reads `<name>+<8 hex key hash>+<base64(0x01 ‖ Ed25519 public key)>`. */
+export function parseVerifierKey(verifierKey: string): { name: string; keyHash: Buffer; publicKey: Buffer } {
+  const match = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/]+=*)$/.exec(verifierKey.trim());
+  if (!match) throw new SyntaxError('not a signed-note verifier key');
+  const key = Buffer.from(match[3]!, 'base64');
+  if (key.length !== 33 || key[0] !== ed25519Algorithm) throw new SyntaxError('the verifier key is not an Ed25519 key');
+  const publicKey = key.subarray(1);
+  const keyHash = Buffer.from(match[2]!, 'hex');
+  if (!noteKeyHash(match[1]!, publicKey).equals(keyHash)) throw new SyntaxError('the verifier key hash does not match its key');
+  return { name: match[1]!, keyHash, publicKey };
+}
+
+/**
+ * Opens a signed checkpoint as note.Open does for one known key: a signature line of that
+ * key must verify over the note text. Returns the checkpoint, or throws.
+ */
+export function openSignedCheckpoint(signed: string, verifierKey: string): CheckpointBody {
+  const key = parseVerifierKey(verifierKey);
+  const { note, signatures } = parseSignedNote(signed);
+  const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: key.publicKey.toString('base64url') }, format: 'jwk' });
+  const signedByKey = signatures.some((s) => s.name === key.name && s.keyHash.equals(key.keyHash) && verify(null, Buffer.from(note, 'utf8'), publicKey, s.signature));
+  if (!signedByKey) throw new SyntaxError('the checkpoint is not signed by this key');
+  const body = parseCheckpointNote(note);
+  if (body.origin !== key.name) throw new SyntaxError(`the checkpoint's origin is ${body.origin}, not ${key.name}`);
+  return body;
 }
