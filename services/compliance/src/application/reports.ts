@@ -18,6 +18,9 @@ export interface ReportStatus {
   error: string | null;
 }
 
+/** A running report not finished after this is taken to be orphaned and generated again. */
+const reportStaleAfterMs = 10 * 60_000;
+
 /** A report holds at most this many rows; beyond, it says it was cut. */
 export const reportRowsMax = 50_000;
 
@@ -101,7 +104,17 @@ export async function reportContent(deps: Pick<ComplianceDeps, 'db'>, id: string
  */
 export async function generateNextReport(deps: ComplianceDeps): Promise<boolean> {
   const claimed = await deps.db.transaction().execute(async (trx) => {
-    const next = await trx.selectFrom('reports').select(['id']).where('status', '=', 'queued').orderBy('created_at').limit(1).forUpdate().skipLocked().executeTakeFirst();
+    // A report left running by a replica that died is taken over once it is stale.
+    const staleBefore = new Date(deps.now().getTime() - reportStaleAfterMs);
+    const next = await trx
+      .selectFrom('reports')
+      .select(['id'])
+      .where((eb) => eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'running'), eb('started_at', '<', staleBefore)])]))
+      .orderBy('created_at')
+      .limit(1)
+      .forUpdate()
+      .skipLocked()
+      .executeTakeFirst();
     if (!next) return undefined;
     return trx.updateTable('reports').set({ status: 'running', started_at: deps.now(), progress: 0 }).where('id', '=', next.id).returningAll().executeTakeFirstOrThrow();
   });
