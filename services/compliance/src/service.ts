@@ -1,4 +1,5 @@
 import type { ServiceDefinition } from '@elcorp/kit';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { attachMessaging, messagingMigrations, unitOfWork, type SettledOutcome } from '@elcorp/messaging';
 import { fileURLToPath } from 'node:url';
 import { buildComplianceApp } from './app.js';
@@ -46,13 +47,21 @@ export function defineComplianceService(hooks: ComplianceHooks = {}): ServiceDef
       };
       const reports = new ReportWorker(() => generateNextReport(deps), logger, reportPollMs);
       const app = await buildComplianceApp({ logger, healthChecks: infra.healthChecks, deps, kickReports: () => reports.kick() });
-      await attachMessaging({
-        config,
-        logger,
-        infra,
-        registry: app.metrics,
-        consumers: hooks.consume === false ? [] : auditConsumers(deps, names).map((c) => ({ ...c, ...(hooks.onSettled ? { onSettled: hooks.onSettled } : {}) })),
-      });
+      await attachMessaging({ service: 'compliance', config, logger, infra, registry: app.metrics });
+      if (hooks.consume !== false) {
+        const consumers = auditConsumers(deps, {
+          js: jetstream(infra.nats!),
+          jsm: await jetstreamManager(infra.nats!),
+          names,
+          logger,
+          ...(hooks.onSettled ? { onSettled: hooks.onSettled } : {}),
+        });
+        for (const consumer of consumers) await consumer.start();
+        // Deferred after messaging's own stop, so these stop first (closers run last first).
+        infra.defer(async () => {
+          await Promise.all(consumers.map((c) => c.stop()));
+        });
+      }
       // A new log gets its first checkpoint (size 0) before traffic; later ones follow growth.
       await issueCheckpoint(deps);
       const checkpoints = setInterval(() => {
