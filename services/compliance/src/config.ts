@@ -1,3 +1,4 @@
+import { serviceAuthConfigShape } from '@elcorp/auth/fastify';
 import { baseConfigShape, ConfigError, databaseUrl, loadConfig, natsUrl, port, redisUrl } from '@elcorp/kit';
 import { z } from 'zod';
 
@@ -20,6 +21,8 @@ export const configShape = {
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('compliance'),
   NATS_URL: natsUrl,
   REDIS_URL: redisUrl,
+  /** JWKS_URL, JWKS_* timing and REDIS_KEY_PREFIX: how callers' access tokens are verified. */
+  ...serviceAuthConfigShape,
   /** Seals the per-subject PII keys and the checkpoint signing keys at rest (AES-256-GCM). */
   COMPLIANCE_MASTER_KEY: base64Key.default(developmentMasterKey),
   /** The checkpoint origin line and signed-note key name: no spaces, no "+". */

@@ -1,3 +1,5 @@
+import { openServiceAuth } from '@elcorp/auth/fastify';
+import { watchBundles } from '@elcorp/authz';
 import type { ServiceDefinition } from '@elcorp/kit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { attachMessaging, messagingMigrations, unitOfWork, type SettledOutcome } from '@elcorp/messaging';
@@ -46,7 +48,10 @@ export function defineComplianceService(hooks: ComplianceHooks = {}): ServiceDef
         now: () => new Date(),
       };
       const reports = new ReportWorker(() => generateNextReport(deps), logger, reportPollMs);
-      const app = await buildComplianceApp({ logger, healthChecks: infra.healthChecks, deps, kickReports: () => reports.kick() });
+      const auth = openServiceAuth(config, { redis: infra.redis!, logger });
+      const bundles = await watchBundles(infra.nats!, names, { logger });
+      infra.defer(() => bundles.stop());
+      const app = await buildComplianceApp({ logger, healthChecks: infra.healthChecks, deps, auth, authorizer: bundles.authorizer, kickReports: () => reports.kick() });
       await attachMessaging({ service: 'compliance', config, logger, infra, registry: app.metrics });
       if (hooks.consume !== false) {
         const consumers = auditConsumers(deps, {

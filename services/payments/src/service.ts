@@ -1,3 +1,4 @@
+import { openServiceAuth } from '@elcorp/auth/fastify';
 import type { ServiceDefinition } from '@elcorp/kit';
 import { attachMessaging, messagingMigrations, type MessagingTables } from '@elcorp/messaging';
 import { buildPaymentsApp } from './app.js';
@@ -9,7 +10,8 @@ export const paymentsService: ServiceDefinition<PaymentsConfig, MessagingTables>
   loadConfig: loadPaymentsConfig,
   migrations: [messagingMigrations],
   build: async ({ config, logger, infra }) => {
-    const app = await buildPaymentsApp({ logger, healthChecks: infra.healthChecks });
+    const auth = openServiceAuth(config, { redis: infra.redis!, logger });
+    const app = await buildPaymentsApp({ logger, healthChecks: infra.healthChecks, auth });
     await attachMessaging({ config, logger, infra, registry: app.metrics });
     return app;
   },

@@ -1,17 +1,11 @@
-import { systemPermissionsOf, type Permission } from '@elcorp/contracts';
-import { AppError } from '@elcorp/kit';
+import type { Permission } from '@elcorp/contracts';
+import { principalOf } from '@elcorp/auth/fastify';
+import { authorize as decide } from '@elcorp/authz';
 import type { FastifyRequest } from 'fastify';
 
 /** The verified caller, set by the platform auth plugin. */
-export interface Caller {
-  userId: string;
-  roles: string[];
-}
-
-export function callerOf(request: FastifyRequest): Caller {
-  const principal = (request as FastifyRequest & { principal?: Caller }).principal;
-  if (!principal) throw new Error(`${request.method} ${request.url} is not behind authentication`);
-  return principal;
+export function callerOf(request: FastifyRequest): { userId: string; roles: string[] } {
+  return principalOf(request);
 }
 
 export interface ResourceRef {
@@ -19,9 +13,7 @@ export interface ResourceRef {
   id: string;
 }
 
-/** Refuses with 403 `authz.denied` unless the caller may do `action` on the resource. */
-export async function authorize(request: FastifyRequest, action: Permission, _resource: ResourceRef): Promise<void> {
-  if (!systemPermissionsOf(callerOf(request).roles).has(action)) {
-    throw new AppError(403, 'authz.denied', 'Forbidden', { detail: `${action} is not permitted here`, extensions: { policies: [] } });
-  }
+/** Refuses with 403 `authz.denied` unless the policies let the caller do `action` on the resource. */
+export async function authorize(request: FastifyRequest, action: Permission, resource: ResourceRef): Promise<void> {
+  await decide(request, action, resource);
 }
