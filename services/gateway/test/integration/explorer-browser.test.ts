@@ -27,6 +27,8 @@ interface Page {
   atob(data: string): string;
   elcorpExplorer?: { proof(method: string, url: string): Promise<string> };
 }
+// A fresh machine installs Chromium first (apt-get): give this file room for that download.
+t.setTimeout(15 * 60_000);
 const executablePath = await ensureChromium();
 
 const port = await freePort();
