@@ -91,3 +91,15 @@ t.test('a page of users', async (t) => {
   t.same(pageSchema(userSchema).parse({ items: [user], nextCursor: null }), { items: [user], nextCursor: null });
   t.notOk(userSchema.safeParse({ ...user, status: 'deleted' }).success);
 });
+
+t.test('compliance: strict queries, tree sizes from 1, instants with an offset', async (t) => {
+  const { auditQuery, consistencyQuery, incidentChangeBody, reportBody } = await import('../src/http/index.js');
+  t.match(auditQuery.parse({ type: 'identity.user.registered', from: '2026-11-30T10:00:00Z' }), { limit: 20, from: new Date('2026-11-30T10:00:00Z') });
+  t.notOk(auditQuery.safeParse({ colour: 'blue' }).success, 'unknown query fields are refused');
+  t.notOk(auditQuery.safeParse({ from: 'yesterday' }).success);
+  t.same(consistencyQuery.parse({ from: '1', to: '8' }), { from: 1, to: 8 }, 'query text becomes numbers');
+  t.notOk(consistencyQuery.safeParse({ from: '0', to: '8' }).success, 'a tree has at least one leaf');
+  t.notOk(incidentChangeBody.safeParse({ status: 'archived' }).success);
+  t.notOk(reportBody.safeParse({ type: 'transactions', format: 'docx', from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z' }).success);
+  t.same(publicErrorCodes['compliance.invalid_transition'].statuses, [409]);
+});

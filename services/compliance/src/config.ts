@@ -1,10 +1,21 @@
 import { serviceAuthConfigShape } from '@elcorp/auth/fastify';
-import { baseConfigShape, databaseUrl, loadConfig, natsUrl, port, redisUrl } from '@elcorp/kit';
+import { baseConfigShape, ConfigError, databaseUrl, loadConfig, natsUrl, port, redisUrl } from '@elcorp/kit';
 import { z } from 'zod';
+
+/**
+ * Development master key. It only protects keys on a developer machine; with
+ * NODE_ENV=production the service refuses to start on it.
+ */
+const developmentMasterKey = Buffer.alloc(32, 'elcorp-compliance-development').toString('base64');
+
+const base64Key = z
+  .string()
+  .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)');
 
 /** Every variable the compliance service reads; README.md documents each one. */
 export const configShape = {
   ...baseConfigShape,
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: port(8084),
   DATABASE_URL: databaseUrl('elcorp_compliance'),
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('compliance'),
@@ -12,10 +23,20 @@ export const configShape = {
   REDIS_URL: redisUrl,
   /** JWKS_URL, JWKS_* timing and REDIS_KEY_PREFIX: how callers' access tokens are verified. */
   ...serviceAuthConfigShape,
+  /** Seals the per-subject PII keys and the checkpoint signing keys at rest (AES-256-GCM). */
+  COMPLIANCE_MASTER_KEY: base64Key.default(developmentMasterKey),
+  /** The checkpoint origin line and signed-note key name: no spaces, no "+". */
+  AUDIT_LOG_ORIGIN: z.string().regex(/^[^\s+]{1,255}$/, 'no spaces or "+"').default('elcorp.na/compliance/audit-log'),
+  /** How often a replica tries to sign a checkpoint of a grown log. */
+  CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
 };
 
 export type ComplianceConfig = ReturnType<typeof loadComplianceConfig>;
 
 export function loadComplianceConfig(env: Record<string, string | undefined> = process.env) {
-  return loadConfig(configShape, env);
+  const config = loadConfig(configShape, env);
+  if (config.NODE_ENV === 'production' && config.COMPLIANCE_MASTER_KEY === developmentMasterKey) {
+    throw new ConfigError([{ variable: 'COMPLIANCE_MASTER_KEY', message: 'must be set in production (the development key is public)' }]);
+  }
+  return config;
 }

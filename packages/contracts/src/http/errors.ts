@@ -82,6 +82,17 @@ export const publicErrorCodes = {
   'governance.forbidden': { statuses: [403] },
   'governance.role_exists': { statuses: [409] },
   'governance.policy_exists': { statuses: [409] },
+  // Compliance.
+  'compliance.entry_not_found': { statuses: [404] },
+  'compliance.tree_size_out_of_range': { statuses: [422] },
+  'compliance.invalid_range': { statuses: [422] },
+  'compliance.no_checkpoint': { statuses: [404] },
+  'compliance.invalid_cursor': { statuses: [422] },
+  'compliance.incident_not_found': { statuses: [404] },
+  'compliance.invalid_transition': { statuses: [409] },
+  'compliance.resolution_incomplete': { statuses: [422] },
+  'compliance.report_not_found': { statuses: [404] },
+  'compliance.report_not_ready': { statuses: [409] },
 } as const satisfies Record<string, { statuses: readonly [number, ...number[]] }>;
 
 export type PublicErrorCode = keyof typeof publicErrorCodes;

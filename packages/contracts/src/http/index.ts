@@ -4,6 +4,7 @@
 // responses `…Schema`, and their types: z.infer for responses, z.input for requests), exports
 // it below, and lists its codes in `publicErrorCodes` (errors.ts).
 export * from './common.js';
+export * from './compliance.js';
 export * from './errors.js';
 export * from './governance.js';
 export * from './identity.js';

@@ -25,10 +25,14 @@ t.test('a request without a valid access token is refused with API.md\'s 401', a
   }
 });
 
-t.test('an authenticated caller passes the plugin', async (t) => {
-  const res = await app.inject({ url: path, headers: caller(await issuer.sign()) });
-  t.equal(res.statusCode, 404, 'past the plugin: no such route yet');
-  t.equal(res.json().code, 'not_found');
+t.test('an authenticated caller passes the plugin, then authorization decides', async (t) => {
+  const unrouted = await app.inject({ url: '/api/v1/compliance/no-such-thing', headers: caller(await issuer.sign()) });
+  t.equal(unrouted.statusCode, 404, 'past the plugin: no such route');
+  t.equal(unrouted.json().code, 'not_found');
+  const denied = await app.inject({ url: path, headers: caller(await issuer.sign({ roles: ['user'] })) });
+  t.equal(denied.statusCode, 403, 'a plain user may not read the audit log');
+  t.equal(denied.json().code, 'authz.denied');
+  t.equal((await app.inject({ url: path, headers: caller(await issuer.sign({ roles: ['staff'] })) })).statusCode, 200, 'staff may');
 });
 
 t.test('a revoked session is refused at once', async (t) => {
