@@ -61,7 +61,7 @@ export const identityService: ServiceDefinition<IdentityConfig, IdentityDB> = {
     const bundles = await watchPolicyBundles(infra.nats!, config.EVENT_SUBJECT_ROOT, { logger, registry: app.metrics, authorizer });
     infra.defer(() => bundles.stop());
     rememberPolicyBundles(app, bundles);
-    await attachMessaging({ service: 'identity', config, logger, infra, registry: app.metrics, subscriptions: identitySubscriptions });
+    await attachMessaging({ service: 'identity', config, logger, infra, registry: app.metrics, subscriptions: identitySubscriptions(identity) });
     // The rotation schedule: every replica checks hourly; the advisory lock lets one rotate.
     const rotation = setInterval(() => {
       keys.rotateIfDue().catch((err: unknown) => logger.error({ err }, 'signing key rotation failed'));
