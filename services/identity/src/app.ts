@@ -1,7 +1,8 @@
+import { registerAuthz, type Authorizer } from '@elcorp/authz';
 import { buildApp, type App, type HealthCheck, type Logger } from '@elcorp/kit';
 import type { SecondFactorCheck } from './application/login.js';
 import type { IdentityDeps } from './application/ports.js';
-import { registerAuthRoutes } from './http/auth.routes.js';
+import { registerAuthRoutes, requestContext } from './http/auth.routes.js';
 import { toAppError } from './http/errors.js';
 import { registerJwksRoutes } from './http/jwks.routes.js';
 import { registerMfaRoutes } from './http/mfa.routes.js';
@@ -16,6 +17,8 @@ export interface IdentityAppDeps {
   identity: IdentityDeps;
   keys: SigningKeys;
   secondFactor: SecondFactorCheck;
+  /** Decides every permission check (kept on governance's bundle by the service). */
+  authorizer: Authorizer;
 }
 
 /** The identity HTTP surface, without listening: main.ts serves it, tests inject into it. */
@@ -34,6 +37,7 @@ export async function buildIdentityApp(deps: IdentityAppDeps): Promise<App> {
     publicBaseUrl: deps.identity.publicBaseUrl,
     now: deps.identity.now,
   });
+  registerAuthz(app, deps.authorizer, { ipOf: (request) => requestContext(request).ip });
   registerAuthRoutes(app, { identity: deps.identity, authenticate: guard, secondFactor: deps.secondFactor });
   registerMfaRoutes(app, { identity: deps.identity, authenticate: guard });
   registerPasswordRoutes(app, { identity: deps.identity, authenticate: guard });

@@ -1,3 +1,4 @@
+import { Authorizer } from '@elcorp/authz';
 import type { ServiceDefinition } from '@elcorp/kit';
 import { attachMessaging, messagingMigrations, unitOfWork } from '@elcorp/messaging';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,7 @@ import { fileNotifier } from './infrastructure/file-notifier.js';
 import { identitySubscriptions } from './infrastructure/messaging/subscriptions.js';
 import * as hasher from './infrastructure/password-hasher.js';
 import { isCommonPassword, strength } from './infrastructure/password-strength.js';
+import { rememberPolicyBundles, watchPolicyBundles } from './infrastructure/policy-bundles.js';
 import { redisReplayGuard, redisRevocations } from './infrastructure/redis-guards.js';
 import { SecretBox } from './infrastructure/secret-box.js';
 import { SigningKeys } from './infrastructure/signing-keys.js';
@@ -46,8 +48,20 @@ export const identityService: ServiceDefinition<IdentityConfig, IdentityDB> = {
       ...(config.ELCORP_BOOTSTRAP_ADMIN_EMAIL ? { bootstrapAdminEmail: config.ELCORP_BOOTSTRAP_ADMIN_EMAIL } : {}),
       now,
     };
-    const app = await buildIdentityApp({ logger, healthChecks: infra.healthChecks, identity, keys, secondFactor: (trx, user, otp) => verifySecondFactor(identity, trx, user, otp) });
-    await attachMessaging({ service: 'identity', config, logger, infra, registry: app.metrics, subscriptions: identitySubscriptions });
+    // Decides with the system bundle until the watcher below applies governance's.
+    const authorizer = new Authorizer();
+    const app = await buildIdentityApp({
+      logger,
+      healthChecks: infra.healthChecks,
+      identity,
+      keys,
+      authorizer,
+      secondFactor: (trx, user, otp) => verifySecondFactor(identity, trx, user, otp),
+    });
+    const bundles = await watchPolicyBundles(infra.nats!, config.EVENT_SUBJECT_ROOT, { logger, registry: app.metrics, authorizer });
+    infra.defer(() => bundles.stop());
+    rememberPolicyBundles(app, bundles);
+    await attachMessaging({ service: 'identity', config, logger, infra, registry: app.metrics, subscriptions: identitySubscriptions(identity) });
     // The rotation schedule: every replica checks hourly; the advisory lock lets one rotate.
     const rotation = setInterval(() => {
       keys.rotateIfDue().catch((err: unknown) => logger.error({ err }, 'signing key rotation failed'));

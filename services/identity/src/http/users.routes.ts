@@ -6,7 +6,7 @@ import type { IdentityDeps } from '../application/ports.js';
 import { decodeUserCursor, getUser, listUsers, lookupByEmail, unlockUser, updateProfile } from '../application/users.js';
 import { identityErrors } from '../domain/errors.js';
 import { requestContext } from './auth.routes.js';
-import { hasPermission, requirePermission } from './authorize.js';
+import { mayReadUser, requireOnDirectory, requireOnUser } from './authorize.js';
 import { principalOf } from './principal.js';
 import * as api from '@elcorp/contracts/http';
 
@@ -76,7 +76,7 @@ function registerAdminRoutes(app: App, identity: IdentityDeps, authenticate: Use
         }),
         response: { 200: api.userPageSchema },
       },
-      preHandler: [authenticate, requirePermission('user:read')],
+      preHandler: [authenticate, requireOnDirectory('user:read')],
     },
     async (request) => listUsers(identity, request.query),
   );
@@ -86,15 +86,16 @@ function registerAdminRoutes(app: App, identity: IdentityDeps, authenticate: Use
     { schema: { tags, params: api.idParams, response: { 200: api.userSchema } }, preHandler: authenticate },
     async (request) => {
       const me = principalOf(request);
-      // Without user:read, someone else's id answers as an unknown one: existence stays hidden.
-      if (request.params.id !== me.userId && !hasPermission(me, 'user:read')) throw identityErrors.userNotFound();
+      // Self needs no permission. Without user:read (no role grants it), someone else's id
+      // answers as an unknown one: existence stays hidden. A forbid policy answers its 403.
+      if (request.params.id !== me.userId && !(await mayReadUser(request, request.params.id))) throw identityErrors.userNotFound();
       return getUser(identity, request.params.id);
     },
   );
 
   app.post(
     '/api/v1/users/:id/unlock',
-    { schema: { tags, params: api.idParams }, preHandler: [authenticate, requirePermission('user:update')] },
+    { schema: { tags, params: api.idParams }, preHandler: [authenticate, requireOnUser('user:update')] },
     async (request, reply) => {
       await unlockUser(identity, request.params.id, actorOf(request));
       return reply.code(204).send();
@@ -103,7 +104,7 @@ function registerAdminRoutes(app: App, identity: IdentityDeps, authenticate: Use
 
   app.delete(
     '/api/v1/users/:id',
-    { schema: { tags, params: api.idParams, response: { 202: api.erasureReceiptSchema } }, preHandler: [authenticate, requirePermission('user:delete')] },
+    { schema: { tags, params: api.idParams, response: { 202: api.erasureReceiptSchema } }, preHandler: [authenticate, requireOnUser('user:delete')] },
     async (request, reply) => {
       const receipt = await eraseUser(identity, request.params.id, actorOf(request));
       return reply.code(202).send(receipt);

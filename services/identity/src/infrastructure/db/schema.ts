@@ -92,6 +92,14 @@ export interface UserRolesTable {
   role: string;
 }
 
+/** Per (user, role), the last governance.role.* event applied; `assigned = false` is a tombstone. */
+export interface UserRoleEventsTable {
+  user_id: string;
+  role: string;
+  last_event_id: string;
+  assigned: boolean;
+}
+
 export interface IdentityDB extends MessagingTables {
   users: UsersTable;
   login_failures: LoginFailuresTable;
@@ -103,4 +111,5 @@ export interface IdentityDB extends MessagingTables {
   password_resets: PasswordResetsTable;
   signing_keys: SigningKeysTable;
   user_roles: UserRolesTable;
+  user_role_events: UserRoleEventsTable;
 }

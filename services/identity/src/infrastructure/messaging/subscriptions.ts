@@ -1,9 +1,10 @@
 import { on, type Subscription } from '@elcorp/messaging';
-import { applyRoleAssigned, applyRoleRevoked } from '../../application/roles-projection.js';
+import type { IdentityDeps } from '../../application/ports.js';
+import { roleProjection } from '../../application/roles-projection.js';
 import type { IdentityDB } from '../db/schema.js';
 
 /** Every event identity consumes; each type gets its own durable, `identity-<type>`. */
-export const identitySubscriptions: ReadonlyArray<Subscription<IdentityDB>> = [
-  on('governance.role.assigned', applyRoleAssigned),
-  on('governance.role.revoked', applyRoleRevoked),
-];
+export function identitySubscriptions(deps: IdentityDeps): ReadonlyArray<Subscription<IdentityDB>> {
+  const roles = roleProjection(deps);
+  return [on('governance.role.assigned', roles.assigned), on('governance.role.revoked', roles.revoked)];
+}
