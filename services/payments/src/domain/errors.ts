@@ -13,7 +13,7 @@ export const paymentsErrorCodes = [
   'payments.invoice_not_open',
   'payments.not_invoice_payee',
   'payments.not_invoice_payer',
-  'payments.invalid_amount',
+  'payments.invalid_input',
   'payments.idempotency_key_required',
   'payments.idempotency_key_reused',
   'payments.request_in_progress',
