@@ -27,7 +27,7 @@ const migrationsDir = fileURLToPath(new URL('../../migrations', import.meta.url)
 /** The ledger on its own schema of the real Postgres, with the use cases' dependencies. */
 export async function ledgerHarness(t: Test, settings: Partial<PaymentsSettings> & { poolMax?: number } = {}): Promise<Ledger> {
   const slice = await testSchema(t, 'payments');
-  const database = createDatabase<PaymentsDB>({ url: slice.url, schema: slice.schema, poolMax: settings.poolMax ?? 10, statementTimeoutMs: 30_000 });
+  const database = createDatabase<PaymentsDB>({ url: slice.url, schema: slice.schema, poolMax: settings.poolMax ?? 10, statementTimeoutMs: 30_000, connectionTimeoutMs: 120_000 });
   t.teardown(() => database.close());
   await migrate({ pool: database.pool, schema: slice.schema, migrationsDir: messagingMigrations.dir, historyTable: messagingMigrations.historyTable });
   await migrate({ pool: database.pool, schema: slice.schema, migrationsDir });
