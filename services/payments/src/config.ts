@@ -10,6 +10,10 @@ export const configShape = {
   NATS_URL: natsUrl,
   REDIS_URL: redisUrl,
   PAYMENTS_APPROVAL_THRESHOLD: z.string().regex(/^\d{1,13}\.\d{2}$/, 'a decimal amount with two digits, e.g. 50000.00').default('50000.00'),
+  /** A held transfer nobody approves or rejects is voided after this long. */
+  PAYMENTS_APPROVAL_EXPIRY_MINUTES: z.coerce.number().int().min(1).max(30 * 24 * 60).default(24 * 60),
+  /** Identity's public keys, to verify access tokens (the gateway verifies the DPoP proof). */
+  IDENTITY_JWKS_URL: z.url().default('http://127.0.0.1:8081/.well-known/jwks.json'),
 };
 
 export type PaymentsConfig = ReturnType<typeof loadPaymentsConfig>;

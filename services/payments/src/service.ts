@@ -1,16 +1,54 @@
 import type { ServiceDefinition } from '@elcorp/kit';
-import { attachMessaging, messagingMigrations, type MessagingTables } from '@elcorp/messaging';
+import { attachMessaging, messagingMigrations } from '@elcorp/messaging';
+import { createRemoteJWKSet } from 'jose';
+import { fileURLToPath } from 'node:url';
 import { buildPaymentsApp } from './app.js';
 import { loadPaymentsConfig, type PaymentsConfig } from './config.js';
+import { paymentsDeps } from './deps.js';
+import { systemRoleDecider, type Decide } from './http/authorize.js';
+import { accessTokenGuard } from './http/principal.js';
+import type { PaymentsDB } from './infrastructure/db/schema.js';
+import { paymentsConsumers } from './infrastructure/messaging/subscriptions.js';
+import { renderReceiptPdf } from './infrastructure/receipt-pdf.js';
+import { startSchedules } from './infrastructure/schedules.js';
+import type { JWTVerifyGetKey } from 'jose';
+
+/** Test seams: tests sign their own tokens and may decide authorisation themselves. */
+export interface PaymentsOverrides {
+  keys?: JWTVerifyGetKey;
+  decide?: Decide;
+  now?: () => Date;
+}
 
 /** How the payments service is opened: main.ts serves it, tests open it with their own environment. */
-export const paymentsService: ServiceDefinition<PaymentsConfig, MessagingTables> = {
-  name: 'payments',
-  loadConfig: loadPaymentsConfig,
-  migrations: [messagingMigrations],
-  build: async ({ config, logger, infra }) => {
-    const app = await buildPaymentsApp({ logger, healthChecks: infra.healthChecks });
-    await attachMessaging({ config, logger, infra, registry: app.metrics });
-    return app;
-  },
-};
+export function definePaymentsService(overrides: PaymentsOverrides = {}): ServiceDefinition<PaymentsConfig, PaymentsDB> {
+  return {
+    name: 'payments',
+    loadConfig: loadPaymentsConfig,
+    migrations: [messagingMigrations, { dir: fileURLToPath(new URL('../migrations', import.meta.url)) }],
+    build: async ({ config, logger, infra }) => {
+      const db = infra.database!.db;
+      const names = { root: config.EVENT_SUBJECT_ROOT };
+      const payments = paymentsDeps(db, names, {
+        approvalThreshold: config.PAYMENTS_APPROVAL_THRESHOLD,
+        approvalExpiryMs: config.PAYMENTS_APPROVAL_EXPIRY_MINUTES * 60_000,
+        ...(overrides.now ? { now: overrides.now } : {}),
+      });
+      const keys = overrides.keys ?? createRemoteJWKSet(new URL(config.IDENTITY_JWKS_URL), { cooldownDuration: 30_000, cacheMaxAge: 300_000 });
+      const app = await buildPaymentsApp({
+        logger,
+        healthChecks: infra.healthChecks,
+        payments,
+        authenticate: accessTokenGuard(keys),
+        decide: overrides.decide ?? systemRoleDecider,
+        renderReceiptPdf,
+      });
+      await attachMessaging({ config, logger, infra, registry: app.metrics, consumers: paymentsConsumers(names) });
+      const stopSchedules = startSchedules(payments, logger);
+      infra.defer(stopSchedules);
+      return app;
+    },
+  };
+}
+
+export const paymentsService = definePaymentsService();

@@ -15,7 +15,8 @@ export interface AccountView {
 
 export interface TransferView {
   id: string;
-  status: TransferStatus;
+  /** The public statuses: a voided transfer shows as rejected. */
+  status: Exclude<TransferStatus, 'voided'>;
   fromAccountId: string;
   toAccountId: string;
   amount: string;

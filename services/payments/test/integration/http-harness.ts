@@ -1,0 +1,71 @@
+import { createEvent, uuidv7 } from '@elcorp/contracts';
+import { createDatabase, type Kysely } from '@elcorp/db';
+import { unitOfWork } from '@elcorp/messaging';
+import { bootService } from '@elcorp/service-testing';
+import { testConfig } from '@elcorp/testing';
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import type { Test } from 'tap';
+import { onUserRegistered } from '../../src/application/accounts.js';
+import type { App } from '@elcorp/kit';
+import type { PaymentsDB } from '../../src/infrastructure/db/schema.js';
+import { definePaymentsService } from '../../src/service.js';
+
+export interface TestUser {
+  userId: string;
+  accountId: string;
+  token: string;
+  /** Headers of an authenticated call, plus an Idempotency-Key when given. */
+  headers(key?: string): Record<string, string>;
+}
+
+export interface PaymentsApi {
+  app: App;
+  db: Kysely<PaymentsDB>;
+  subjectRoot: string;
+  user(roles?: string[], fullName?: string): Promise<TestUser>;
+  tokenFor(userId: string, roles: string[]): Promise<string>;
+}
+
+/**
+ * The payments service booted as main.ts boots it (own schema, subject root), with a test
+ * signing key standing in for identity's JWKS. Users are registered the way the
+ * identity.user.registered consumer registers them.
+ */
+export async function paymentsApi(t: Test, env: Record<string, string> = {}): Promise<PaymentsApi> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' };
+  const keys = createLocalJWKSet({ keys: [jwk] });
+  const booted = await bootService(t, definePaymentsService({ keys }), env);
+  const database = createDatabase<PaymentsDB>({ url: testConfig.databaseUrl, schema: booted.schema!, poolMax: 4 });
+  t.teardown(() => database.close());
+  const uow = unitOfWork(database.db, { root: booted.subjectRoot });
+  const tokenFor = (userId: string, roles: string[]) =>
+    new SignJWT({ sid: uuidv7(), roles, cnf: { jkt: 'test-device' } })
+      .setProtectedHeader({ alg: 'ES256', kid: 'test-key', typ: 'at+jwt' })
+      .setIssuer('elcorp-identity')
+      .setAudience('elcorp')
+      .setSubject(userId)
+      .setJti(uuidv7())
+      .setIssuedAt()
+      .setExpirationTime('15m')
+      .sign(privateKey);
+  return {
+    app: booted.app,
+    db: database.db,
+    subjectRoot: booted.subjectRoot,
+    tokenFor,
+    async user(roles = ['user'], fullName = 'Ana Nangolo') {
+      const userId = uuidv7();
+      const event = createEvent('identity.user.registered', { subject: { type: 'user', id: userId }, actor: null, data: { userId, email: `${userId}@example.na`, fullName, phone: '+264811234567' } });
+      await uow((work) => onUserRegistered(event, work));
+      const account = await database.db.selectFrom('accounts').select('id').where('owner_id', '=', userId).executeTakeFirstOrThrow();
+      const token = await tokenFor(userId, roles);
+      return {
+        userId,
+        accountId: account.id,
+        token,
+        headers: (key?: string) => ({ authorization: `DPoP ${token}`, ...(key ? { 'idempotency-key': key } : {}) }),
+      };
+    },
+  };
+}
