@@ -3,9 +3,9 @@ import type { AccountFacts } from '../domain/accounts.js';
 import { fail } from '../domain/errors.js';
 import { formatAmount, type Currency } from '../domain/money.js';
 import { checkTransfer, expiryOf, needsApproval } from '../domain/transfers.js';
-import { appendEntries, credit, debit, hold } from '../infrastructure/db/ledger.js';
+import { appendEntries, credit, debit, hold, postInOneStatement } from '../infrastructure/db/ledger.js';
 import type { Caller, PaymentsDeps, PaymentsUow } from './ports.js';
-import { toTransferView, transferColumns, type TransferView } from './views.js';
+import { toTransferView, type TransferView } from './views.js';
 
 export type Destination = { accountId: string } | { userId: string };
 
@@ -51,31 +51,56 @@ export async function move(deps: PaymentsDeps, uow: PaymentsUow, caller: Caller,
   const now = deps.now();
   const pending = options.makerChecker && needsApproval(amount, deps.approvalThresholdMinor[from.currency]);
   const trx = uow.trx;
-  const row = await trx
-    .insertInto('transfers')
-    .values({
-      id,
-      kind: options.kind,
-      status: pending ? 'pending_approval' : 'posted',
-      from_account_id: from.id,
-      to_account_id: to.id,
-      amount,
-      currency: from.currency,
-      description: options.description ?? null,
-      reference: options.reference ?? null,
-      invoice_id: options.invoiceId ?? null,
-      initiated_by: caller.userId,
-      approved_by: null,
-      reason: null,
-      created_at: now,
-      posted_at: pending ? null : now,
-      decided_at: null,
-      expires_at: pending ? expiryOf(now, deps.approvalExpiryMs) : null,
-    })
-    .returning(transferColumns)
-    .executeTakeFirstOrThrow();
-  const covered = pending ? await hold(trx, from.id, amount) : await debit(trx, from, amount);
+  const fields = {
+    description: options.description ?? null,
+    reference: options.reference ?? null,
+    invoiceId: options.invoiceId ?? null,
+  };
+  let covered = false;
+  if (!pending) {
+    covered = await postInOneStatement(trx, { id, kind: options.kind, from, toAccountId: to.id, amount, currency: from.currency, ...fields, initiatedBy: caller.userId, at: now });
+  }
+  const postedAlready = covered;
+  if (!covered) {
+    await trx
+      .insertInto('transfers')
+      .values({
+        id,
+        kind: options.kind,
+        status: pending ? 'pending_approval' : 'posted',
+        from_account_id: from.id,
+        to_account_id: to.id,
+        amount,
+        currency: from.currency,
+        description: fields.description,
+        reference: fields.reference,
+        invoice_id: fields.invoiceId,
+        initiated_by: caller.userId,
+        approved_by: null,
+        reason: null,
+        created_at: now,
+        posted_at: pending ? null : now,
+        decided_at: null,
+        expires_at: pending ? expiryOf(now, deps.approvalExpiryMs) : null,
+      })
+      .execute();
+    // The slow path: a hold, or a debit whose stored row looked short (it folds and checks again).
+    covered = pending ? await hold(trx, from.id, amount) : await debit(trx, from, amount);
+  }
   if (!covered) fail('payments.insufficient_funds', 'the source account cannot cover this amount', 'amount');
+  const row = {
+    id,
+    status: pending ? ('pending_approval' as const) : ('posted' as const),
+    from_account_id: from.id,
+    to_account_id: to.id,
+    amount,
+    currency: from.currency,
+    description: fields.description,
+    initiated_by: caller.userId,
+    approved_by: null,
+    created_at: now,
+    posted_at: pending ? null : now,
+  };
   const money = formatAmount(amount, from.currency);
   if (pending) {
     uow.record(
@@ -87,8 +112,10 @@ export async function move(deps: PaymentsDeps, uow: PaymentsUow, caller: Caller,
     );
     return toTransferView(row);
   }
-  await credit(trx, to.id, amount);
-  await appendEntries(trx, { id, fromAccountId: from.id, toAccountId: to.id, amount });
+  if (!postedAlready) {
+    await credit(trx, to.id, amount);
+    await appendEntries(trx, { id, fromAccountId: from.id, toAccountId: to.id, amount });
+  }
   const subject = { type: 'transfer', id };
   uow.record(
     options.kind === 'deposit'

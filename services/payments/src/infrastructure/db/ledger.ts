@@ -59,6 +59,47 @@ export async function appendEntries(trx: Trx, transfer: { id: string; fromAccoun
     .execute();
 }
 
+export interface NewTransfer {
+  id: string;
+  kind: 'transfer' | 'deposit';
+  from: { id: string; kind: AccountKind };
+  toAccountId: string;
+  amount: bigint;
+  currency: string;
+  description: string | null;
+  reference: string | null;
+  invoiceId: string | null;
+  initiatedBy: string;
+  at: Date;
+}
+
+/**
+ * Posts a transfer in one statement (one round trip on the hot path): the funds check and
+ * debit, the transfer row, the lock-free credit and both entries. Every insert selects from
+ * the debit's output, so nothing is written when the debit does not happen, and the entries'
+ * seq is drawn after the debit's row lock. Returns false when the stored row looked short;
+ * the caller then folds and retries on the slow path (`debit`).
+ */
+export async function postInOneStatement(trx: Trx, t: NewTransfer): Promise<boolean> {
+  const debitSql =
+    t.from.kind === 'treasury'
+      ? sql`INSERT INTO balance_deltas (account_id, amount) VALUES (${t.from.id}, ${-t.amount}) RETURNING account_id AS id`
+      : sql`UPDATE accounts SET balance = balance - ${t.amount} WHERE id = ${t.from.id} AND balance - held >= ${t.amount} RETURNING id`;
+  const { rows } = await sql<{ seq: bigint }>`
+    WITH debit AS (${debitSql}),
+    transfer AS (
+      INSERT INTO transfers (id, kind, status, from_account_id, to_account_id, amount, currency, description, reference, invoice_id, initiated_by, created_at, posted_at)
+      SELECT ${t.id}::uuid, ${t.kind}, 'posted', ${t.from.id}::uuid, ${t.toAccountId}::uuid, ${t.amount}::bigint, ${t.currency}, ${t.description}::text,
+             ${t.reference}::text, ${t.invoiceId}::uuid, ${t.initiatedBy}::uuid, ${t.at}::timestamptz, ${t.at}::timestamptz FROM debit
+      RETURNING id
+    ),
+    credit AS (INSERT INTO balance_deltas (account_id, amount) SELECT ${t.toAccountId}::uuid, ${t.amount}::bigint FROM transfer)
+    INSERT INTO entries (account_id, transfer_id, amount)
+    SELECT ${t.from.id}::uuid, id, ${-t.amount}::bigint FROM transfer UNION ALL SELECT ${t.toAccountId}::uuid, id, ${t.amount}::bigint FROM transfer
+    RETURNING seq`.execute(trx);
+  return rows.length === 2;
+}
+
 async function appendDelta(trx: Trx, accountId: string, amount: bigint): Promise<void> {
   await trx.insertInto('balance_deltas').values({ account_id: accountId, amount }).execute();
 }
