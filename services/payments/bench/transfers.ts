@@ -14,7 +14,7 @@ import { openService } from '@elcorp/kit';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,17 +64,38 @@ async function forDuration(task: (client: number) => Promise<void>): Promise<Res
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
-async function pgbench(schema: string, scale: number): Promise<Result> {
+// tpcb-like plus the NOTIFY every outbox commit sends to wake the relay: NOTIFY takes one
+// database-wide lock from pre-commit until the commit is flushed, so notifying transactions
+// commit one at a time. Shown beside plain tpcb-like to separate that cost from the ledger's.
+const tpcbWithNotify = `\\set aid random(1, 100000 * :scale)
+\\set bid random(1, 1 * :scale)
+\\set tid random(1, 10 * :scale)
+\\set delta random(-5000, 5000)
+BEGIN;
+UPDATE pgbench_accounts SET abalance = abalance + :delta WHERE aid = :aid;
+SELECT abalance FROM pgbench_accounts WHERE aid = :aid;
+UPDATE pgbench_tellers SET tbalance = tbalance + :delta WHERE tid = :tid;
+UPDATE pgbench_branches SET bbalance = bbalance + :delta WHERE bid = :bid;
+INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (:tid, :bid, :aid, :delta, CURRENT_TIMESTAMP);
+SELECT pg_notify('elcorp_bench', 'tx');
+END;
+`;
+
+async function pgbench(schema: string, scale: number, withNotify = false): Promise<Result> {
   const env = { ...process.env, PGOPTIONS: `-c search_path=${schema}` };
   const url = new URL(adminUrl);
   const conn = ['-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username || 'postgres'), url.pathname.slice(1)];
   await run('pgbench', ['-i', '-q', '-I', 'dtgvp', '-s', String(scale), ...conn], { env });
   const logs = await mkdtemp(join(tmpdir(), 'elcorp-pgbench-'));
+  const script = join(logs, 'tpcb-notify.sql');
+  await writeFile(script, tpcbWithNotify);
+  const workload = withNotify ? ['-f', script, '-s', String(scale)] : ['-b', 'tpcb-like'];
   try {
-    const { stdout } = await run('pgbench', ['-b', 'tpcb-like', '-n', '-c', String(clients), '-j', '2', '-T', String(Math.round(runMs / 1000)), '-l', `--log-prefix=${join(logs, 'tx')}`, ...conn], { env, maxBuffer: 1 << 24 });
+    const { stdout } = await run('pgbench', [...workload, '-n', '-c', String(clients), '-j', '2', '-T', String(Math.round(runMs / 1000)), '-l', `--log-prefix=${join(logs, 'tx')}`, ...conn], { env, maxBuffer: 1 << 24 });
     const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1] ?? NaN);
     const latencies: number[] = [];
     for (const file of await readdir(logs)) {
+      if (!file.startsWith('tx')) continue;
       for (const line of (await readFile(join(logs, file), 'utf8')).split('\n')) {
         const fields = line.split(' ');
         if (fields.length >= 3) latencies.push(Number(fields[2]) / 1000);
@@ -151,6 +172,7 @@ async function main() {
     const hotMerchant = await forDuration(async () => transfer(pick(), merchant.accountId));
     const pgSpread = await pgbench(schema, clients);
     const pgHot = await pgbench(schema, 1);
+    const pgNotify = await pgbench(schema, clients, true);
 
     const line = (name: string, r: Result, baseline?: Result) =>
       console.log(`${name.padEnd(44)} ${r.tps.toFixed(0).padStart(6)} /s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms${baseline ? `  (${((r.tps / baseline.tps) * 100).toFixed(0)}% of pgbench, goal >= 50%)` : ''}`);
@@ -159,7 +181,8 @@ async function main() {
     line('service: hot merchant (one credited account)', hotMerchant, pgSpread);
     line(`pgbench tpcb-like, scale ${clients}`, pgSpread);
     line('pgbench tpcb-like, scale 1 (one hot branch row)', pgHot);
-    console.log(JSON.stringify({ clients, runMs, manyAccounts, hotMerchant, pgbenchSpread: pgSpread, pgbenchHotRow: pgHot }));
+    line(`pgbench tpcb-like + NOTIFY, scale ${clients}`, pgNotify);
+    console.log(JSON.stringify({ clients, runMs, manyAccounts, hotMerchant, pgbenchSpread: pgSpread, pgbenchHotRow: pgHot, pgbenchWithNotify: pgNotify }));
   } finally {
     await app.close();
     await sql.raw(`DROP SCHEMA ${schema} CASCADE`).execute(admin.db);
