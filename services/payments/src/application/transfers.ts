@@ -19,11 +19,6 @@ export interface TransferRequest {
 
 const accountFacts = ['id', 'kind', 'owner_id as ownerId', 'currency', 'status'] as const;
 
-async function ownAccount(uow: PaymentsUow, caller: Caller, accountId: string): Promise<AccountFacts> {
-  const from = await uow.trx.selectFrom('accounts').select(accountFacts).where('id', '=', accountId).where('owner_id', '=', caller.userId).executeTakeFirst();
-  return from ?? fail('payments.account_not_found', 'no such source account among yours', 'fromAccountId');
-}
-
 /** The destination: a user account by id, or a user's account in the transfer's currency. */
 export async function destinationAccount(uow: PaymentsUow, to: Destination, currency: Currency): Promise<AccountFacts> {
   let query = uow.trx.selectFrom('accounts').select(accountFacts).where('kind', '=', 'user');
@@ -127,10 +122,29 @@ export async function move(deps: PaymentsDeps, uow: PaymentsUow, caller: Caller,
 
 /** POST /transfers: from one's own account to an account or a user; 201 posted or 202 held. */
 export async function createTransfer(deps: PaymentsDeps, uow: PaymentsUow, caller: Caller, request: TransferRequest): Promise<TransferView> {
-  const from = await ownAccount(uow, caller, request.fromAccountId);
-  const to = await destinationAccount(uow, request.to, request.currency);
+  const { from, to } = await transferAccounts(uow, caller, request);
   checkTransfer(from, to, request.currency);
   return move(deps, uow, caller, from, to, request.amountMinor, { kind: 'transfer', description: request.description, makerChecker: true });
+}
+
+/** Both accounts of a transfer in one round trip: the caller's source and the destination. */
+async function transferAccounts(uow: PaymentsUow, caller: Caller, request: TransferRequest): Promise<{ from: AccountFacts; to: AccountFacts }> {
+  const { to } = request;
+  const rows = await uow.trx
+    .selectFrom('accounts')
+    .select(accountFacts)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('id', '=', request.fromAccountId), eb('owner_id', '=', caller.userId)]),
+        eb.and([eb('kind', '=', 'user'), 'accountId' in to ? eb('id', '=', to.accountId) : eb.and([eb('owner_id', '=', to.userId), eb('currency', '=', request.currency)])]),
+      ]),
+    )
+    .execute();
+  const from = rows.find((row) => row.id === request.fromAccountId && row.ownerId === caller.userId);
+  if (!from) return fail('payments.account_not_found', 'no such source account among yours', 'fromAccountId');
+  const destination = rows.find((row) => row.kind === 'user' && ('accountId' in to ? row.id === to.accountId : row.ownerId === to.userId && row.currency === request.currency));
+  if (!destination) return fail('payments.account_not_found', 'no such destination account', 'to');
+  return { from, to: destination };
 }
 
 export interface DepositRequest {
