@@ -55,34 +55,38 @@ export async function runIdempotent(
 ): Promise<{ answer: Answer; replayed: boolean }> {
   return deps.uow(async (outer) => {
     const trx = outer.trx;
-    const { rows } = await sql<{ locked: boolean }>`
-      SELECT pg_try_advisory_xact_lock(hashtextextended(${`payments.idempotency:${request.userId}:${request.key}`}, 0)) AS locked`.execute(trx);
-    if (!rows[0]?.locked) fail('payments.request_in_progress', 'a request with this Idempotency-Key is still running');
-    const stored = await trx
-      .selectFrom('idempotency_keys')
-      .select(['fingerprint', 'response_status', 'response_body'])
-      .where('user_id', '=', request.userId)
-      .where('key', '=', request.key)
-      .where('created_at', '>', new Date(deps.now().getTime() - idempotencyKeyRetentionMs))
-      .executeTakeFirst();
-    if (stored) {
-      if (stored.fingerprint !== request.fingerprint) fail('payments.idempotency_key_reused', 'this Idempotency-Key was used with a different request');
-      return { answer: { status: stored.response_status, body: stored.response_body }, replayed: true };
+    const cutoff = new Date(deps.now().getTime() - idempotencyKeyRetentionMs);
+    // One round trip: the lock and the stored answer. The row is read on the statement's
+    // snapshot, which may predate the commit of an attempt that released the lock a moment
+    // ago; the guarded insert below catches exactly that case.
+    const { rows } = await sql<{ locked: boolean; fingerprint: string | null; response_status: number | null; response_body: unknown }>`
+      SELECT pg_try_advisory_xact_lock(hashtextextended(${`payments.idempotency:${request.userId}:${request.key}`}, 0)) AS locked,
+             k.fingerprint, k.response_status, k.response_body
+      FROM (SELECT 1) AS one
+      LEFT JOIN idempotency_keys k ON k.user_id = ${request.userId} AND k.key = ${request.key} AND k.created_at > ${cutoff}`.execute(trx);
+    const found = rows[0];
+    if (!found?.locked) return fail('payments.request_in_progress', 'a request with this Idempotency-Key is still running');
+    if (found.fingerprint !== null && found.response_status !== null) {
+      if (found.fingerprint !== request.fingerprint) fail('payments.idempotency_key_reused', 'this Idempotency-Key was used with a different request');
+      return { answer: { status: found.response_status, body: found.response_body }, replayed: true };
     }
     const answer = await attempt(outer, work, refusal);
-    await trx
+    const body = JSON.stringify(answer.body);
+    const stored = await trx
       .insertInto('idempotency_keys')
-      .values({ user_id: request.userId, key: request.key, fingerprint: request.fingerprint, response_status: answer.status, response_body: JSON.stringify(answer.body), created_at: deps.now() })
-      // An expired row of the same key (not yet purged) gives way to the new request.
+      .values({ user_id: request.userId, key: request.key, fingerprint: request.fingerprint, response_status: answer.status, response_body: body, created_at: deps.now() })
+      // Only an expired row of the same key gives way. A live one means another attempt
+      // committed after this statement's snapshot: undo everything, the client retries and
+      // gets that attempt's answer.
       .onConflict((oc) =>
-        oc.columns(['user_id', 'key']).doUpdateSet({
-          fingerprint: request.fingerprint,
-          response_status: answer.status,
-          response_body: JSON.stringify(answer.body),
-          created_at: deps.now(),
-        }),
+        oc
+          .columns(['user_id', 'key'])
+          .doUpdateSet({ fingerprint: request.fingerprint, response_status: answer.status, response_body: body, created_at: deps.now() })
+          .where('idempotency_keys.created_at', '<=', cutoff),
       )
-      .execute();
+      .returning('key')
+      .executeTakeFirst();
+    if (!stored) fail('payments.request_in_progress', 'another request with this Idempotency-Key has just completed; retry to get its answer');
     return { answer, replayed: false };
   });
 }

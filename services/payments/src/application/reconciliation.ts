@@ -2,7 +2,7 @@ import { createEvent, uuidv7 } from '@elcorp/contracts';
 import { sql } from '@elcorp/db';
 import { fail } from '../domain/errors.js';
 import { currencies, formatAmount, type Currency } from '../domain/money.js';
-import type { Caller, PaymentsDeps } from './ports.js';
+import type { Caller, PaymentsDeps, PaymentsUow } from './ports.js';
 import type { Page } from './queries.js';
 import { decodeCursor, encodeCursor } from './views.js';
 
@@ -29,45 +29,47 @@ export interface ReconciliationView {
 
 /**
  * Recomputes every balance from the entries and compares it with what accounts show, and
- * checks that each currency sums to zero, all on one REPEATABLE READ snapshot so in-flight
- * transfers cannot make a consistent ledger look broken. Records and announces the result.
+ * checks that each currency sums to zero. Records and announces the result.
  */
 export function reconcile(deps: PaymentsDeps, caller: Caller | null): Promise<ReconciliationView> {
-  return deps.uow(
-    async (uow) => {
-      const { rows } = await sql<{ id: string; kind: string; currency: Currency; ledger: bigint; stored: bigint }>`
-        SELECT a.id, a.kind, a.currency,
-               coalesce((SELECT sum(e.amount) FROM entries e WHERE e.account_id = a.id), 0)::bigint AS ledger,
-               (a.balance + coalesce((SELECT sum(d.amount) FROM balance_deltas d WHERE d.account_id = a.id), 0))::bigint AS stored
-        FROM accounts a`.execute(uow.trx);
-      const totals = Object.fromEntries(currencies.map((c) => [c, 0n])) as Record<Currency, bigint>;
-      const mismatches: Mismatch[] = [];
-      for (const row of rows) {
-        totals[row.currency] += row.ledger;
-        const problem = row.ledger !== row.stored ? 'balance_differs' : row.kind === 'user' && row.ledger < 0n ? 'negative_user_balance' : undefined;
-        if (problem) {
-          mismatches.push({ accountId: row.id, currency: row.currency, ledgerBalance: formatAmount(row.ledger, row.currency), storedBalance: formatAmount(row.stored, row.currency), problem });
-        }
-      }
-      const ledgerBalanced = currencies.every((c) => totals[c] === 0n);
-      const id = uuidv7();
-      const created = await uow.trx
-        .insertInto('reconciliations')
-        .values({ id, accounts_checked: rows.length, mismatches: JSON.stringify(mismatches), ledger_balanced: ledgerBalanced, requested_by: caller?.userId ?? null, created_at: deps.now() })
-        .returning('created_at')
-        .executeTakeFirstOrThrow();
-      uow.record(
-        createEvent('payments.reconciliation.completed', {
-          subject: { type: 'reconciliation', id },
-          actor: caller?.actor ?? null,
-          data: { reconciliationId: id, accountsChecked: rows.length, mismatches: mismatches.length, ledgerBalanced },
-        }),
-      );
-      const currencyTotals = Object.fromEntries(currencies.map((c) => [c, formatAmount(totals[c], c)])) as Record<Currency, string>;
-      return { id, accountsChecked: rows.length, mismatches, ledgerBalanced, currencyTotals, createdAt: created.created_at.toISOString() };
-    },
-    { isolation: 'repeatable read' },
+  return deps.uow((uow) => reconcileIn(deps, uow, caller));
+}
+
+/**
+ * The reconciliation inside a unit of work. The recomputation is one statement, so it reads
+ * one snapshot: in-flight transfers cannot make a consistent ledger look broken.
+ */
+async function reconcileIn(deps: PaymentsDeps, uow: PaymentsUow, caller: Caller | null): Promise<ReconciliationView> {
+  const { rows } = await sql<{ id: string; kind: string; currency: Currency; ledger: bigint; stored: bigint }>`
+    SELECT a.id, a.kind, a.currency,
+           coalesce((SELECT sum(e.amount) FROM entries e WHERE e.account_id = a.id), 0)::bigint AS ledger,
+           (a.balance + coalesce((SELECT sum(d.amount) FROM balance_deltas d WHERE d.account_id = a.id), 0))::bigint AS stored
+    FROM accounts a`.execute(uow.trx);
+  const totals = Object.fromEntries(currencies.map((c) => [c, 0n])) as Record<Currency, bigint>;
+  const mismatches: Mismatch[] = [];
+  for (const row of rows) {
+    totals[row.currency] += row.ledger;
+    const problem = row.ledger !== row.stored ? 'balance_differs' : row.kind === 'user' && row.ledger < 0n ? 'negative_user_balance' : undefined;
+    if (problem) {
+      mismatches.push({ accountId: row.id, currency: row.currency, ledgerBalance: formatAmount(row.ledger, row.currency), storedBalance: formatAmount(row.stored, row.currency), problem });
+    }
+  }
+  const ledgerBalanced = currencies.every((c) => totals[c] === 0n);
+  const id = uuidv7();
+  const created = await uow.trx
+    .insertInto('reconciliations')
+    .values({ id, accounts_checked: rows.length, mismatches: JSON.stringify(mismatches), ledger_balanced: ledgerBalanced, requested_by: caller?.userId ?? null, created_at: deps.now() })
+    .returning('created_at')
+    .executeTakeFirstOrThrow();
+  uow.record(
+    createEvent('payments.reconciliation.completed', {
+      subject: { type: 'reconciliation', id },
+      actor: caller?.actor ?? null,
+      data: { reconciliationId: id, accountsChecked: rows.length, mismatches: mismatches.length, ledgerBalanced },
+    }),
   );
+  const currencyTotals = Object.fromEntries(currencies.map((c) => [c, formatAmount(totals[c], c)])) as Record<Currency, string>;
+  return { id, accountsChecked: rows.length, mismatches, ledgerBalanced, currencyTotals, createdAt: created.created_at.toISOString() };
 }
 
 export async function listReconciliations(deps: PaymentsDeps, query: { limit: number; cursor?: string | undefined }): Promise<Page<Omit<ReconciliationView, 'currencyTotals'>>> {
@@ -94,11 +96,13 @@ const dayMs = 24 * 60 * 60 * 1000;
  * make it happen once a day across replicas.
  */
 export async function reconcileIfDue(deps: PaymentsDeps): Promise<ReconciliationView | undefined> {
-  const due = await deps.db.transaction().execute(async (trx) => {
-    const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_xact_lock(${dailyReconciliationLock}) AS locked`.execute(trx);
-    if (!rows[0]?.locked) return false;
-    const last = await trx.selectFrom('reconciliations').select('created_at').where('requested_by', 'is', null).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
-    return !last || deps.now().getTime() - last.created_at.getTime() >= dayMs;
+  // Lock, check and run in one read-committed transaction: the check reads after the lock is
+  // held, so it sees a run that another replica committed just before releasing the lock.
+  return deps.uow(async (uow) => {
+    const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_xact_lock(${dailyReconciliationLock}) AS locked`.execute(uow.trx);
+    if (!rows[0]?.locked) return undefined;
+    const last = await uow.trx.selectFrom('reconciliations').select('created_at').where('requested_by', 'is', null).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+    if (last && deps.now().getTime() - last.created_at.getTime() < dayMs) return undefined;
+    return reconcileIn(deps, uow, null);
   });
-  return due ? reconcile(deps, null) : undefined;
 }

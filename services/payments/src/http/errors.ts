@@ -39,6 +39,11 @@ export function toAppError(err: unknown): unknown {
       cause: err,
     });
   }
+  // Every pooled connection busy for longer than the pool waits (a burst on one hot account):
+  // a retryable 503, not a 500.
+  if (err instanceof Error && err.message === 'timeout exceeded when trying to connect') {
+    return new AppError(503, 'service_unavailable', 'Service unavailable', { detail: 'the ledger is busy; retry shortly', headers: { 'retry-after': '1' }, cause: err });
+  }
   return err;
 }
 

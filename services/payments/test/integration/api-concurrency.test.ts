@@ -3,7 +3,7 @@ import { paymentsApi } from './http-harness.js';
 
 const base = '/api/v1/payments';
 
-t.test('1,000 concurrent HTTP retries of one Idempotency-Key: one transfer, the rest replay it or are told to wait', async (t) => {
+t.test('1,000 concurrent HTTP retries of one Idempotency-Key: one transfer, the rest replay it or are told to retry', async (t) => {
   const api = await paymentsApi(t);
   const admin = await api.user(['admin'], 'Ad Min');
   const ana = await api.user(['user'], 'Ana Nangolo');
@@ -16,7 +16,10 @@ t.test('1,000 concurrent HTTP retries of one Idempotency-Key: one transfer, the 
   );
   const statuses = new Map<number, number>();
   for (const a of answers) statuses.set(a.statusCode, (statuses.get(a.statusCode) ?? 0) + 1);
-  t.same([...statuses.keys()].filter((s) => s !== 201 && s !== 409), [], 'only 201 and 409 request_in_progress');
+  // 409: the first attempt still runs; 503: the pool stayed busy past its wait (a loaded
+  // machine). Both tell the client to retry; nothing else may happen.
+  const unexpected = answers.find((a) => a.statusCode !== 201 && a.statusCode !== 409 && !(a.statusCode === 503 && a.headers['retry-after']));
+  t.equal(unexpected, undefined, `only 201, 409 and 503, got ${JSON.stringify([...statuses])} ${unexpected?.body ?? ''}`);
   const created = answers.filter((a) => a.statusCode === 201);
   t.equal(created.filter((a) => a.headers['idempotent-replayed'] !== 'true').length, 1, 'one attempt ran');
   t.equal(new Set(created.map((a) => a.json().id)).size, 1, 'every 201 is the same transfer');
