@@ -20,9 +20,17 @@ export async function buildPaymentsApp(deps: PaymentsAppDeps): Promise<App> {
     healthChecks: deps.healthChecks,
     mapError: toAppError,
   });
-  registerAccountRoutes(app, deps);
-  registerTransferRoutes(app, deps);
-  registerInvoiceRoutes(app, deps);
-  registerReconciliationRoutes(app, deps);
+  // Every route under the public prefix needs a verified caller: the hook runs before the
+  // body is parsed, so a stranger learns nothing (401) whatever the route.
+  await app.register(
+    async (scope: App) => {
+      scope.addHook('onRequest', deps.authenticate);
+      registerAccountRoutes(scope, deps);
+      registerTransferRoutes(scope, deps);
+      registerInvoiceRoutes(scope, deps);
+      registerReconciliationRoutes(scope, deps);
+    },
+    { prefix: '/api/v1/payments' },
+  );
   return app;
 }

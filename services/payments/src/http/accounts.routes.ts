@@ -9,19 +9,19 @@ import * as s from './schemas.js';
 import { notFound } from './errors.js';
 
 const tags = ['payments'];
-const base = '/api/v1/payments/accounts';
+const base = '/accounts';
 
 export function registerAccountRoutes(app: App, deps: RouteDeps): void {
-  const { payments, authenticate } = deps;
-  app.get(base, { schema: { tags, response: { 200: s.pageOf(s.accountSchema) } }, preHandler: authenticate }, async (request) => listAccounts(payments, callerOf(request)));
+  const { payments } = deps;
+  app.get(base, { schema: { tags, response: { 200: s.pageOf(s.accountSchema) } } }, async (request) => listAccounts(payments, callerOf(request)));
 
   app.post(
     base,
-    { schema: { tags, body: z.strictObject({ currency: s.currency }), response: { 201: s.accountSchema } }, preHandler: authenticate },
+    { schema: { tags, body: z.strictObject({ currency: s.currency }), response: { 201: s.accountSchema } } },
     async (request, reply) => reply.code(201).send(await openAccount(payments, callerOf(request), request.body.currency)),
   );
 
-  app.get(`${base}/:id`, { schema: { tags, params: s.idParam, response: { 200: s.accountSchema } }, preHandler: authenticate }, async (request) => {
+  app.get(`${base}/:id`, { schema: { tags, params: s.idParam, response: { 200: s.accountSchema } } }, async (request) => {
     // Reconcilers read any account; the decision is asked only when the caller is not the owner.
     const reader = callerOf(request);
     const own = await getAccount(payments, reader, request.params.id).catch(notFound);
@@ -38,8 +38,7 @@ export function registerAccountRoutes(app: App, deps: RouteDeps): void {
         params: s.idParam,
         querystring: z.strictObject({ from: z.iso.datetime().optional(), to: z.iso.datetime().optional(), limit: s.limit, cursor: s.cursor }),
         response: { 200: s.pageOf(s.statementEntrySchema) },
-      },
-      preHandler: authenticate,
+      }
     },
     async (request) => {
       const { from, to, limit, cursor } = request.query;
@@ -56,8 +55,7 @@ export function registerAccountRoutes(app: App, deps: RouteDeps): void {
         params: s.idParam,
         querystring: z.strictObject({ at: z.iso.datetime() }),
         response: { 200: z.object({ accountId: z.uuid(), currency: s.currency, balance: z.string(), at: z.string() }) },
-      },
-      preHandler: authenticate,
+      }
     },
     async (request) => balanceAt(payments, callerOf(request), request.params.id, new Date(request.query.at)),
   );

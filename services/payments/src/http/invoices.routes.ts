@@ -7,7 +7,7 @@ import { principalOf } from './principal.js';
 import * as s from './schemas.js';
 
 const tags = ['payments'];
-const base = '/api/v1/payments/invoices';
+const base = '/invoices';
 
 const issueBody = z.strictObject({
   payerId: z.uuid(),
@@ -18,8 +18,8 @@ const issueBody = z.strictObject({
 });
 
 export function registerInvoiceRoutes(app: App, deps: RouteDeps): void {
-  const { payments, authenticate, decide } = deps;
-  app.post(base, { schema: { tags, body: issueBody, response: { 201: s.invoiceSchema } }, preHandler: authenticate }, async (request, reply) => {
+  const { payments, decide } = deps;
+  app.post(base, { schema: { tags, body: issueBody, response: { 201: s.invoiceSchema } } }, async (request, reply) => {
     const { payerId, currency, description, dueDate } = request.body;
     const amountMinor = amountOf(request.body.amount, currency);
     return reply.code(201).send(await issueInvoice(payments, callerOf(request), { payerId, amountMinor, currency, description, dueDate }));
@@ -27,17 +27,17 @@ export function registerInvoiceRoutes(app: App, deps: RouteDeps): void {
 
   app.get(
     base,
-    { schema: { tags, querystring: z.strictObject({ role: z.enum(['payer', 'payee']).default('payee'), limit: s.limit, cursor: s.cursor }), response: { 200: s.pageOf(s.invoiceSchema) } }, preHandler: authenticate },
+    { schema: { tags, querystring: z.strictObject({ role: z.enum(['payer', 'payee']).default('payee'), limit: s.limit, cursor: s.cursor }), response: { 200: s.pageOf(s.invoiceSchema) } } },
     async (request) => listInvoices(payments, callerOf(request), request.query),
   );
 
-  app.get(`${base}/:id`, { schema: { tags, params: s.idParam, response: { 200: s.invoiceSchema } }, preHandler: authenticate }, async (request) =>
+  app.get(`${base}/:id`, { schema: { tags, params: s.idParam, response: { 200: s.invoiceSchema } } }, async (request) =>
     getInvoice(payments, callerOf(request), request.params.id),
   );
 
   app.post(
     `${base}/:id/pay`,
-    { schema: { tags, params: s.idParam, body: z.strictObject({ fromAccountId: z.uuid() }), response: { 200: s.invoiceSchema, 202: s.invoiceSchema } }, preHandler: authenticate },
+    { schema: { tags, params: s.idParam, body: z.strictObject({ fromAccountId: z.uuid() }), response: { 200: s.invoiceSchema, 202: s.invoiceSchema } } },
     async (request, reply) => {
       const key = idempotencyKeyOf(request);
       const invoice = await getInvoice(payments, callerOf(request), request.params.id);
@@ -54,7 +54,7 @@ export function registerInvoiceRoutes(app: App, deps: RouteDeps): void {
     },
   );
 
-  app.post(`${base}/:id/cancel`, { schema: { tags, params: s.idParam, response: { 200: s.invoiceSchema } }, preHandler: authenticate }, async (request) =>
+  app.post(`${base}/:id/cancel`, { schema: { tags, params: s.idParam, response: { 200: s.invoiceSchema } } }, async (request) =>
     cancelInvoice(payments, callerOf(request), request.params.id),
   );
 }
