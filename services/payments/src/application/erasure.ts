@@ -16,15 +16,21 @@ export async function onUserErased(event: DomainEvent<'identity.user.erased'>, u
     .onConflict((oc) => oc.column('user_id').doUpdateSet({ display_name: null, erased_at: new Date(event.occurredAt) }))
     .execute();
   const accounts = trx.selectFrom('accounts').select('id').where('owner_id', '=', userId);
+  // Transfer rows are otherwise locked one at a time (approve, reject, void), so this
+  // many-row update cannot close a cycle with them.
   await trx
     .updateTable('transfers')
     .set({ description: null })
     .where((eb) => eb.or([eb('from_account_id', 'in', accounts), eb('to_account_id', 'in', accounts)]))
     .where('description', 'is not', null)
     .execute();
-  await trx
-    .updateTable('invoices')
-    .set({ description: null })
+  // Invoice rows in id order, as the overdue sweep locks them, so the two never deadlock.
+  const invoices = await trx
+    .selectFrom('invoices')
+    .select('id')
     .where((eb) => eb.or([eb('payer_id', '=', userId), eb('payee_id', '=', userId)]))
+    .orderBy('id')
+    .forUpdate()
     .execute();
+  if (invoices.length > 0) await trx.updateTable('invoices').set({ description: null }).where('id', 'in', invoices.map((row) => row.id)).execute();
 }

@@ -209,7 +209,8 @@ export async function markOverdueInvoices(deps: PaymentsDeps, batchMax = 500): P
       .where('status', '=', 'open')
       .where('overdue_at', 'is', null)
       .where('due_date', '<', today)
-      .orderBy('due_date')
+      // Rows are locked in id order, as erasure locks them: two sweeps of many rows cannot cross.
+      .orderBy('id')
       .limit(batchMax)
       .forUpdate()
       .execute();
