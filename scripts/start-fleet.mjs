@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { prettyFactory } from 'pino-pretty';
 
 const services = ['identity', 'payments', 'governance', 'compliance', 'gateway'];
 const colours = [36, 32, 35, 33, 34];
@@ -17,6 +18,19 @@ const portOf = { gateway: portBase, identity: portBase + 1, payments: portBase +
 const upstreams = Object.fromEntries(
   ['identity', 'payments', 'governance', 'compliance'].map((name) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${portOf[name]}`]),
 );
+
+// People at a terminal read coloured one-line logs; pipes and files get the JSON untouched.
+const pretty = process.stdout.isTTY
+  ? prettyFactory({ colorize: true, singleLine: true, ignore: 'pid,hostname,service', translateTime: 'SYS:HH:MM:ss.l' })
+  : undefined;
+function render(line) {
+  if (!pretty || !line.startsWith('{')) return line;
+  try {
+    return pretty(line).trimEnd();
+  } catch {
+    return line;
+  }
+}
 
 const children = new Map();
 let stopping = false;
@@ -44,7 +58,7 @@ services.forEach((name, i) => {
   });
   children.set(name, child);
   for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${prefix(name, i)} ${line}\n`));
+    createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${prefix(name, i)} ${render(line)}\n`));
   }
   child.on('exit', (code, signal) => {
     children.delete(name);

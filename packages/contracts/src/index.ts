@@ -25,3 +25,4 @@ export {
 export { uuidv7 } from './uuid.js';
 export { revocationReasons } from './events/identity.js';
 export { permissions, systemPermissionsOf, systemRoles, type Permission } from './permissions.js';
+export * from './http/index.js';

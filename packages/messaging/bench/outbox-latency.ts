@@ -21,7 +21,9 @@ import { createDatabase, migrate, sql, type Database } from '@elcorp/db';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
-import { appendToOutbox, ensureStreams, EventConsumer, messagingMigrations, OutboxRelay, type MessagingTables, type SettledOutcome } from '../dist/index.js';
+import { ensureStreams, EventConsumer, messagingMigrations, openUnitOfWork, OutboxRelay, type MessagingTables, type SettledOutcome } from '../dist/index.js';
+// The bench opens its transactions itself to time COMMIT, so it writes its unit's events as the consumer does.
+import { writeOutbox } from '../dist/outbox.js';
 
 const benchConfig = Object.freeze({
   databaseUrl: process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/elcorp',
@@ -289,7 +291,9 @@ function newEvents(count: number): DomainEvent[] {
 async function commitOne(env: Env, event: DomainEvent): Promise<void> {
   const trx = await env.producer.db.startTransaction().execute();
   try {
-    await appendToOutbox<BenchTables>(trx, env.names, [event]);
+    const { uow, close } = openUnitOfWork<BenchTables>(trx);
+    uow.record(event);
+    await writeOutbox<BenchTables>(trx, env.names, close());
   } catch (err) {
     await trx.rollback().execute().catch(() => undefined);
     throw err;

@@ -2,8 +2,8 @@ export { EventConsumer, PermanentEventError, type ConsumerOptions, type EventHan
 export { deadLetterHeaders, publishDeadLetter } from './dead-letter.js';
 export { MessagingMetrics } from './metrics.js';
 export { messagingMigrations } from './migrations.js';
-export { appendToOutbox, outboxChannel } from './outbox.js';
-export { openUnitOfWork, unitOfWork, type RunInUnitOfWork, type UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js';
+export { outboxChannel } from './outbox.js';
+export { eventsPerUnitMax, openUnitOfWork, unitOfWork, type RunInUnitOfWork, type UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js';
 export { OutboxRelay, type RelayOptions } from './relay.js';
 export { ensureStreams } from './streams.js';
 export type { InboxTable, MessagingTables, OutboxTable } from './tables.js';

@@ -8,9 +8,11 @@ export const outboxChannel = 'elcorp_outbox';
 
 /**
  * Writes events into the outbox inside the caller's transaction, so they commit or vanish
- * with the state change they announce. Only the unit of work (and the consumer, for its
- * batch) calls this; use cases record events on their UnitOfWork. The active trace context is stored with each row so
- * the publish (and every consumer) joins the trace of the request that caused it.
+ * with the state change they announce. Only the unit of work and whoever opened the
+ * transaction of an `openUnitOfWork` (the consumer, for its batch) call this; it takes a
+ * Transaction, never a plain connection, and the package does not export it, so use cases
+ * record events on their UnitOfWork instead. The active trace context is stored with each
+ * row so the publish (and every consumer) joins the trace of the request that caused it.
  */
 export async function writeOutbox<DB>(
   trx: Transaction<DB>,
@@ -33,13 +35,4 @@ export async function writeOutbox<DB>(
     )
     .execute();
   await sql`SELECT pg_notify(${outboxChannel}, current_schema())`.execute(db);
-}
-
-/** @deprecated Being replaced by the unit of work (issue 8); accepts a plain connection. */
-export async function appendToOutbox<DB extends MessagingTables>(
-  trx: Transaction<DB> | Kysely<DB>,
-  names: BrokerNames,
-  events: ReadonlyArray<DomainEvent>,
-): Promise<void> {
-  await writeOutbox(trx as Transaction<DB>, names, events);
 }

@@ -4,6 +4,13 @@ import { writeOutbox } from './outbox.js';
 import type { MessagingTables } from './tables.js';
 
 /**
+ * Events one unit of work may record. A use case announces a handful; a runaway loop must
+ * fail its transaction rather than hold an unbounded list and write it in one statement
+ * (Postgres takes at most 65,535 parameters, five per outbox row).
+ */
+export const eventsPerUnitMax = 1_000;
+
+/**
  * What a use case holds while its writes run: the transaction, and the only way to announce
  * an event. A UnitOfWork exists only inside `runInUnitOfWork`'s callback, so an event can
  * never be written outside the transaction of the change it announces.
@@ -50,7 +57,9 @@ export function openUnitOfWork<DB>(trx: Transaction<DB>): { uow: UnitOfWork<DB>;
   const uow: UnitOfWork<DB> = {
     trx,
     record(...recorded) {
+      // A late record (a promise the work forgot to await) would be lost silently: fail loudly.
       if (!open) throw new Error('event recorded after its unit of work ended');
+      if (events.length + recorded.length > eventsPerUnitMax) throw new Error(`a unit of work records at most ${eventsPerUnitMax} events`);
       events.push(...(recorded as DomainEvent[]));
     },
   };

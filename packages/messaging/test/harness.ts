@@ -6,7 +6,6 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import type { Test } from 'tap';
 import {
-  appendToOutbox,
   ensureStreams,
   EventConsumer,
   messagingMigrations,
@@ -15,6 +14,7 @@ import {
   type MessagingTables,
   type RelayOptions,
   type SettledOutcome,
+  unitOfWork,
 } from '../src/index.js';
 
 /** A consumer effect the tests can count: applying an event twice shows as n = 2. */
@@ -80,7 +80,7 @@ export async function harness(t: Test, natsUrl?: string): Promise<Harness> {
           data: { userId, email: `u${i}@example.na`, fullName: `User ${i}`, phone: '+264811234567' },
         });
       });
-      await database.db.transaction().execute((trx) => appendToOutbox(trx, names, events));
+      await unitOfWork(database.db, names)(async ({ record }) => record(...events));
       return events;
     },
     relay(overrides = {}) {

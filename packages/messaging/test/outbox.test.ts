@@ -15,14 +15,12 @@ t.test('committed events are published once each and applied once each', async (
 
 t.test('events of a rolled-back transaction are never published', async (t) => {
   const h = await harness(t);
+  const { unitOfWork } = await import('../src/index.js');
+  const { createEvent } = await import('@elcorp/contracts');
   await t.rejects(
-    h.database.db.transaction().execute(async (trx) => {
-      const { appendToOutbox } = await import('../src/index.js');
-      const { createEvent } = await import('@elcorp/contracts');
+    unitOfWork(h.database.db, h.names)(async ({ record }) => {
       const userId = crypto.randomUUID();
-      await appendToOutbox(trx, h.names, [
-        createEvent('identity.user.updated', { subject: { type: 'user', id: userId }, actor: null, data: { userId, changed: ['phone'] } }),
-      ]);
+      record(createEvent('identity.user.updated', { subject: { type: 'user', id: userId }, actor: null, data: { userId, changed: ['phone'] } }));
       throw new Error('the state change failed');
     }),
   );

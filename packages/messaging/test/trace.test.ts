@@ -12,9 +12,10 @@ t.teardown(() => telemetry.shutdown());
 t.test('one trace runs from an HTTP request through the publish to the consumer', async (t) => {
   const { createEvent } = await import('@elcorp/contracts');
   const { buildApp } = await import('@elcorp/kit');
-  const { appendToOutbox } = await import('../src/index.js');
+  const { unitOfWork } = await import('../src/index.js');
   const { harness, silent } = await import('./harness.js');
   const h = await harness(t);
+  const runInUnitOfWork = unitOfWork(h.database.db, h.names);
   const app = await buildApp({ service: 'trace-test', logger: silent });
   app.post('/users', async (_request, reply) => {
     const userId = crypto.randomUUID();
@@ -23,7 +24,7 @@ t.test('one trace runs from an HTTP request through the publish to the consumer'
       actor: null,
       data: { userId, email: 'trace@example.na', fullName: 'Trace Me', phone: '+264811234567' },
     });
-    await h.database.db.transaction().execute((trx) => appendToOutbox(trx, h.names, [event]));
+    await runInUnitOfWork(async ({ record }) => record(event));
     return reply.code(201).send({ eventId: event.id });
   });
   await app.listen({ host: '127.0.0.1', port: 0 });

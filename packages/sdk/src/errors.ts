@@ -1,33 +1,13 @@
-/** One field of a validation failure (`code: "validation_failed"`, 422). */
-export interface FieldError {
-  path: string;
-  message: string;
-}
+import type { FieldError, PublicErrorCode } from '@elcorp/contracts/http';
 
-/** Stable codes the API documents today; any other string may still arrive (`isCode` takes both). */
-export type KnownErrorCode =
-  | 'validation_failed'
-  | 'unknown'
-  | 'auth.invalid_token'
-  | 'auth.invalid_dpop_proof'
-  | 'authz.denied'
-  | 'identity.email_taken'
-  | 'identity.invalid_credentials'
-  | 'identity.mfa_required'
-  | 'identity.invalid_otp'
-  | 'identity.account_locked'
-  | 'identity.refresh_token_reused'
-  | 'identity.invalid_refresh_token'
-  | 'identity.invalid_reset_token'
-  | 'identity.password_reused'
-  | 'identity.user_not_found'
-  | 'identity.session_not_found'
-  | 'identity.mfa_already_enabled'
-  | 'payments.idempotency_key_required'
-  | 'payments.idempotency_key_reused'
-  | 'payments.request_in_progress'
-  | 'payments.insufficient_funds'
-  | 'payments.account_not_found';
+/** One field of a validation failure (`code: "validation_failed"`, 422). */
+export type { FieldError };
+
+/**
+ * The codes the API documents (contracts' closed list), and `unknown` for an answer that was
+ * not a problem body; any other string may still arrive from a newer server (`isCode` takes both).
+ */
+export type KnownErrorCode = PublicErrorCode | 'unknown';
 
 /** Every error this package throws on purpose. */
 export class ElcorpError extends Error {

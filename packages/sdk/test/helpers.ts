@@ -1,10 +1,11 @@
-import { identityService } from '@elcorp/identity/service';
-import { bootService } from '@elcorp/service-testing';
-import { freePort, testRedisPrefix } from '@elcorp/testing';
+import { freePort, testConfig, testNatsPrefix, testRedisPrefix, testSchema } from '@elcorp/testing';
+import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import type { RegisterInput } from '../src/index.js';
 
@@ -23,21 +24,74 @@ export interface LiveIdentity {
   messages(): Promise<Message[]>;
 }
 
+// A package imports no service (eslint.config.js): the SDK meets identity as a client does,
+// over HTTP, with the service run from its build as `pnpm start` runs it.
+const identityDir = fileURLToPath(new URL('../../../services/identity/', import.meta.url));
+const readyDeadlineMs = 60_000;
+const readyPollMs = 100;
+const stopDeadlineMs = 10_000;
+
 /** The real identity service on its own schema, stream root and Redis keys, listening on 127.0.0.1. */
 export async function openIdentity(t: Test, env: Record<string, string> = {}): Promise<LiveIdentity> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const mailbox = t.testdir({});
   const redis = await testRedisPrefix(t);
-  const { app } = await bootService(t, identityService, {
-    PUBLIC_BASE_URL: baseUrl,
-    NOTIFICATIONS_DIR: mailbox,
-    REDIS_KEY_PREFIX: redis.prefix,
-    NODE_ENV: 'test',
-    SIGNING_KEY_CACHE_SECONDS: '0',
-    ...env,
+  const slice = await testSchema(t, 'identity');
+  const nats = await testNatsPrefix(t);
+  // tap's own variables stay out: its loader hooks would load into the service.
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(NODE_OPTIONS|NODE_V8_COVERAGE|TAP|_TAPJS|DATABASE_)/.test(name)),
+  );
+  const child = spawn(process.execPath, ['--enable-source-maps', 'dist/main.js'], {
+    cwd: identityDir,
+    env: {
+      ...inherited,
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: slice.url,
+      DATABASE_SCHEMA: slice.schema,
+      NATS_URL: nats.url,
+      REDIS_URL: testConfig.redisUrl,
+      // Stream names are the upper-cased root, so the prefix's teardown deletes this test's streams.
+      EVENT_SUBJECT_ROOT: nats.prefix.toLowerCase(),
+      // JetStream reserves each stream's max_bytes on the shared server: keep test streams small.
+      EVENT_STREAM_MAX_BYTES: String(8 * 1024 * 1024),
+      PUBLIC_BASE_URL: baseUrl,
+      NOTIFICATIONS_DIR: mailbox,
+      REDIS_KEY_PREFIX: redis.prefix,
+      NODE_ENV: 'test',
+      SIGNING_KEY_CACHE_SECONDS: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  await app.listen({ host: '127.0.0.1', port });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-8_000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let done = false;
+  void exited.then(() => (done = true));
+  t.teardown(async () => {
+    if (done) return;
+    child.kill('SIGTERM');
+    const stopped = await Promise.race([exited.then(() => true), delay(stopDeadlineMs, false, { ref: false })]);
+    if (!stopped) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+
+  // Readiness is announced by no event a test could await: poll, bounded, and stop early if it died.
+  const deadline = Date.now() + readyDeadlineMs;
+  while (!done && Date.now() < deadline) {
+    const response = await fetch(`${baseUrl}/health/ready`).catch(() => undefined);
+    await response?.arrayBuffer();
+    if (response?.status === 200) break;
+    await Promise.race([exited, delay(readyPollMs)]);
+  }
+  if (done || Date.now() >= deadline) throw new Error(`identity did not become ready:\n${stderr}`);
+
   return {
     baseUrl,
     async messages() {

@@ -9,3 +9,4 @@ export type { NatsServer, NatsServerOptions } from './nats-server.js';
 export { freePort } from './ports.js';
 export { testConfig } from './config.js';
 export { descendsFrom, type SpanLink } from './spans.js';
+export { chromiumArgs, ensureChromium } from './chromium.js';

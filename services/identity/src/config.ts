@@ -2,10 +2,12 @@ import { baseConfigShape, ConfigError, databaseUrl, loadConfig, natsUrl, port, r
 import { z } from 'zod';
 
 /**
- * Development key-encryption key. It only protects keys on a developer machine; with
- * NODE_ENV=production the service refuses to start on it.
+ * Development key-encryption keys: the built-in default and the one docker-compose.yml
+ * ships. Both are public, so they only protect keys on a developer machine.
  */
 const developmentKek = Buffer.alloc(32, 'elcorp-development-kek').toString('base64');
+const composeDevelopmentKek = Buffer.from('elcorp-compose-development-kek!!').toString('base64');
+const developmentKeks = new Set([developmentKek, composeDevelopmentKek]);
 
 const base64Key = z
   .string()
@@ -15,6 +17,8 @@ const base64Key = z
 export const configShape = {
   ...baseConfigShape,
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /** Set only by a development stack (compose) that runs production images with public keys. */
+  ELCORP_DEVELOPMENT_STACK: z.enum(['true', 'false']).default('false'),
   PORT: port(8081),
   DATABASE_URL: databaseUrl('elcorp_identity'),
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('identity'),
@@ -22,7 +26,7 @@ export const configShape = {
   REDIS_URL: redisUrl,
   REDIS_KEY_PREFIX: z.string().max(64).default('elcorp:'),
   PUBLIC_BASE_URL: z.url().default('http://localhost:8080'),
-  IDENTITY_KEY_ENCRYPTION_KEY: base64Key.default(developmentKek),
+  IDENTITY_KEY_ENCRYPTION_KEY: base64Key.optional(),
   SIGNING_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   /** How long a replica reuses the key ring it read; a rotation elsewhere is seen after this. */
   SIGNING_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
@@ -32,10 +36,18 @@ export const configShape = {
 
 export type IdentityConfig = ReturnType<typeof loadIdentityConfig>;
 
+/**
+ * In production the key-encryption key has no default, and a known development key is
+ * refused unless the stack says it is a development one (compose); elsewhere the built-in
+ * development key applies.
+ */
 export function loadIdentityConfig(env: Record<string, string | undefined> = process.env) {
-  const config = loadConfig(configShape, env);
-  if (config.NODE_ENV === 'production' && config.IDENTITY_KEY_ENCRYPTION_KEY === developmentKek) {
-    throw new ConfigError([{ variable: 'IDENTITY_KEY_ENCRYPTION_KEY', message: 'must be set in production (the development key is public)' }]);
+  const { IDENTITY_KEY_ENCRYPTION_KEY: kek, ...config } = loadConfig(configShape, env);
+  if (config.NODE_ENV === 'production') {
+    if (!kek) throw new ConfigError([{ variable: 'IDENTITY_KEY_ENCRYPTION_KEY', message: 'is required in production (openssl rand -base64 32)' }]);
+    if (developmentKeks.has(kek) && config.ELCORP_DEVELOPMENT_STACK !== 'true') {
+      throw new ConfigError([{ variable: 'IDENTITY_KEY_ENCRYPTION_KEY', message: 'must not be a development key in production (it is public)' }]);
+    }
   }
-  return config;
+  return Object.freeze({ ...config, IDENTITY_KEY_ENCRYPTION_KEY: kek ?? developmentKek });
 }

@@ -1,6 +1,6 @@
 import { streamName } from '@elcorp/contracts';
 import type { ServiceDefinition } from '@elcorp/kit';
-import { attachMessaging, messagingMigrations } from '@elcorp/messaging';
+import { attachMessaging, messagingMigrations, unitOfWork } from '@elcorp/messaging';
 import { fileURLToPath } from 'node:url';
 import { buildIdentityApp } from './app.js';
 import type { IdentityDeps } from './application/ports.js';
@@ -35,7 +35,7 @@ export const identityService: ServiceDefinition<IdentityConfig, IdentityDB> = {
     await keys.current(); // creates the first key on a new database, before traffic
     const identity: IdentityDeps = {
       db,
-      names: { root: config.EVENT_SUBJECT_ROOT },
+      uow: unitOfWork(db, { root: config.EVENT_SUBJECT_ROOT }),
       hasher,
       checkPassword: (password, context) => checkPassword(password, context, { strength, isCommon: isCommonPassword }),
       secrets,

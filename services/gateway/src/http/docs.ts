@@ -2,6 +2,7 @@ import type { App } from '@elcorp/kit';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyRequest } from 'fastify';
 import { upstreamFor, type Upstream } from '../domain/routes.js';
+import { elcorpLogoSvg, explorerCss, explorerScript, explorerTitle } from './explorer.js';
 import { fetchFrom, type Upstreams, type UpstreamService } from '../infrastructure/upstreams.js';
 
 /** The parts of an OpenAPI 3.1 document the merge touches; the rest is carried as is. */
@@ -32,7 +33,7 @@ export async function registerDocs(app: App, deps: DocsDeps): Promise<void> {
     throw new Error('registerDocs serves /openapi.json: build the app with openapiRoute: false');
   }
   const documents = upstreamDocuments(deps);
-  const merged = async () => mergeDocuments(app.swagger() as OpenApiDocument, await documents.current());
+  const merged = async () => ({ ...mergeDocuments(app.swagger() as OpenApiDocument, await documents.current()), info: publicInfo });
   app.get('/openapi.json', { schema: { hide: true } }, merged);
 
   // Swagger UI loads /docs/json and transforms it synchronously: fetch first, in a hook.
@@ -46,7 +47,35 @@ export async function registerDocs(app: App, deps: DocsDeps): Promise<void> {
       },
     },
     transformSpecification: (own, request) => served.get(request) ?? own,
+    logo: { type: 'image/svg+xml', content: Buffer.from(elcorpLogoSvg), href: '/docs', target: '_self' },
+    theme: {
+      title: explorerTitle,
+      css: [{ filename: 'elcorp.css', content: explorerCss }],
+      js: [{ filename: 'elcorp-explorer.js', content: explorerScript }],
+      favicon: [{ filename: 'favicon.svg', rel: 'icon', sizes: 'any', type: 'image/svg+xml', content: Buffer.from(elcorpLogoSvg) }],
+    },
+    uiConfig: {
+      persistAuthorization: false,
+      // Serialised into the page as their compiled source (so they name nothing of this
+      // module): they hand each request and response to the explorer script's DPoP client.
+      requestInterceptor: ((request: unknown) => (globalThis as unknown as ExplorerPage).elcorpExplorer.requestInterceptor(request)) as never,
+      responseInterceptor: ((response: unknown) => (globalThis as unknown as ExplorerPage).elcorpExplorer.responseInterceptor(response)) as never,
+    },
   });
+}
+
+/** What the merged document says about itself, in place of the gateway's own service title. */
+const publicInfo = {
+  title: 'Elcorp API',
+  version: '1',
+  description:
+    'The public API of the Elcorp platform: identity, payments, governance and compliance behind one gateway. ' +
+    'Protected routes need a DPoP-bound access token (RFC 9449): sign in at the top of this page and every "Try it out" request is signed with a device key made in your browser.',
+};
+
+/** The browser page as the interceptors see it: the explorer script's client on window. */
+interface ExplorerPage {
+  elcorpExplorer: { requestInterceptor(request: unknown): unknown; responseInterceptor(response: unknown): unknown };
 }
 
 type Fetched = { document: OpenApiDocument | undefined; expiresAt: number };

@@ -38,7 +38,7 @@ t.test('boots ready on NATS, Redis and its four upstreams, and says which one is
   t.ok(live.headers['x-request-id'], 'every answer carries a request id');
   t.match((await app.inject('/metrics')).body, /^http_request_duration_seconds_count\{.*service="gateway".*\} \d+$/m);
   const doc = (await app.inject('/openapi.json')).json();
-  t.equal(doc.info.title, 'elcorp-gateway');
+  t.equal(doc.info.title, 'Elcorp API');
   t.ok(doc.paths['/api/v1/auth/login'], 'the merged document has the identity routes');
 
   const closedPort = await freePort();

@@ -82,7 +82,7 @@ t.test('/openapi.json merges each upstream document, limited to the prefixes it 
   const res = await app.inject('/openapi.json');
   t.equal(res.statusCode, 200);
   const doc = res.json();
-  t.equal(doc.info.title, 'elcorp-gateway', 'the gateway document is the base');
+  t.equal(doc.info.title, 'Elcorp API', 'the merged document speaks for the whole platform, not the gateway process');
   t.same(Object.keys(doc.paths).sort(), ['/.well-known/jwks.json', '/api/v1/auth/register', '/api/v1/payments/transfers', '/api/v1/users/{id}', '/gateway-own']);
   t.equal(doc.paths['/api/v1/auth/register'].get.responses['200'].content['application/json'].schema.$ref, '#/components/schemas/identity.User');
   t.equal(doc.paths['/api/v1/payments/transfers'].get.responses['200'].content['application/json'].schema.$ref, '#/components/schemas/payments.User');

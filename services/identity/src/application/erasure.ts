@@ -1,6 +1,5 @@
 import { createEvent, type Actor } from '@elcorp/contracts';
 import type { Transaction } from '@elcorp/db';
-import { appendToOutbox } from '@elcorp/messaging';
 import { identityErrors } from '../domain/errors.js';
 import type { IdentityDB } from '../infrastructure/db/schema.js';
 import { emailHash } from './login.js';
@@ -19,16 +18,15 @@ export interface ErasureReceipt {
  * registrable again. Erasing an erased user changes nothing and publishes nothing.
  */
 export async function eraseUser(deps: IdentityDeps, userId: string, actor: Actor): Promise<ErasureReceipt> {
-  const revoked = await deps.db.transaction().execute(async (trx) => {
+  const revoked = await deps.uow(async (uow) => {
+    const { trx, record } = uow;
     // The row lock orders erasure against a concurrent role assignment or profile change.
     const user = await trx.selectFrom('users').select(['status', 'email_normalized']).where('id', '=', userId).forUpdate().executeTakeFirst();
     if (!user) throw identityErrors.userNotFound();
     if (user.status === 'erased') return [];
     await scrub(deps, trx, userId, user.email_normalized);
-    const sessions = await revokeSessions(deps, trx, { userId }, 'erasure', actor);
-    await appendToOutbox(trx, deps.names, [
-      createEvent('identity.user.erased', { subject: { type: 'user', id: userId }, actor, data: { userId, by: actor.userId } }),
-    ]);
+    const sessions = await revokeSessions(deps, uow, { userId }, 'erasure', actor);
+    record(createEvent('identity.user.erased', { subject: { type: 'user', id: userId }, actor, data: { userId, by: actor.userId } }));
     return sessions;
   });
   await announceRevocations(deps, revoked);

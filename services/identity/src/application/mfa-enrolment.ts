@@ -1,10 +1,7 @@
 import { createEvent, type Actor } from '@elcorp/contracts';
-import type { Transaction } from '@elcorp/db';
-import { appendToOutbox } from '@elcorp/messaging';
 import { randomInt } from 'node:crypto';
 import { generateSecret, generateURI } from 'otplib';
 import { IdentityError, identityErrors } from '../domain/errors.js';
-import type { IdentityDB } from '../infrastructure/db/schema.js';
 import { countedSecondFactor } from './login.js';
 import { hashOneTimeCode, matchTotpStep, totpSealContext, verifySecondFactor } from './mfa.js';
 import type { IdentityDeps, RequestContext } from './ports.js';
@@ -48,7 +45,7 @@ export async function beginTotpSetup(deps: IdentityDeps, userId: string): Promis
  */
 export async function confirmTotp(deps: IdentityDeps, userId: string, otp: string, actor: Actor): Promise<string[]> {
   const codes = newRecoveryCodes();
-  return deps.db.transaction().execute(async (trx) => {
+  return deps.uow(async ({ trx, record }) => {
     const user = await trx.selectFrom('users').select('totp_pending_secret_enc').where('id', '=', userId).where('status', '=', 'active').forUpdate().executeTakeFirst();
     const pending = user?.totp_pending_secret_enc;
     if (!pending) throw new IdentityError('identity.invalid_otp', 'no TOTP set-up is pending; start one with POST /api/v1/users/me/mfa/totp');
@@ -64,7 +61,7 @@ export async function confirmTotp(deps: IdentityDeps, userId: string, otp: strin
       .insertInto('recovery_codes')
       .values(codes.map((code) => ({ user_id: userId, code_hash: hashOneTimeCode(userId, code) })))
       .execute();
-    await publish(deps, trx, 'identity.mfa.enabled', userId, actor);
+    record(mfaEvent('identity.mfa.enabled', userId, actor));
     return codes;
   });
 }
@@ -77,7 +74,7 @@ export async function disableTotp(deps: IdentityDeps, userId: string, otp: strin
   const user = await deps.db.selectFrom('users').selectAll().where('id', '=', userId).where('status', '=', 'active').executeTakeFirst();
   if (!user) throw identityErrors.userNotFound();
   await countedSecondFactor(deps, user, actor, () =>
-    deps.db.transaction().execute(async (trx) => {
+    deps.uow(async ({ trx, record }) => {
       // Re-read under the row lock: the factor is checked against the state it changes.
       const current = await trx.selectFrom('users').selectAll().where('id', '=', userId).forUpdate().executeTakeFirstOrThrow();
       if (!current.mfa_enabled || !(await verifySecondFactor(deps, trx, current, otp))) return undefined;
@@ -88,13 +85,12 @@ export async function disableTotp(deps: IdentityDeps, userId: string, otp: strin
         .execute();
       await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
       await trx.deleteFrom('sms_codes').where('user_id', '=', userId).where('used_at', 'is', null).execute();
-      await publish(deps, trx, 'identity.mfa.disabled', userId, actor);
+      record(mfaEvent('identity.mfa.disabled', userId, actor));
       return true;
     }),
   );
 }
 
-async function publish(deps: IdentityDeps, trx: Transaction<IdentityDB>, type: 'identity.mfa.enabled' | 'identity.mfa.disabled', userId: string, actor: Actor) {
-  const event = createEvent(type, { subject: { type: 'user', id: userId }, actor, data: { userId, method: 'totp' } });
-  await appendToOutbox(trx, deps.names, [event]);
+function mfaEvent(type: 'identity.mfa.enabled' | 'identity.mfa.disabled', userId: string, actor: Actor) {
+  return createEvent(type, { subject: { type: 'user', id: userId }, actor, data: { userId, method: 'totp' } });
 }

@@ -107,7 +107,7 @@ export async function requestSmsCode(deps: IdentityDeps, input: { email: string;
 export async function sendSmsCode(deps: IdentityDeps, userId: string): Promise<void> {
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const now = deps.now();
-  const phone = await deps.db.transaction().execute(async (trx) => {
+  const phone = await deps.uow(async ({ trx }) => {
     // The row lock serialises one user's requests, so parallel ones cannot pass a limit.
     const user = await trx.selectFrom('users').select(['phone', 'mfa_enabled', 'totp_secret_enc']).where('id', '=', userId).forUpdate().executeTakeFirst();
     if (!user?.phone || !user.mfa_enabled || !user.totp_secret_enc) return undefined;

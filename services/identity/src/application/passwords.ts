@@ -1,6 +1,6 @@
-import { createEvent, type Actor, type DomainEvent } from '@elcorp/contracts';
-import { sql, type Selectable, type Transaction } from '@elcorp/db';
-import { appendToOutbox } from '@elcorp/messaging';
+import { createEvent, type Actor } from '@elcorp/contracts';
+import { sql, type Selectable } from '@elcorp/db';
+import type { UnitOfWork } from '@elcorp/messaging';
 import { createHash, randomBytes } from 'node:crypto';
 import { normaliseEmail } from '../domain/email.js';
 import { identityErrors } from '../domain/errors.js';
@@ -64,7 +64,8 @@ export async function changePassword(
   await verifyCountedPassword(deps, user, input.currentPassword, input.request);
   const newHash = await acceptableNewPassword(deps, user, input.newPassword);
   const actor: Actor = { userId: user.id, sessionId: input.sessionId, ...input.request };
-  const revoked = await deps.db.transaction().execute(async (trx) => {
+  const revoked = await deps.uow(async (uow) => {
+    const { trx } = uow;
     // Only over the hash just verified: a change that raced this one makes the current password stale.
     const updated = await trx
       .updateTable('users')
@@ -75,8 +76,8 @@ export async function changePassword(
       .returning('id')
       .executeTakeFirst();
     if (!updated) throw identityErrors.invalidCredentials();
-    await recordNewPassword(deps, trx, user.id, newHash, actor);
-    return revokeSessions(deps, trx, { userId: user.id, exceptSessionId: input.sessionId }, 'password_change', actor);
+    await recordNewPassword(deps, uow, user.id, newHash, actor);
+    return revokeSessions(deps, uow, { userId: user.id, exceptSessionId: input.sessionId }, 'password_change', actor);
   });
   await announceRevocations(deps, revoked);
 }
@@ -91,7 +92,7 @@ export async function requestPasswordReset(deps: IdentityDeps, input: { email: s
   const reset = newResetToken();
   const now = deps.now();
   const expiresAt = new Date(now.getTime() + resetTokenSeconds * 1000);
-  const recipient = await deps.db.transaction().execute(async (trx) => {
+  const recipient = await deps.uow(async ({ trx, record }) => {
     // The row lock serialises requests for one account, so parallel ones cannot overshoot the bound.
     const user = await trx
       .selectFrom('users')
@@ -109,9 +110,7 @@ export async function requestPasswordReset(deps: IdentityDeps, input: { email: s
       .executeTakeFirstOrThrow();
     if (!user?.email || Number(outstanding.count) >= resetTokensPerHourMax) return undefined;
     await trx.insertInto('password_resets').values({ token_hash: reset.hash, user_id: user.id, expires_at: expiresAt }).execute();
-    await appendToOutbox(trx, deps.names, [
-      createEvent('identity.password.reset_requested', { subject: { type: 'user', id: user.id }, actor: null, data: { userId: user.id } }),
-    ]);
+    record(createEvent('identity.password.reset_requested', { subject: { type: 'user', id: user.id }, actor: null, data: { userId: user.id } }));
     return user.email;
   });
   if (recipient) {
@@ -139,7 +138,8 @@ export async function resetPassword(deps: IdentityDeps, input: { token: string; 
   // Checked before the token is claimed: a rejected password leaves the token usable for a retry.
   const newHash = await acceptableNewPassword(deps, found, input.newPassword);
   const actor: Actor = { userId: found.id, ...input.request };
-  const revoked = await deps.db.transaction().execute(async (trx) => {
+  const revoked = await deps.uow(async (uow) => {
+    const { trx } = uow;
     // The user row first, as a password change and `forgot` lock it, so they cannot deadlock.
     const user = await trx
       .updateTable('users')
@@ -159,9 +159,9 @@ export async function resetPassword(deps: IdentityDeps, input: { token: string; 
       .returning('user_id')
       .executeTakeFirst();
     if (!claimed) throw identityErrors.invalidResetToken();
-    await recordNewPassword(deps, trx, user.id, newHash, actor);
-    await liftLockout(deps, trx, user.id, user.email_normalized ?? '', actor);
-    return revokeSessions(deps, trx, { userId: user.id }, 'password_change', actor);
+    await recordNewPassword(deps, uow, user.id, newHash, actor);
+    await liftLockout(uow, user.id, user.email_normalized ?? '', deps.now(), actor);
+    return revokeSessions(deps, uow, { userId: user.id }, 'password_change', actor);
   });
   await announceRevocations(deps, revoked);
 }
@@ -190,24 +190,23 @@ async function acceptableNewPassword(deps: IdentityDeps, user: User, newPassword
  * What every new password brings: the history (bounded to its depth), the end of reset
  * tokens issued for the old one, and the event.
  */
-async function recordNewPassword(deps: IdentityDeps, trx: Transaction<IdentityDB>, userId: string, passwordHash: string, actor: Actor): Promise<void> {
+async function recordNewPassword(deps: IdentityDeps, { trx, record }: UnitOfWork<IdentityDB>, userId: string, passwordHash: string, actor: Actor): Promise<void> {
   // clock_timestamp(), taken under the user row lock: history order is the order of changes.
   await trx.insertInto('password_history').values({ user_id: userId, password_hash: passwordHash, created_at: sql<Date>`clock_timestamp()` }).execute();
   await sql`
     DELETE FROM password_history WHERE user_id = ${userId} AND ctid NOT IN (
       SELECT ctid FROM password_history WHERE user_id = ${userId} ORDER BY created_at DESC LIMIT ${passwordHistoryDepth})`.execute(trx);
   await trx.updateTable('password_resets').set({ used_at: deps.now() }).where('user_id', '=', userId).where('used_at', 'is', null).execute();
-  await appendToOutbox(trx, deps.names, [createEvent('identity.password.changed', { subject: { type: 'user', id: userId }, actor, data: { userId } })]);
+  record(createEvent('identity.password.changed', { subject: { type: 'user', id: userId }, actor, data: { userId } }));
 }
 
 /** A reset clears the failure counter of the account's email; a lock it ends is audited as an unlock. */
-async function liftLockout(deps: IdentityDeps, trx: Transaction<IdentityDB>, userId: string, emailNormalized: string, actor: Actor): Promise<void> {
+async function liftLockout({ trx, record }: UnitOfWork<IdentityDB>, userId: string, emailNormalized: string, now: Date, actor: Actor): Promise<void> {
   const { rows } = await sql<{ was_locked: boolean }>`
     UPDATE login_failures f SET failures = 0, locked_until = NULL, updated_at = now()
     FROM (SELECT email_hash, locked_until FROM login_failures WHERE email_hash = ${emailHash(emailNormalized)} FOR UPDATE) old
     WHERE f.email_hash = old.email_hash
-    RETURNING coalesce(old.locked_until > ${deps.now()}, false) AS was_locked`.execute(trx);
+    RETURNING coalesce(old.locked_until > ${now}, false) AS was_locked`.execute(trx);
   if (!rows[0]?.was_locked) return;
-  const events: DomainEvent[] = [createEvent('identity.user.unlocked', { subject: { type: 'user', id: userId }, actor, data: { userId, by: userId } })];
-  await appendToOutbox(trx, deps.names, events);
+  record(createEvent('identity.user.unlocked', { subject: { type: 'user', id: userId }, actor, data: { userId, by: userId } }));
 }

@@ -1,6 +1,6 @@
-import type { BrokerNames } from '@elcorp/contracts';
-import type { Kysely } from '@elcorp/db';
 import type { ReplayGuard } from '@elcorp/auth';
+import type { Kysely } from '@elcorp/db';
+import type { RunInUnitOfWork } from '@elcorp/messaging';
 import type { PasswordViolation, PasswordContext } from '../domain/password-policy.js';
 import type { IdentityDB } from '../infrastructure/db/schema.js';
 
@@ -50,8 +50,13 @@ export interface RequestContext {
 }
 
 export interface IdentityDeps {
+  /** Reads, and single atomic statements that announce nothing (the attempt counter). */
   db: Kysely<IdentityDB>;
-  names: BrokerNames;
+  /**
+   * Every use case's transaction: its writes, and the events they announce recorded with
+   * `record` (written to the outbox as that transaction commits). The only way to announce one.
+   */
+  uow: RunInUnitOfWork<IdentityDB>;
   hasher: PasswordHasher;
   checkPassword: (password: string, context: PasswordContext) => PasswordViolation[];
   secrets: SealedSecrets;

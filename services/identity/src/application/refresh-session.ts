@@ -13,7 +13,8 @@ const successorContext = 'identity.refresh-successor';
  */
 export async function refreshSession(deps: IdentityDeps, input: { refreshToken: string; jkt: string }): Promise<TokenPair> {
   const sign = await deps.tokens.signer();
-  const outcome = await deps.db.transaction().execute(async (trx) => {
+  const outcome = await deps.uow(async (uow) => {
+    const { trx } = uow;
     const row = await trx
       .selectFrom('refresh_tokens')
       .innerJoin('sessions', 'sessions.id', 'refresh_tokens.session_id')
@@ -49,7 +50,7 @@ export async function refreshSession(deps: IdentityDeps, input: { refreshToken: 
       case 'retry':
         return { kind: 'pair' as const, pair: JSON.parse(deps.secrets.open(row.successor_enc!, successorContext).toString('utf8')) as TokenPair };
       case 'reuse': {
-        const revoked = await revokeSessions(deps, trx, { userId: row.user_id, sessionId: row.session_id }, 'refresh_reuse', null);
+        const revoked = await revokeSessions(deps, uow, { userId: row.user_id, sessionId: row.session_id }, 'refresh_reuse', null);
         return { kind: 'reuse' as const, revoked };
       }
       case 'rotate': {

@@ -1,5 +1,4 @@
 import { createEvent, uuidv7 } from '@elcorp/contracts';
-import { appendToOutbox } from '@elcorp/messaging';
 import { normaliseEmail } from '../domain/email.js';
 import { identityErrors } from '../domain/errors.js';
 import type { IdentityDeps } from './ports.js';
@@ -22,7 +21,7 @@ export async function registerUser(deps: IdentityDeps, input: Registration) {
   const id = uuidv7();
   const roles = deps.bootstrapAdminEmail && normaliseEmail(deps.bootstrapAdminEmail) === emailNormalized ? ['user', 'admin'] : ['user'];
   try {
-    return await deps.db.transaction().execute(async (trx) => {
+    return await deps.uow(async ({ trx, record }) => {
       const user = await trx
         .insertInto('users')
         .values({ id, email: input.email.trim(), email_normalized: emailNormalized, full_name: input.fullName, phone: input.phone, password_hash: passwordHash })
@@ -35,7 +34,7 @@ export async function registerUser(deps: IdentityDeps, input: Registration) {
         actor: null,
         data: { userId: id, email: user.email!, fullName: input.fullName, phone: input.phone },
       });
-      await appendToOutbox(trx, deps.names, [event]);
+      record(event);
       return { user, roles };
     });
   } catch (err) {

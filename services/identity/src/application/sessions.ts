@@ -1,6 +1,6 @@
 import { createEvent, uuidv7, type Actor } from '@elcorp/contracts';
 import type { Kysely, Transaction } from '@elcorp/db';
-import { appendToOutbox } from '@elcorp/messaging';
+import type { UnitOfWork } from '@elcorp/messaging';
 import { createHash, randomBytes } from 'node:crypto';
 import { identityErrors } from '../domain/errors.js';
 import { refreshPolicy } from '../domain/refresh.js';
@@ -52,7 +52,7 @@ export async function mintPair(
 /** A new login on a device: the session row, its first token pair and its events. */
 export async function openSession(
   deps: IdentityDeps,
-  trx: Transaction<IdentityDB>,
+  { trx, record }: UnitOfWork<IdentityDB>,
   sign: AccessTokenSigner,
   input: { userId: string; jkt: string; deviceName: string; roles: string[]; request: RequestContext },
 ): Promise<TokenPair> {
@@ -72,7 +72,7 @@ export async function openSession(
     .executeTakeFirstOrThrow();
   const pair = await mintPair(deps, trx, sign, session, input.roles);
   const actor: Actor = { userId: input.userId, sessionId: session.id, ip: input.request.ip, userAgent: input.request.userAgent };
-  await appendToOutbox(trx, deps.names, [
+  record(
     createEvent('identity.session.created', {
       subject: { type: 'session', id: session.id },
       actor,
@@ -83,18 +83,18 @@ export async function openSession(
       actor,
       data: { userId: input.userId, sessionId: session.id, deviceJkt: input.jkt, ip: input.request.ip, userAgent: input.request.userAgent },
     }),
-  ]);
+  );
   return pair;
 }
 
 /**
- * Ends sessions inside the caller's transaction and publishes each revocation. The Redis
+ * Ends sessions inside the caller's unit of work and records each revocation. The Redis
  * deny-list is written by `announceRevocations` after commit, so the gateway refuses the
  * session's access tokens at once rather than at their expiry.
  */
 export async function revokeSessions(
   deps: IdentityDeps,
-  trx: Transaction<IdentityDB>,
+  { trx, record }: UnitOfWork<IdentityDB>,
   filter: { userId: string; sessionId?: string; exceptSessionId?: string },
   reason: RevocationReason,
   actor: Actor | null,
@@ -107,15 +107,11 @@ export async function revokeSessions(
   if (filter.sessionId) query = query.where('id', '=', filter.sessionId);
   if (filter.exceptSessionId) query = query.where('id', '<>', filter.exceptSessionId);
   const revoked = (await query.returning('id').execute()).map((r) => r.id);
-  if (revoked.length > 0) {
-    await appendToOutbox(
-      trx,
-      deps.names,
-      revoked.map((sessionId) =>
-        createEvent('identity.session.revoked', { subject: { type: 'session', id: sessionId }, actor, data: { userId: filter.userId, sessionId, reason } }),
-      ),
-    );
-  }
+  record(
+    ...revoked.map((sessionId) =>
+      createEvent('identity.session.revoked', { subject: { type: 'session', id: sessionId }, actor, data: { userId: filter.userId, sessionId, reason } }),
+    ),
+  );
   return revoked;
 }
 
@@ -147,7 +143,7 @@ export async function listSessions(deps: IdentityDeps, userId: string, currentSe
 
 /** Logout (own current session) or revoking one of one's sessions by id. */
 export async function endSession(deps: IdentityDeps, userId: string, sessionId: string, reason: 'logout' | 'user', actor: Actor): Promise<void> {
-  const revoked = await deps.db.transaction().execute((trx) => revokeSessions(deps, trx, { userId, sessionId }, reason, actor));
+  const revoked = await deps.uow((uow) => revokeSessions(deps, uow, { userId, sessionId }, reason, actor));
   if (revoked.length === 0) throw identityErrors.sessionNotFound();
   await announceRevocations(deps, revoked);
 }

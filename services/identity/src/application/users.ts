@@ -1,6 +1,5 @@
 import { createEvent, type Actor } from '@elcorp/contracts';
 import { sql } from '@elcorp/db';
-import { appendToOutbox } from '@elcorp/messaging';
 import { maskName, normaliseEmail } from '../domain/email.js';
 import { identityErrors } from '../domain/errors.js';
 import { emailHash } from './login.js';
@@ -20,7 +19,7 @@ export interface ProfileChange {
 
 /** Changes the caller's own profile; `identity.user.updated` names the fields that changed. */
 export async function updateProfile(deps: IdentityDeps, userId: string, change: ProfileChange, actor: Actor): Promise<UserView> {
-  await deps.db.transaction().execute(async (trx) => {
+  await deps.uow(async ({ trx, record }) => {
     const current = await trx
       .selectFrom('users')
       .select(['full_name', 'phone'])
@@ -42,9 +41,7 @@ export async function updateProfile(deps: IdentityDeps, userId: string, change: 
     // The same values again change nothing, so nothing is published.
     if (changed.length === 0) return;
     await trx.updateTable('users').set({ ...set, updated_at: deps.now() }).where('id', '=', userId).execute();
-    await appendToOutbox(trx, deps.names, [
-      createEvent('identity.user.updated', { subject: { type: 'user', id: userId }, actor, data: { userId, changed } }),
-    ]);
+    record(createEvent('identity.user.updated', { subject: { type: 'user', id: userId }, actor, data: { userId, changed } }));
   });
   return getUser(deps, userId);
 }
@@ -138,10 +135,8 @@ export async function unlockUser(deps: IdentityDeps, userId: string, actor: Acto
   if (!user) throw identityErrors.userNotFound();
   const email = user.email_normalized;
   if (email === null) return;
-  await deps.db.transaction().execute(async (trx) => {
+  await deps.uow(async ({ trx, record }) => {
     await trx.deleteFrom('login_failures').where('email_hash', '=', emailHash(email)).execute();
-    await appendToOutbox(trx, deps.names, [
-      createEvent('identity.user.unlocked', { subject: { type: 'user', id: userId }, actor, data: { userId, by: actor.userId } }),
-    ]);
+    record(createEvent('identity.user.unlocked', { subject: { type: 'user', id: userId }, actor, data: { userId, by: actor.userId } }));
   });
 }

@@ -1,22 +1,14 @@
+import type { ContextErrorCode } from '@elcorp/contracts/http';
+
 /**
- * Expected identity failures. Each code is stable and public (API.md); the HTTP layer maps
- * it to a status. Anything else thrown is a bug.
+ * Expected identity failures. The public codes are contracts' closed list (API.md), so a code
+ * added there must be raised and mapped here, and none can be invented here; the HTTP layer
+ * maps each to a status. Anything else thrown is a bug.
  */
 export type IdentityErrorCode =
-  | 'identity.email_taken'
-  | 'identity.invalid_credentials'
-  | 'identity.mfa_required'
-  | 'identity.invalid_otp'
-  | 'identity.account_locked'
-  | 'identity.refresh_token_reused'
-  | 'identity.invalid_refresh_token'
-  | 'identity.invalid_reset_token'
-  | 'identity.password_reused'
-  | 'identity.weak_password'
-  | 'identity.user_not_found'
-  | 'identity.session_not_found'
-  | 'identity.forbidden'
-  | 'identity.mfa_already_enabled';
+  | ContextErrorCode<'identity'>
+  // Internal: answered as `validation_failed`, one errors[] entry per broken password rule.
+  | 'identity.weak_password';
 
 export interface FieldProblem {
   path: string;

@@ -1,7 +1,6 @@
 import { verifyDpopProof } from '@elcorp/auth';
 import type { App } from '@elcorp/kit';
 import type { FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { login, type SecondFactorCheck } from '../application/login.js';
 import type { IdentityDeps, RequestContext } from '../application/ports.js';
 import { refreshSession } from '../application/refresh-session.js';
@@ -9,7 +8,7 @@ import { registerUser } from '../application/register-user.js';
 import { endSession, listSessions } from '../application/sessions.js';
 import { findUserView, toUserView } from '../application/user-view.js';
 import { header, principalOf, publicUrlOf } from './principal.js';
-import * as s from './schemas.js';
+import * as api from '@elcorp/contracts/http';
 
 export interface AuthRouteDeps {
   identity: IdentityDeps;
@@ -40,8 +39,8 @@ export function registerAuthRoutes(app: App, deps: AuthRouteDeps): void {
     {
       schema: {
         tags,
-        body: z.strictObject({ email: s.email, password: s.password, fullName: s.fullName, phone: s.phone, agreedTerms: z.literal(true) }),
-        response: { 201: s.userSchema },
+        body: api.registerBody,
+        response: { 201: api.userSchema },
       },
     },
     async (request, reply) => {
@@ -56,8 +55,8 @@ export function registerAuthRoutes(app: App, deps: AuthRouteDeps): void {
     {
       schema: {
         tags,
-        body: z.strictObject({ email: s.email, password: s.password, otp: s.otp.optional(), deviceName: s.deviceName.optional() }),
-        response: { 200: s.tokenPairSchema.extend({ user: s.userSchema }) },
+        body: api.loginBody,
+        response: { 200: api.loginResponseSchema },
       },
     },
     async (request) => {
@@ -70,7 +69,7 @@ export function registerAuthRoutes(app: App, deps: AuthRouteDeps): void {
 
   app.post(
     '/api/v1/auth/refresh',
-    { schema: { tags, body: z.strictObject({ refreshToken: z.string().min(1).max(200) }), response: { 200: s.tokenPairSchema } } },
+    { schema: { tags, body: api.refreshBody, response: { 200: api.tokenPairSchema } } },
     async (request) => {
       const jkt = await deviceKeyOf(identity, request);
       return refreshSession(identity, { refreshToken: request.body.refreshToken, jkt });
@@ -89,7 +88,7 @@ export function registerAuthRoutes(app: App, deps: AuthRouteDeps): void {
 
   app.get(
     '/api/v1/auth/sessions',
-    { schema: { tags }, preHandler: deps.authenticate },
+    { schema: { tags, response: { 200: api.sessionListSchema } }, preHandler: deps.authenticate },
     async (request) => {
       const me = principalOf(request);
       return { items: await listSessions(identity, me.userId, me.sessionId) };
@@ -98,7 +97,7 @@ export function registerAuthRoutes(app: App, deps: AuthRouteDeps): void {
 
   app.delete(
     '/api/v1/auth/sessions/:id',
-    { schema: { tags, params: z.strictObject({ id: z.uuid() }) }, preHandler: deps.authenticate },
+    { schema: { tags, params: api.idParams }, preHandler: deps.authenticate },
     async (request, reply) => {
       const me = principalOf(request);
       await endSession(identity, me.userId, request.params.id, 'user', { userId: me.userId, sessionId: me.sessionId, ...requestContext(request) });

@@ -1,8 +1,12 @@
 import { AuthError } from '@elcorp/auth';
 import { AppError } from '@elcorp/kit';
+import type { PublicErrorCode, PublicErrorStatus } from '@elcorp/contracts/http';
 import { IdentityError, type IdentityErrorCode } from '../domain/errors.js';
 
-const statusOf: Record<IdentityErrorCode, { status: number; title: string }> = {
+/** A code's status must be one contracts lists for it; internal codes answer as `validation_failed`. */
+type StatusOf<C extends IdentityErrorCode> = C extends PublicErrorCode ? PublicErrorStatus<C> : PublicErrorStatus<'validation_failed'>;
+
+const statusOf: { [C in IdentityErrorCode]: { status: StatusOf<C>; title: string } } = {
   'identity.email_taken': { status: 409, title: 'Email already registered' },
   'identity.invalid_credentials': { status: 401, title: 'Invalid credentials' },
   'identity.mfa_required': { status: 401, title: 'Second factor required' },

@@ -1,21 +1,18 @@
 import { verifyDpopProof } from '@elcorp/auth';
 import { AppError, type App } from '@elcorp/kit';
 import type { FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { beginTotpSetup, confirmTotp, disableTotp } from '../application/mfa-enrolment.js';
 import { requestSmsCode } from '../application/mfa.js';
 import type { IdentityDeps } from '../application/ports.js';
 import { IdentityError } from '../domain/errors.js';
 import { requestContext } from './auth.routes.js';
 import { header, principalOf, publicUrlOf } from './principal.js';
-import * as s from './schemas.js';
+import * as api from '@elcorp/contracts/http';
 
 export interface MfaRouteDeps {
   identity: IdentityDeps;
   authenticate: (request: FastifyRequest) => Promise<void>;
 }
-
-const otpBody = z.strictObject({ otp: s.otp });
 
 /**
  * On the signed-in MFA routes a wrong code is a wrong field of an accepted request: 422, as
@@ -39,13 +36,13 @@ export function registerMfaRoutes(app: App, deps: MfaRouteDeps): void {
 
   app.post(
     '/api/v1/users/me/mfa/totp',
-    { schema: { tags, response: { 200: z.object({ secret: z.string(), otpauthUri: z.string() }) } }, preHandler: deps.authenticate },
+    { schema: { tags, response: { 200: api.totpSetupSchema } }, preHandler: deps.authenticate },
     async (request) => beginTotpSetup(identity, principalOf(request).userId),
   );
 
   app.post(
     '/api/v1/users/me/mfa/totp/confirm',
-    { schema: { tags, body: otpBody, response: { 200: z.object({ recoveryCodes: z.array(z.string()) }) } }, preHandler: deps.authenticate },
+    { schema: { tags, body: api.otpBody, response: { 200: api.recoveryCodesSchema } }, preHandler: deps.authenticate },
     async (request) => {
       const me = principalOf(request);
       const actor = { userId: me.userId, sessionId: me.sessionId, ...requestContext(request) };
@@ -55,7 +52,7 @@ export function registerMfaRoutes(app: App, deps: MfaRouteDeps): void {
 
   app.delete(
     '/api/v1/users/me/mfa/totp',
-    { schema: { tags, body: otpBody }, preHandler: deps.authenticate },
+    { schema: { tags, body: api.otpBody }, preHandler: deps.authenticate },
     async (request, reply) => {
       const me = principalOf(request);
       const actor = { userId: me.userId, sessionId: me.sessionId, ...requestContext(request) };
@@ -66,7 +63,7 @@ export function registerMfaRoutes(app: App, deps: MfaRouteDeps): void {
 
   app.post(
     '/api/v1/auth/mfa/sms',
-    { schema: { tags: ['auth'], body: z.strictObject({ email: s.email, password: s.password }) } },
+    { schema: { tags: ['auth'], body: api.smsCodeBody } },
     async (request, reply) => {
       // Like login: a proof without `ath` (no token yet), so a request cannot be replayed.
       await verifyDpopProof(header(request, 'dpop'), { method: request.method, url: publicUrlOf(identity.publicBaseUrl, request), replay: identity.replay });

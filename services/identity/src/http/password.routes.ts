@@ -1,26 +1,22 @@
 import type { App } from '@elcorp/kit';
 import type { FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { changePassword, requestPasswordReset, resetPassword } from '../application/passwords.js';
 import type { IdentityDeps } from '../application/ports.js';
 import { requestContext } from './auth.routes.js';
 import { principalOf } from './principal.js';
-import * as s from './schemas.js';
+import * as api from '@elcorp/contracts/http';
 
 export interface PasswordRouteDeps {
   identity: IdentityDeps;
   authenticate: (request: FastifyRequest) => Promise<void>;
 }
 
-/** Bounds what reaches the hash; any unknown or malformed token is the same 400. */
-const resetToken = z.string().min(1).max(200);
-
 export function registerPasswordRoutes(app: App, deps: PasswordRouteDeps): void {
   const { identity } = deps;
 
   app.post(
     '/api/v1/users/me/password',
-    { schema: { tags: ['users'], body: z.strictObject({ currentPassword: s.password, newPassword: s.password }) }, preHandler: deps.authenticate },
+    { schema: { tags: ['users'], body: api.changePasswordBody }, preHandler: deps.authenticate },
     async (request, reply) => {
       const me = principalOf(request);
       await changePassword(identity, { userId: me.userId, sessionId: me.sessionId, ...request.body, request: requestContext(request) });
@@ -30,7 +26,7 @@ export function registerPasswordRoutes(app: App, deps: PasswordRouteDeps): void 
 
   app.post(
     '/api/v1/auth/password/forgot',
-    { schema: { tags: ['auth'], body: z.strictObject({ email: s.email }) } },
+    { schema: { tags: ['auth'], body: api.forgotPasswordBody } },
     async (request, reply) => {
       await requestPasswordReset(identity, request.body);
       return reply.code(202).send();
@@ -39,7 +35,7 @@ export function registerPasswordRoutes(app: App, deps: PasswordRouteDeps): void 
 
   app.post(
     '/api/v1/auth/password/reset',
-    { schema: { tags: ['auth'], body: z.strictObject({ token: resetToken, newPassword: s.password }) } },
+    { schema: { tags: ['auth'], body: api.resetPasswordBody } },
     async (request, reply) => {
       await resetPassword(identity, { ...request.body, request: requestContext(request) });
       return reply.code(204).send();

@@ -1,7 +1,6 @@
 import type { Actor } from '@elcorp/contracts';
 import type { App } from '@elcorp/kit';
 import type { FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { eraseOwnAccount, eraseUser } from '../application/erasure.js';
 import type { IdentityDeps } from '../application/ports.js';
 import { decodeUserCursor, getUser, listUsers, lookupByEmail, unlockUser, updateProfile } from '../application/users.js';
@@ -9,7 +8,7 @@ import { identityErrors } from '../domain/errors.js';
 import { requestContext } from './auth.routes.js';
 import { hasPermission, requirePermission } from './authorize.js';
 import { principalOf } from './principal.js';
-import * as s from './schemas.js';
+import * as api from '@elcorp/contracts/http';
 
 export interface UserRouteDeps {
   identity: IdentityDeps;
@@ -17,8 +16,6 @@ export interface UserRouteDeps {
 }
 
 const tags = ['users'];
-const userId = z.strictObject({ id: z.uuid() });
-const erased = z.object({ id: z.uuid(), status: z.literal('erased') });
 
 function actorOf(request: FastifyRequest): Actor {
   const me = principalOf(request);
@@ -32,7 +29,7 @@ export function registerUserRoutes(app: App, deps: UserRouteDeps): void {
 }
 
 function registerProfileRoutes(app: App, identity: IdentityDeps, authenticate: UserRouteDeps['authenticate']): void {
-  app.get('/api/v1/users/me', { schema: { tags, response: { 200: s.userSchema } }, preHandler: authenticate }, async (request) =>
+  app.get('/api/v1/users/me', { schema: { tags, response: { 200: api.userSchema } }, preHandler: authenticate }, async (request) =>
     getUser(identity, principalOf(request).userId),
   );
 
@@ -41,10 +38,8 @@ function registerProfileRoutes(app: App, identity: IdentityDeps, authenticate: U
     {
       schema: {
         tags,
-        body: z
-          .strictObject({ fullName: s.fullName.optional(), phone: s.phone.optional() })
-          .refine((body) => body.fullName !== undefined || body.phone !== undefined, 'give fullName, phone or both'),
-        response: { 200: s.userSchema },
+        body: api.profileUpdateBody,
+        response: { 200: api.userSchema },
       },
       preHandler: authenticate,
     },
@@ -53,7 +48,7 @@ function registerProfileRoutes(app: App, identity: IdentityDeps, authenticate: U
 
   app.delete(
     '/api/v1/users/me',
-    { schema: { tags, body: z.strictObject({ password: s.password }), response: { 202: erased } }, preHandler: authenticate },
+    { schema: { tags, body: api.eraseOwnAccountBody, response: { 202: api.erasureReceiptSchema } }, preHandler: authenticate },
     async (request, reply) => {
       const receipt = await eraseOwnAccount(identity, principalOf(request).userId, request.body.password, actorOf(request));
       return reply.code(202).send(receipt);
@@ -63,7 +58,7 @@ function registerProfileRoutes(app: App, identity: IdentityDeps, authenticate: U
   app.get(
     '/api/v1/users/lookup',
     {
-      schema: { tags, querystring: z.strictObject({ email: s.email }), response: { 200: z.object({ id: z.uuid(), displayName: z.string() }) } },
+      schema: { tags, querystring: api.userLookupQuery, response: { 200: api.userLookupSchema } },
       preHandler: authenticate,
     },
     async (request) => lookupByEmail(identity, request.query.email),
@@ -76,16 +71,10 @@ function registerAdminRoutes(app: App, identity: IdentityDeps, authenticate: Use
     {
       schema: {
         tags,
-        querystring: z.strictObject({
-          q: z.string().max(200).optional(),
-          limit: z.coerce.number().int().min(1).max(100).default(20),
-          cursor: z
-            .string()
-            .max(200)
-            .refine((cursor) => decodeUserCursor(cursor) !== undefined, 'not a cursor from a previous page')
-            .optional(),
+        querystring: api.userListQuery.extend({
+          cursor: api.cursorSchema.refine((cursor) => decodeUserCursor(cursor) !== undefined, 'not a cursor from a previous page').optional(),
         }),
-        response: { 200: z.object({ items: z.array(s.userSchema), nextCursor: z.string().nullable() }) },
+        response: { 200: api.userPageSchema },
       },
       preHandler: [authenticate, requirePermission('user:read')],
     },
@@ -94,7 +83,7 @@ function registerAdminRoutes(app: App, identity: IdentityDeps, authenticate: Use
 
   app.get(
     '/api/v1/users/:id',
-    { schema: { tags, params: userId, response: { 200: s.userSchema } }, preHandler: authenticate },
+    { schema: { tags, params: api.idParams, response: { 200: api.userSchema } }, preHandler: authenticate },
     async (request) => {
       const me = principalOf(request);
       // Without user:read, someone else's id answers as an unknown one: existence stays hidden.
@@ -105,7 +94,7 @@ function registerAdminRoutes(app: App, identity: IdentityDeps, authenticate: Use
 
   app.post(
     '/api/v1/users/:id/unlock',
-    { schema: { tags, params: userId }, preHandler: [authenticate, requirePermission('user:update')] },
+    { schema: { tags, params: api.idParams }, preHandler: [authenticate, requirePermission('user:update')] },
     async (request, reply) => {
       await unlockUser(identity, request.params.id, actorOf(request));
       return reply.code(204).send();
@@ -114,7 +103,7 @@ function registerAdminRoutes(app: App, identity: IdentityDeps, authenticate: Use
 
   app.delete(
     '/api/v1/users/:id',
-    { schema: { tags, params: userId, response: { 202: erased } }, preHandler: [authenticate, requirePermission('user:delete')] },
+    { schema: { tags, params: api.idParams, response: { 202: api.erasureReceiptSchema } }, preHandler: [authenticate, requirePermission('user:delete')] },
     async (request, reply) => {
       const receipt = await eraseUser(identity, request.params.id, actorOf(request));
       return reply.code(202).send(receipt);

@@ -24,6 +24,12 @@ const retiredPublishedFor = '1 day';
  * every replica signs with the same key and a database dump alone reveals none. The JWKS
  * lists the current key and those retired within a day, so tokens signed just before a
  * rotation stay verifiable.
+ *
+ * Its rotations open their own transactions rather than a unit of work (ARCHITECTURE.md: use
+ * cases run in one; infrastructure adapters may keep theirs). A rotation announces no event,
+ * so there is nothing to record; it is key management run by a timer and an operator
+ * command, not a use case; and its transaction exists only to scope the advisory lock
+ * (pg_advisory_xact_lock) that lets one replica rotate at a time.
  */
 export class SigningKeys {
   private ring: KeyRing | undefined;

@@ -23,6 +23,8 @@ export interface UsersTable {
 export interface LoginFailuresTable {
   email_hash: string;
   failures: Generated<number>;
+  /** Attempts holding a reservation under the limit while their password is checked. */
+  in_flight: Generated<number>;
   locked_until: Date | null;
   updated_at: Generated<Date>;
 }
