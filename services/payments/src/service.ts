@@ -1,3 +1,4 @@
+import { Authorizer, watchBundles } from '@elcorp/authz';
 import type { ServiceDefinition } from '@elcorp/kit';
 import { attachMessaging, messagingMigrations } from '@elcorp/messaging';
 import { createRemoteJWKSet } from 'jose';
@@ -5,10 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { buildPaymentsApp } from './app.js';
 import { loadPaymentsConfig, type PaymentsConfig } from './config.js';
 import { paymentsDeps } from './deps.js';
-import { systemRoleDecider, type Decide } from './http/authorize.js';
+import { authorizerDecider, type Decide } from './http/authorize.js';
 import { accessTokenGuard } from './http/principal.js';
 import type { PaymentsDB } from './infrastructure/db/schema.js';
-import { paymentsConsumers } from './infrastructure/messaging/subscriptions.js';
 import { renderReceiptPdf } from './infrastructure/receipt-pdf.js';
 import { startSchedules } from './infrastructure/schedules.js';
 import type { JWTVerifyGetKey } from 'jose';
@@ -35,15 +35,20 @@ export function definePaymentsService(overrides: PaymentsOverrides = {}): Servic
         ...(overrides.now ? { now: overrides.now } : {}),
       });
       const keys = overrides.keys ?? createRemoteJWKSet(new URL(config.IDENTITY_JWKS_URL), { cooldownDuration: 30_000, cacheMaxAge: 300_000 });
+      // The policy bundle governance publishes, kept current from NATS KV; until one arrives,
+      // the system roles decide.
+      const authorizer = new Authorizer();
       const app = await buildPaymentsApp({
         logger,
         healthChecks: infra.healthChecks,
         payments,
         authenticate: accessTokenGuard(keys),
-        decide: overrides.decide ?? systemRoleDecider,
+        decide: overrides.decide ?? authorizerDecider(authorizer),
         renderReceiptPdf,
       });
-      await attachMessaging({ config, logger, infra, registry: app.metrics, consumers: paymentsConsumers(names) });
+      const bundles = await watchBundles(infra.nats!, names, { logger, registry: app.metrics, authorizer });
+      infra.defer(() => bundles.stop());
+      await attachMessaging({ config, logger, infra, registry: app.metrics });
       const stopSchedules = startSchedules(payments, logger);
       infra.defer(stopSchedules);
       return app;

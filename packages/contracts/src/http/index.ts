@@ -7,3 +7,4 @@ export * from './common.js';
 export * from './errors.js';
 export * from './identity.js';
 export * from './money.js';
+export * from './payments.js';

@@ -1,24 +1,13 @@
-/** Expected failures of the payments domain; http/errors.ts gives each code its status. */
-export const paymentsErrorCodes = [
-  'payments.account_exists',
-  'payments.account_not_found',
-  'payments.transfer_not_found',
-  'payments.invoice_not_found',
-  'payments.insufficient_funds',
-  'payments.currency_mismatch',
-  'payments.account_inactive',
-  'payments.same_account',
-  'payments.self_approval',
-  'payments.transfer_not_pending',
-  'payments.invoice_not_open',
-  'payments.not_invoice_payee',
-  'payments.not_invoice_payer',
-  'payments.invalid_input',
-  'payments.idempotency_key_required',
-  'payments.idempotency_key_reused',
-  'payments.request_in_progress',
-] as const;
-export type PaymentsErrorCode = (typeof paymentsErrorCodes)[number];
+import type { ContextErrorCode } from '@elcorp/contracts/http';
+
+/**
+ * Expected failures of the payments domain. The public codes are contracts' closed list, so
+ * none can be invented here; http/errors.ts gives each its status.
+ */
+export type PaymentsErrorCode =
+  | ContextErrorCode<'payments'>
+  // Internal: bad input found by a rule rather than a schema, answered as `validation_failed`.
+  | 'payments.invalid_input';
 
 export class PaymentsError extends Error {
   constructor(

@@ -1,11 +1,10 @@
 import type { App } from '@elcorp/kit';
-import { z } from 'zod';
 import { balanceAt, getAccount, listAccounts, openAccount } from '../application/accounts.js';
 import { statement } from '../application/queries.js';
 import { isAllowed } from './authorize.js';
 import { callerOf, type RouteDeps } from './context.js';
 import { principalOf } from './principal.js';
-import * as s from './schemas.js';
+import * as api from '@elcorp/contracts/http';
 import { notFound } from './errors.js';
 
 const tags = ['payments'];
@@ -13,20 +12,20 @@ const base = '/accounts';
 
 export function registerAccountRoutes(app: App, deps: RouteDeps): void {
   const { payments } = deps;
-  app.get(base, { schema: { tags, response: { 200: s.pageOf(s.accountSchema) } } }, async (request) => listAccounts(payments, callerOf(request)));
+  app.get(base, { schema: { tags, response: { 200: api.accountPageSchema } } }, async (request) => listAccounts(payments, callerOf(request)));
 
   app.post(
     base,
-    { schema: { tags, body: z.strictObject({ currency: s.currency }), response: { 201: s.accountSchema } } },
+    { schema: { tags, body: api.openAccountBody, response: { 201: api.accountSchema } } },
     async (request, reply) => reply.code(201).send(await openAccount(payments, callerOf(request), request.body.currency)),
   );
 
-  app.get(`${base}/:id`, { schema: { tags, params: s.idParam, response: { 200: s.accountSchema } } }, async (request) => {
+  app.get(`${base}/:id`, { schema: { tags, params: api.idParams, response: { 200: api.accountSchema } } }, async (request) => {
     // Reconcilers read any account; the decision is asked only when the caller is not the owner.
     const reader = callerOf(request);
     const own = await getAccount(payments, reader, request.params.id).catch(notFound);
     if (own) return own;
-    const canReadAll = await isAllowed(deps.decide, principalOf(request), { action: 'payment:reconcile', resource: { type: 'account', id: request.params.id } });
+    const canReadAll = isAllowed(deps.decide, principalOf(request), { action: 'payment:reconcile', resource: { type: 'Account', id: request.params.id } });
     return getAccount(payments, callerOf(request, canReadAll), request.params.id);
   });
 
@@ -35,9 +34,9 @@ export function registerAccountRoutes(app: App, deps: RouteDeps): void {
     {
       schema: {
         tags,
-        params: s.idParam,
-        querystring: z.strictObject({ from: z.iso.datetime().optional(), to: z.iso.datetime().optional(), limit: s.limit, cursor: s.cursor }),
-        response: { 200: s.pageOf(s.statementEntrySchema) },
+        params: api.idParams,
+        querystring: api.statementQuery,
+        response: { 200: api.statementPageSchema },
       }
     },
     async (request) => {
@@ -52,9 +51,9 @@ export function registerAccountRoutes(app: App, deps: RouteDeps): void {
       schema: {
         tags,
         summary: 'Balance at a past instant (sum of entries posted up to it)',
-        params: s.idParam,
-        querystring: z.strictObject({ at: z.iso.datetime() }),
-        response: { 200: z.object({ accountId: z.uuid(), currency: s.currency, balance: z.string(), at: z.string() }) },
+        params: api.idParams,
+        querystring: api.balanceAtQuery,
+        response: { 200: api.balanceAtSchema },
       }
     },
     async (request) => balanceAt(payments, callerOf(request), request.params.id, new Date(request.query.at)),

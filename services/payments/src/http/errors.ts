@@ -1,8 +1,12 @@
 import { AuthError } from '@elcorp/auth';
+import type { PublicErrorCode, PublicErrorStatus } from '@elcorp/contracts/http';
 import { AppError, toProblem } from '@elcorp/kit';
 import { PaymentsError, type PaymentsErrorCode } from '../domain/errors.js';
 
-const statusOf: Record<PaymentsErrorCode, { status: number; title: string }> = {
+/** A code's status must be one contracts lists for it; internal codes answer as `validation_failed`. */
+type StatusOf<C extends PaymentsErrorCode> = C extends PublicErrorCode ? PublicErrorStatus<C> : PublicErrorStatus<'validation_failed'>;
+
+const statusOf: { [C in PaymentsErrorCode]: { status: StatusOf<C>; title: string } } = {
   'payments.account_exists': { status: 409, title: 'Account exists' },
   'payments.account_not_found': { status: 404, title: 'Account not found' },
   'payments.transfer_not_found': { status: 404, title: 'Transfer not found' },

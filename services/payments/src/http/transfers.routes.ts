@@ -8,21 +8,11 @@ import { fail } from '../domain/errors.js';
 import { authorize, isAllowed } from './authorize.js';
 import { amountOf, callerOf, idempotencyKeyOf, sendIdempotent, type RouteDeps } from './context.js';
 import { principalOf } from './principal.js';
-import * as s from './schemas.js';
+import * as api from '@elcorp/contracts/http';
 import { notFound } from './errors.js';
 
 const tags = ['payments'];
 const base = '';
-
-const transferBody = z.strictObject({
-  fromAccountId: z.uuid(),
-  to: z.union([z.strictObject({ accountId: z.uuid() }), z.strictObject({ userId: z.uuid() })]),
-  amount: s.amountText,
-  currency: s.currency,
-  description: z.string().trim().min(1).max(140).optional(),
-});
-
-const depositBody = z.strictObject({ accountId: z.uuid(), amount: s.amountText, currency: s.currency, reference: z.string().trim().min(1).max(140) });
 
 export function registerTransferRoutes(app: App, deps: RouteDeps): void {
   registerMoneyMoving(app, deps);
@@ -34,12 +24,12 @@ function registerMoneyMoving(app: App, deps: RouteDeps): void {
   const { payments, decide } = deps;
   app.post(
     `${base}/deposits`,
-    { schema: { tags, body: depositBody, response: { 201: s.transferSchema } } },
+    { schema: { tags, body: api.depositBody, response: { 201: api.transferSchema } } },
     async (request, reply) => {
       const key = idempotencyKeyOf(request);
       const { accountId, currency, reference } = request.body;
       const amountMinor = amountOf(request.body.amount, currency);
-      await authorize(decide, principalOf(request), { action: 'payment:deposit', resource: { type: 'account', id: accountId }, context: { amountMinor: Number(amountMinor), currency } });
+      authorize(decide, principalOf(request), { action: 'payment:deposit', resource: { type: 'Account', id: accountId }, context: { amountMinor: Number(amountMinor), currency } });
       const caller = callerOf(request);
       return sendIdempotent(deps, request, reply, key, async (uow) => ({ status: 201, body: await createDeposit(payments, uow, caller, { accountId, amountMinor, currency, reference }) }));
     },
@@ -47,13 +37,13 @@ function registerMoneyMoving(app: App, deps: RouteDeps): void {
 
   app.post(
     `${base}/transfers`,
-    { schema: { tags, body: transferBody, response: { 201: s.transferSchema, 202: s.transferSchema } } },
+    { schema: { tags, body: api.transferBody, response: { 201: api.transferSchema, 202: api.transferSchema } } },
     async (request, reply) => {
       const key = idempotencyKeyOf(request);
       const { fromAccountId, to, currency, description } = request.body;
       const amountMinor = amountOf(request.body.amount, currency);
       const me = principalOf(request);
-      await authorize(decide, me, { action: 'payment:create', resource: { type: 'account', id: fromAccountId }, context: { amountMinor: Number(amountMinor), currency } });
+      authorize(decide, me, { action: 'payment:create', resource: { type: 'Account', id: fromAccountId }, context: { amountMinor: Number(amountMinor), currency } });
       const caller = callerOf(request);
       return sendIdempotent(deps, request, reply, key, async (uow) => {
         const transfer = await createTransfer(payments, uow, caller, { fromAccountId, to, amountMinor, currency, description });
@@ -67,22 +57,22 @@ function registerDecisions(app: App, deps: RouteDeps): void {
   const { payments, decide } = deps;
   const approverCheck = async (request: Parameters<typeof principalOf>[0], transferId: string) => {
     const held = await payments.db.selectFrom('transfers').select(['amount', 'currency']).where('id', '=', transferId).executeTakeFirst();
-    await authorize(decide, principalOf(request), {
+    authorize(decide, principalOf(request), {
       action: 'payment:approve',
-      resource: { type: 'transfer', id: transferId },
+      resource: { type: 'Transfer', id: transferId },
       ...(held ? { context: { amountMinor: Number(held.amount), currency: held.currency } } : {}),
     });
     if (!held) fail('payments.transfer_not_found', 'no such transfer');
   };
 
-  app.post(`${base}/transfers/:id/approve`, { schema: { tags, params: s.idParam, response: { 200: s.transferSchema } } }, async (request) => {
+  app.post(`${base}/transfers/:id/approve`, { schema: { tags, params: api.idParams, response: { 200: api.transferSchema } } }, async (request) => {
     await approverCheck(request, request.params.id);
     return approveTransfer(payments, callerOf(request), request.params.id);
   });
 
   app.post(
     `${base}/transfers/:id/reject`,
-    { schema: { tags, params: s.idParam, body: z.strictObject({ reason: z.string().trim().min(1).max(500) }), response: { 200: s.transferSchema } } },
+    { schema: { tags, params: api.idParams, body: api.rejectTransferBody, response: { 200: api.transferSchema } } },
     async (request) => {
       await approverCheck(request, request.params.id);
       return rejectTransfer(payments, callerOf(request), request.params.id, request.body.reason);
@@ -97,23 +87,23 @@ function registerReads(app: App, deps: RouteDeps): void {
     {
       schema: {
         tags,
-        querystring: z.strictObject({ accountId: z.uuid().optional(), status: z.enum(['posted', 'pending_approval', 'rejected']).optional(), limit: s.limit, cursor: s.cursor }),
-        response: { 200: s.pageOf(s.transferSchema) },
+        querystring: api.transferListQuery,
+        response: { 200: api.transferPageSchema },
       }
     },
     async (request) => listTransfers(payments, callerOf(request), request.query),
   );
 
-  app.get(`${base}/transfers/:id`, { schema: { tags, params: s.idParam, response: { 200: s.transferSchema } } }, async (request) => {
+  app.get(`${base}/transfers/:id`, { schema: { tags, params: api.idParams, response: { 200: api.transferSchema } } }, async (request) => {
     const own = await getTransfer(payments, callerOf(request), request.params.id).catch(notFound);
     if (own) return own;
-    const canReadAll = await isAllowed(decide, principalOf(request), { action: 'payment:reconcile', resource: { type: 'transfer', id: request.params.id } });
+    const canReadAll = isAllowed(decide, principalOf(request), { action: 'payment:reconcile', resource: { type: 'Transfer', id: request.params.id } });
     return getTransfer(payments, callerOf(request, canReadAll), request.params.id);
   });
 
   app.get(
     `${base}/transfers/:id/receipt`,
-    { schema: { tags, params: s.idParam, response: { 200: s.receiptSchema.or(z.any()) } } },
+    { schema: { tags, params: api.idParams, response: { 200: api.receiptSchema.or(z.instanceof(Buffer)) } } },
     async (request, reply) => {
       const receipt = await receiptOf(payments, callerOf(request), request.params.id);
       if (prefersPdf(request.headers.accept)) {

@@ -55,7 +55,7 @@ t.test('payments API: accounts, deposits, transfers, approvals, reads', async (t
     const ok = await post(admin, '/deposits', { accountId: ana.accountId, amount: '500.00', currency: 'NAD', reference: 'cash' }, key());
     t.equal(ok.statusCode, 201);
     t.match(ok.json(), { status: 'posted', toAccountId: ana.accountId, amount: '500.00', initiatedBy: admin.userId });
-    const bad = await post(admin, '/deposits', { accountId: ana.accountId, amount: '5.5', currency: 'NAD', reference: 'cash' }, key());
+    const bad = await post(admin, '/deposits', { accountId: ana.accountId, amount: '5.555', currency: 'NAD', reference: 'cash' }, key());
     t.equal(bad.statusCode, 422);
     t.match(bad.json(), { code: 'validation_failed', errors: [{ path: 'body.amount' }] });
   });
