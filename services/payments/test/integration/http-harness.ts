@@ -8,7 +8,7 @@ import type { Test } from 'tap';
 import { onUserRegistered } from '../../src/application/accounts.js';
 import type { App } from '@elcorp/kit';
 import type { PaymentsDB } from '../../src/infrastructure/db/schema.js';
-import { definePaymentsService } from '../../src/service.js';
+import { definePaymentsService, type PaymentsOverrides } from '../../src/service.js';
 
 export interface TestUser {
   userId: string;
@@ -31,11 +31,11 @@ export interface PaymentsApi {
  * signing key standing in for identity's JWKS. Users are registered the way the
  * identity.user.registered consumer registers them.
  */
-export async function paymentsApi(t: Test, env: Record<string, string> = {}): Promise<PaymentsApi> {
+export async function paymentsApi(t: Test, env: Record<string, string> = {}, overrides: Omit<PaymentsOverrides, 'keys'> = {}): Promise<PaymentsApi> {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' };
   const keys = createLocalJWKSet({ keys: [jwk] });
-  const booted = await bootService(t, definePaymentsService({ keys }), env);
+  const booted = await bootService(t, definePaymentsService({ keys, ...overrides }), env);
   const database = createDatabase<PaymentsDB>({ url: testConfig.databaseUrl, schema: booted.schema!, poolMax: 4 });
   t.teardown(() => database.close());
   const uow = unitOfWork(database.db, { root: booted.subjectRoot });
