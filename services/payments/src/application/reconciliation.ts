@@ -31,6 +31,9 @@ export interface ReconciliationView {
  * Recomputes every balance from the entries and compares it with what accounts show, and
  * checks that each currency sums to zero. Records and announces the result.
  */
+/** The longest one reconciliation may read for. */
+const reconciliationTimeoutMs = 10 * 60 * 1000;
+
 export function reconcile(deps: PaymentsDeps, caller: Caller | null): Promise<ReconciliationView> {
   return deps.uow((uow) => reconcileIn(deps, uow, caller));
 }
@@ -40,6 +43,8 @@ export function reconcile(deps: PaymentsDeps, caller: Caller | null): Promise<Re
  * one snapshot: in-flight transfers cannot make a consistent ledger look broken.
  */
 async function reconcileIn(deps: PaymentsDeps, uow: PaymentsUow, caller: Caller | null): Promise<ReconciliationView> {
+  // Reading every entry outlasts the pool's per-statement limit on a large ledger.
+  await sql`SELECT set_config('statement_timeout', ${String(reconciliationTimeoutMs)}, true)`.execute(uow.trx);
   const { rows } = await sql<{ id: string; kind: string; currency: Currency; ledger: bigint; stored: bigint }>`
     SELECT a.id, a.kind, a.currency,
            coalesce((SELECT sum(e.amount) FROM entries e WHERE e.account_id = a.id), 0)::bigint AS ledger,
