@@ -1,4 +1,15 @@
-export { EventConsumer, PermanentEventError, type ConsumerOptions, type EventHandler, type SettledOutcome } from './consumer.js';
+export {
+  EventConsumer,
+  PermanentEventError,
+  type ConsumerOptions,
+  type ConsumerTuning,
+  type Delivery,
+  type EventSink,
+  type SettledOutcome,
+  type SinkResult,
+} from './consumer.js';
+export { inboxSink, type InboxHandler, type InboxSinkOptions } from './inbox-sink.js';
+export { durableName, isEventOf, on, sourceOf, subscriptionConsumer, type Subscription, type SubscriptionConsumerDeps } from './subscriptions.js';
 export { deadLetterHeaders, publishDeadLetter } from './dead-letter.js';
 export { MessagingMetrics } from './metrics.js';
 export { messagingMigrations } from './migrations.js';
@@ -8,7 +19,7 @@ export { OutboxRelay, type RelayOptions } from './relay.js';
 export { ensureStreams } from './streams.js';
 export type { InboxTable, MessagingTables, OutboxTable } from './tables.js';
 export { contextFromHeaders, currentTraceHeaders } from './tracing.js';
-export { startMessaging, type MessagingRuntime, type MessagingRuntimeOptions } from './runtime.js';
+export { startMessaging, type MessagingRuntime, type MessagingRuntimeOptions, type SettledObserver } from './runtime.js';
 export {
   DeadLetterError,
   deadLetterBodyBytesMax,
@@ -23,4 +34,4 @@ export {
   type ListDeadLettersOptions,
   type ReplayResult,
 } from './dead-letters.js';
-export { attachMessaging, type AttachOptions, type MessagingConfig, type MessagingInfrastructure } from './service.js';
+export { attachMessaging, messagingOf, type AttachOptions, type MessagingConfig, type MessagingInfrastructure } from './service.js';

@@ -13,7 +13,10 @@ export interface RelayOptions {
   js: JetStreamClient;
   logger: Logger;
   metrics?: MessagingMetrics;
+  /** Rows claimed per transaction (at most 1,000). */
   batchSize?: number;
+  /** Publishes awaiting their ack at once (at most 1,000). */
+  publishConcurrency?: number;
   /** Fallback poll when no NOTIFY arrives (a lost listen connection, a backoff expiring). */
   pollIntervalMs?: number;
   publishTimeoutMs?: number;
@@ -44,6 +47,7 @@ const day = 24 * 60 * 60 * 1000;
  */
 export class OutboxRelay {
   private readonly batchSize: number;
+  private readonly publishConcurrency: number;
   private readonly pollIntervalMs: number;
   private readonly publishTimeoutMs: number;
   private readonly maxBackoffMs: number;
@@ -57,7 +61,8 @@ export class OutboxRelay {
   private pruneTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: RelayOptions) {
-    this.batchSize = Math.min(Math.max(options.batchSize ?? 100, 1), 1_000);
+    this.batchSize = Math.min(Math.max(options.batchSize ?? 500, 1), 1_000);
+    this.publishConcurrency = Math.min(Math.max(options.publishConcurrency ?? 128, 1), 1_000);
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
@@ -103,19 +108,7 @@ export class OutboxRelay {
           ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.batchSize],
       );
-      const sent: string[] = [];
-      for (const row of rows) {
-        try {
-          await this.publish(row);
-        } catch (err) {
-          // Stop at the first failure so later events of the same subject do not overtake it.
-          this.metrics.publishFailures.inc();
-          await this.backOff(client, row, err as Error);
-          break;
-        }
-        sent.push(row.id);
-        this.options.afterPublish?.(row.id);
-      }
+      const sent = await this.publishAll(client, rows);
       if (sent.length > 0) {
         await client.query('UPDATE outbox SET sent_at = clock_timestamp(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])', [sent]);
       }
@@ -181,6 +174,43 @@ export class OutboxRelay {
       const timer = setTimeout(done, ms);
       this.wakeUp = done;
     });
+  }
+
+  /**
+   * Publishes the claimed rows without waiting for each ack before the next send: up to
+   * publishConcurrency acks are outstanding, and sends leave in claim order on one connection,
+   * so the stream stores them in that order unless one fails. A failed row backs off and is
+   * retried later (it may then land after rows claimed behind it; consumers are idempotent and
+   * per-type durables do not order across types anyway). Returns exactly the acknowledged ids.
+   */
+  private async publishAll(client: PoolClient, rows: OutboxRow[]): Promise<string[]> {
+    const acked = new Set<string>();
+    const failed: Array<{ row: OutboxRow; err: Error }> = [];
+    let hookError: unknown;
+    let next = 0;
+    const worker = async () => {
+      while (next < rows.length) {
+        const row = rows[next++]!;
+        try {
+          await this.publish(row);
+        } catch (err) {
+          this.metrics.publishFailures.inc();
+          failed.push({ row, err: err as Error });
+          continue;
+        }
+        acked.add(row.id);
+        try {
+          this.options.afterPublish?.(row.id);
+        } catch (err) {
+          hookError ??= err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.publishConcurrency, rows.length) }, worker));
+    // A crash injected after an ack: nothing is marked, as if the process had died here.
+    if (hookError !== undefined) throw hookError;
+    for (const { row, err } of failed) await this.backOff(client, row, err);
+    return rows.filter((row) => acked.has(row.id)).map((row) => row.id);
   }
 
   private async publish(row: OutboxRow): Promise<void> {

@@ -4,15 +4,16 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { EventConsumer, type ConsumerOptions } from './consumer.js';
+import type { ConsumerTuning, EventConsumer, SettledOutcome } from './consumer.js';
 import { MessagingMetrics } from './metrics.js';
 import { OutboxRelay, type RelayOptions } from './relay.js';
 import { ensureStreams } from './streams.js';
+import { subscriptionConsumer, type Subscription } from './subscriptions.js';
 import type { MessagingTables } from './tables.js';
 
-type ConsumerSpec<DB extends MessagingTables> = Omit<ConsumerOptions<DB>, 'js' | 'jsm' | 'names' | 'db' | 'logger' | 'metrics'>;
-
 export interface MessagingRuntimeOptions<DB extends MessagingTables> {
+  /** The service's name: the first part of its durables' names (`<service>-<type>`). */
+  service: string;
   nats: NatsConnection;
   database: Database<DB>;
   schema: string;
@@ -21,21 +22,33 @@ export interface MessagingRuntimeOptions<DB extends MessagingTables> {
   streamMaxBytes?: number;
   logger: Logger;
   registry?: Registry;
-  consumers?: ReadonlyArray<ConsumerSpec<DB>>;
+  /** Every event type the service handles, declared in one place; one durable each. */
+  subscriptions?: ReadonlyArray<Subscription<DB>>;
+  /** Applies to every subscription's consumer. */
+  consumer?: ConsumerTuning;
   relay?: Partial<Omit<RelayOptions, 'pool' | 'schema' | 'js' | 'logger' | 'metrics'>>;
 }
 
+/** Observes every event any of the runtime's consumers settles; returns the unsubscribe. */
+export type SettledObserver = (listener: (outcome: SettledOutcome) => void) => () => void;
+
 export interface MessagingRuntime {
   relay: OutboxRelay;
-  consumers: ReadonlyArray<EventConsumer<MessagingTables>>;
+  consumers: ReadonlyArray<EventConsumer>;
+  onSettled: SettledObserver;
   stop(): Promise<void>;
 }
 
 /**
- * A service's messaging at start: streams ensured, the outbox relay running, its consumers
- * pulling. stop() stops consumers first (finishing the event in hand), then the relay.
+ * A service's messaging at start: streams ensured, the outbox relay running, one consumer per
+ * subscription pulling. stop() stops consumers first (finishing the batch in hand), then the relay.
  */
 export async function startMessaging<DB extends MessagingTables>(options: MessagingRuntimeOptions<DB>): Promise<MessagingRuntime> {
+  const subscriptions = options.subscriptions ?? [];
+  const types = subscriptions.map((s) => s.type);
+  const repeated = types.find((type, i) => types.indexOf(type) !== i);
+  if (repeated) throw new Error(`${options.service} subscribes to ${repeated} twice; one handler per type`);
+
   const jsm = await jetstreamManager(options.nats);
   const js = jetstream(options.nats);
   await ensureStreams(jsm, options.names, options.streamMaxBytes);
@@ -48,14 +61,32 @@ export async function startMessaging<DB extends MessagingTables>(options: Messag
     logger: options.logger,
     metrics,
   });
-  const consumers = (options.consumers ?? []).map(
-    (spec) => new EventConsumer<DB>({ ...spec, js, jsm, names: options.names, db: options.database.db, logger: options.logger, metrics }),
+  const listeners = new Set<(outcome: SettledOutcome) => void>();
+  const onSettled = (outcome: SettledOutcome) => {
+    for (const listener of listeners) listener(outcome);
+  };
+  const consumers = subscriptions.map((subscription) =>
+    subscriptionConsumer(subscription, {
+      ...options.consumer,
+      service: options.service,
+      js,
+      jsm,
+      names: options.names,
+      db: options.database.db,
+      logger: options.logger,
+      metrics,
+      onSettled,
+    }),
   );
   await relay.start();
   for (const consumer of consumers) await consumer.start();
   return {
     relay,
-    consumers: consumers as unknown as ReadonlyArray<EventConsumer<MessagingTables>>,
+    consumers,
+    onSettled(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     async stop() {
       await Promise.all(consumers.map((c) => c.stop()));
       await relay.stop();

@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { startMessaging, type MessagingRuntime, type MessagingRuntimeOptions } from './runtime.js';
+import type { Subscription } from './subscriptions.js';
 import type { MessagingTables } from './tables.js';
 
 /** The configuration variables messaging reads (kit's baseConfigShape and a schema). */
@@ -24,7 +25,18 @@ export interface AttachOptions<DB extends MessagingTables> {
   logger: Logger;
   infra: MessagingInfrastructure<DB>;
   registry: Registry;
-  consumers?: MessagingRuntimeOptions<DB>['consumers'];
+  /** Names the durables (`<service>-<type>`); required with subscriptions. */
+  service?: string;
+  /** The service's subscriptions, declared in one place (src/infrastructure/messaging/subscriptions.ts). */
+  subscriptions?: ReadonlyArray<Subscription<DB>>;
+  consumer?: MessagingRuntimeOptions<DB>['consumer'];
+}
+
+const runtimes = new WeakMap<object, MessagingRuntime>();
+
+/** The runtime attachMessaging started on this infrastructure: tests observe settlements through it. */
+export function messagingOf(infra: object): MessagingRuntime | undefined {
+  return runtimes.get(infra);
 }
 
 /**
@@ -34,7 +46,10 @@ export interface AttachOptions<DB extends MessagingTables> {
 export async function attachMessaging<DB extends MessagingTables>(options: AttachOptions<DB>): Promise<MessagingRuntime> {
   const { config, logger, infra, registry } = options;
   if (!infra.nats || !infra.database) throw new Error('messaging needs the service to open NATS and Postgres');
+  const subscriptions = options.subscriptions ?? [];
+  if (subscriptions.length > 0 && !options.service) throw new Error('subscriptions need the service name for their durables');
   const runtime = await startMessaging<DB>({
+    service: options.service ?? '',
     nats: infra.nats,
     database: infra.database,
     schema: config.DATABASE_SCHEMA,
@@ -42,8 +57,10 @@ export async function attachMessaging<DB extends MessagingTables>(options: Attac
     streamMaxBytes: config.EVENT_STREAM_MAX_BYTES,
     logger,
     registry,
-    ...(options.consumers ? { consumers: options.consumers } : {}),
+    subscriptions,
+    ...(options.consumer ? { consumer: options.consumer } : {}),
   });
   infra.defer(() => runtime.stop());
+  runtimes.set(infra, runtime);
   return runtime;
 }

@@ -1,4 +1,4 @@
-import { deadLetterSubject } from '@elcorp/contracts';
+import { createEvent, deadLetterSubject } from '@elcorp/contracts';
 import { AckPolicy } from '@nats-io/jetstream';
 import { sql } from '@elcorp/db';
 import t from 'tap';
@@ -31,9 +31,9 @@ t.test('a failure in the middle of the handler rolls back its partial effect and
   let failures = 2;
   await h
     .consumer({
-      handle: async (e, trx) => {
+      handle: async (e, uow) => {
         await sql`INSERT INTO effects (event_id, n) VALUES (${e.id}, 1)
-                  ON CONFLICT (event_id) DO UPDATE SET n = effects.n + 1`.execute(trx);
+                  ON CONFLICT (event_id) DO UPDATE SET n = effects.n + 1`.execute(uow.trx);
         if (failures-- > 0) throw new Error('downstream hiccup after a partial write');
       },
     })
@@ -96,11 +96,11 @@ t.test('stop() finishes the event in hand and leaves the rest for another instan
   let entered!: () => void;
   const inHandler = new Promise<void>((resolve) => (entered = resolve));
   const first = h.consumer({
-    maxInFlight: 10,
-    handle: async (e, trx) => {
+    batchSize: 10,
+    handle: async (e, uow) => {
       entered();
       await gate;
-      await sql`INSERT INTO effects (event_id, n) VALUES (${e.id}, 1)`.execute(trx);
+      await sql`INSERT INTO effects (event_id, n) VALUES (${e.id}, 1)`.execute(uow.trx);
     },
   });
   await first.start();
@@ -111,4 +111,58 @@ t.test('stop() finishes the event in hand and leaves the rest for another instan
   await h.consumer().start();
   await h.settled('applied', 20);
   everyOnce(t, events, await h.effects());
+});
+
+t.test('a batch dies between its commit and its acks: every event is applied once', async (t) => {
+  const h = await harness(t);
+  const events = await h.commitEvents(30);
+  await h.relay().drainOnce();
+  // The whole first batch "crashes" after its COMMIT: none of its acks is sent.
+  const crashed = new Set<string>();
+  await h
+    .consumer({
+      batchSize: 10,
+      afterCommit: (event) => {
+        if (crashed.size < 10 && !crashed.has(event.id)) {
+          crashed.add(event.id);
+          throw new Error('killed before ack');
+        }
+      },
+    })
+    .start();
+  const duplicates = await h.settled('duplicate', 10);
+  await h.settled('applied', 20);
+  t.same(new Set(duplicates.map((o) => (o.kind === 'duplicate' ? o.event.id : ''))), crashed, 'each crashed event came again and was recognised');
+  everyOnce(t, events, await h.effects());
+});
+
+t.test('one failing event in a batch rolls back alone: its neighbours and their recorded events commit', async (t) => {
+  const h = await harness(t);
+  const events = await h.commitEvents(12);
+  await h.relay().drainOnce();
+  const poisoned = events[5]!.id;
+  await h
+    .consumer({
+      batchSize: 12,
+      maxDeliver: 2,
+      handle: async (event, uow) => {
+        await sql`INSERT INTO effects (event_id, n) VALUES (${event.id}, 1)`.execute(uow.trx);
+        const userId = event.subject.id;
+        uow.record(createEvent('identity.user.updated', { subject: { type: 'user', id: userId }, actor: null, data: { userId, changed: ['phone'] } }));
+        if (event.id === poisoned) throw new Error('this one is broken');
+      },
+    })
+    .start();
+  const [dead] = await h.settled('dead_lettered', 1);
+  const applied = await h.settled('applied', 11);
+  t.match(dead, { reason: 'this one is broken' });
+  t.notOk(applied.some((o) => o.kind === 'applied' && o.event.id === poisoned));
+  const effects = await h.effects();
+  t.equal(effects.size, 11, 'the neighbours kept their effects');
+  t.notOk(effects.has(poisoned), 'the failed event left no effect');
+  const inbox = await h.database.db.selectFrom('inbox').select('event_id').execute();
+  t.equal(inbox.length, 11, 'nor an inbox row');
+  const recorded = await h.database.db.selectFrom('outbox').select(['type', 'payload']).where('type', '=', 'identity.user.updated').execute();
+  t.equal(recorded.length, 11, "the handlers' recorded events committed with their effects, the failed one's vanished");
+  t.notOk(recorded.some((r) => (r.payload as { subject: { id: string } }).subject.id === events[5]!.subject.id));
 });

@@ -114,11 +114,11 @@ t.test('a replayed dead letter is applied once, deduplicated, and removed', asyn
   let calls = 0;
   await h
     .consumer({
-      handle: async (e, trx) => {
+      handle: async (e, uow) => {
         // Rejected once (say, a downstream check since fixed), fine afterwards.
         if (calls++ === 0) throw new PermanentEventError('rejected by a downstream check');
         await sql`INSERT INTO effects (event_id, n) VALUES (${e.id}, 1)
-                  ON CONFLICT (event_id) DO UPDATE SET n = effects.n + 1`.execute(trx);
+                  ON CONFLICT (event_id) DO UPDATE SET n = effects.n + 1`.execute(uow.trx);
       },
     })
     .start();

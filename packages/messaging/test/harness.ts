@@ -8,13 +8,15 @@ import type { Test } from 'tap';
 import {
   ensureStreams,
   EventConsumer,
+  inboxSink,
   messagingMigrations,
   OutboxRelay,
+  unitOfWork,
   type ConsumerOptions,
+  type InboxHandler,
   type MessagingTables,
   type RelayOptions,
   type SettledOutcome,
-  unitOfWork,
 } from '../src/index.js';
 
 /** A consumer effect the tests can count: applying an event twice shows as n = 2. */
@@ -23,6 +25,14 @@ export interface TestTables extends MessagingTables {
 }
 
 export const silent = pino({ level: 'silent' });
+
+export type ConsumerOverrides = Partial<Omit<ConsumerOptions, 'sink'>> & { handle?: InboxHandler<TestTables> };
+
+/** The counting effect: applying an event twice shows as n = 2. */
+export const countEffect: InboxHandler<TestTables> = async (event, uow) => {
+  await sql`INSERT INTO effects (event_id, n) VALUES (${event.id}, 1)
+            ON CONFLICT (event_id) DO UPDATE SET n = effects.n + 1`.execute(uow.trx);
+};
 
 export interface Harness {
   names: BrokerNames;
@@ -34,7 +44,8 @@ export interface Harness {
   /** Commits `count` user-registered events in one transaction. */
   commitEvents(count: number): Promise<DomainEvent[]>;
   relay(overrides?: Partial<RelayOptions>): OutboxRelay;
-  consumer(overrides?: Partial<ConsumerOptions<TestTables>>): EventConsumer<TestTables>;
+  /** A consumer of identity.user.registered through the inbox; `handle` replaces the counting effect. */
+  consumer(overrides?: ConsumerOverrides): EventConsumer;
   /** Resolves once `count` outcomes matching `kind` were settled by harness consumers. */
   settled(kind: SettledOutcome['kind'], count: number): Promise<SettledOutcome[]>;
   effects(): Promise<Map<string, number>>;
@@ -89,22 +100,20 @@ export async function harness(t: Test, natsUrl?: string): Promise<Harness> {
       return relay;
     },
     consumer(overrides = {}) {
-      const consumer = new EventConsumer<TestTables>({
+      const { handle = countEffect, ...options } = overrides;
+      const durable = options.durable ?? 'test-effects';
+      const consumer = new EventConsumer({
         js,
         jsm,
         names,
-        db: database.db,
         logger: silent,
         stream: `${prefix}_IDENTITY`,
-        durable: 'test-effects',
-        types: ['identity.user.registered'],
+        durable,
+        filterSubject: `${names.root}.identity.user.registered`,
         retryDelayMs: () => 50,
         ackWaitMs: 2_000,
-        handle: async (event, trx) => {
-          await sql`INSERT INTO effects (event_id, n) VALUES (${event.id}, 1)
-                    ON CONFLICT (event_id) DO UPDATE SET n = effects.n + 1`.execute(trx);
-        },
-        ...overrides,
+        ...options,
+        sink: inboxSink({ db: database.db, names, consumer: durable, handle }),
         onSettled: (outcome) => {
           overrides.onSettled?.(outcome);
           outcomes.push(outcome);

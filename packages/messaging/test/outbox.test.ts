@@ -1,4 +1,6 @@
+import { createEvent } from '@elcorp/contracts';
 import t from 'tap';
+import { unitOfWork } from '../src/index.js';
 import { everyOnce, harness } from './harness.js';
 
 t.test('committed events are published once each and applied once each', async (t) => {
@@ -15,8 +17,6 @@ t.test('committed events are published once each and applied once each', async (
 
 t.test('events of a rolled-back transaction are never published', async (t) => {
   const h = await harness(t);
-  const { unitOfWork } = await import('../src/index.js');
-  const { createEvent } = await import('@elcorp/contracts');
   await t.rejects(
     unitOfWork(h.database.db, h.names)(async ({ record }) => {
       const userId = crypto.randomUUID();
@@ -61,7 +61,7 @@ t.test('two relays and two consumer instances: every event in effect exactly onc
   const h = await harness(t);
   const events = await h.commitEvents(200);
   const relays = [h.relay({ batchSize: 20 }), h.relay({ batchSize: 20 })];
-  const consumers = [h.consumer({ maxInFlight: 8 }), h.consumer({ maxInFlight: 8 })];
+  const consumers = [h.consumer({ batchSize: 8 }), h.consumer({ batchSize: 8 })];
   await Promise.all([...relays.map((r) => r.start()), ...consumers.map((c) => c.start())]);
   const settled = await h.settled('applied', 200);
   everyOnce(t, events, await h.effects());

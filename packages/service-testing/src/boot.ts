@@ -9,6 +9,8 @@ export interface BootedService {
   subjectRoot: string;
   /** The isolated schema, when the service has Postgres. */
   schema?: string;
+  /** The opened infrastructure; `messagingOf(infra)` (@elcorp/messaging) gives the service's messaging runtime. */
+  infra: object;
   /** Names of the tables in the test schema, sorted; empty without Postgres. */
   tables(): Promise<string[]>;
 }
@@ -34,7 +36,7 @@ export async function bootService<C extends RuntimeConfig, DB>(
   // Stream names are the upper-cased root, so the prefix's teardown deletes this test's streams.
   const nats = await testNatsPrefix(t);
   const subjectRoot = nats.prefix.toLowerCase();
-  const { app } = await openService(definition, {
+  const { app, infra } = await openService(definition, {
     LOG_LEVEL: 'warn',
     NATS_URL: nats.url,
     REDIS_URL: testConfig.redisUrl,
@@ -46,6 +48,7 @@ export async function bootService<C extends RuntimeConfig, DB>(
   t.teardown(() => app.close());
   return {
     app,
+    infra,
     subjectRoot,
     ...(slice ? { schema: slice.schema } : {}),
     tables: () => (slice ? tablesIn(slice.url, slice.schema) : Promise.resolve([])),

@@ -10,3 +10,4 @@ export { freePort } from './ports.js';
 export { testConfig } from './config.js';
 export { descendsFrom, type SpanLink } from './spans.js';
 export { chromiumArgs, ensureChromium } from './chromium.js';
+export { settled, type SettledOptions, type SettlementSource } from './settled.js';

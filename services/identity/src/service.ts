@@ -1,4 +1,3 @@
-import { streamName } from '@elcorp/contracts';
 import type { ServiceDefinition } from '@elcorp/kit';
 import { attachMessaging, messagingMigrations, unitOfWork } from '@elcorp/messaging';
 import { fileURLToPath } from 'node:url';
@@ -6,11 +5,11 @@ import { buildIdentityApp } from './app.js';
 import type { IdentityDeps } from './application/ports.js';
 import { purgeExpiredSecrets } from './application/maintenance.js';
 import { verifySecondFactor } from './application/mfa.js';
-import { applyRoleEvent, roleEventTypes } from './application/roles-projection.js';
 import { loadIdentityConfig, type IdentityConfig } from './config.js';
 import { checkPassword } from './domain/password-policy.js';
 import type { IdentityDB } from './infrastructure/db/schema.js';
 import { fileNotifier } from './infrastructure/file-notifier.js';
+import { identitySubscriptions } from './infrastructure/messaging/subscriptions.js';
 import * as hasher from './infrastructure/password-hasher.js';
 import { isCommonPassword, strength } from './infrastructure/password-strength.js';
 import { redisReplayGuard, redisRevocations } from './infrastructure/redis-guards.js';
@@ -48,20 +47,7 @@ export const identityService: ServiceDefinition<IdentityConfig, IdentityDB> = {
       now,
     };
     const app = await buildIdentityApp({ logger, healthChecks: infra.healthChecks, identity, keys, secondFactor: (trx, user, otp) => verifySecondFactor(identity, trx, user, otp) });
-    await attachMessaging({
-      config,
-      logger,
-      infra,
-      registry: app.metrics,
-      consumers: [
-        {
-          stream: streamName({ root: config.EVENT_SUBJECT_ROOT }, 'GOVERNANCE'),
-          durable: 'identity-roles',
-          types: roleEventTypes,
-          handle: applyRoleEvent,
-        },
-      ],
-    });
+    await attachMessaging({ service: 'identity', config, logger, infra, registry: app.metrics, subscriptions: identitySubscriptions });
     // The rotation schedule: every replica checks hourly; the advisory lock lets one rotate.
     const rotation = setInterval(() => {
       keys.rotateIfDue().catch((err: unknown) => logger.error({ err }, 'signing key rotation failed'));

@@ -1,16 +1,8 @@
 import type { ReplayGuard } from '@elcorp/auth';
-import { eventSubject, parseEvent, streamName, type DomainEvent } from '@elcorp/contracts';
+import { eventSubject, streamName } from '@elcorp/contracts';
 import type { Logger } from '@elcorp/kit';
-import {
-  AckPolicy,
-  DeliverPolicy,
-  jetstream,
-  jetstreamManager,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type ConsumerMessages,
-  type JsMsg,
-} from '@nats-io/jetstream';
+import { EventConsumer, isEventOf, type Delivery, type EventSink, type SettledOutcome, type SinkResult } from '@elcorp/messaging';
+import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Redis } from 'ioredis';
 
@@ -86,63 +78,74 @@ export interface RevocationConsumerDeps {
 }
 
 export interface RevocationConsumer {
+  /** Observes each revocation settled (its deny-list entry written, or skipped as too old). */
+  onSettled(listener: (outcome: SettledOutcome) => void): () => void;
   stop(): Promise<void>;
 }
 
 export const revocationDurable = 'gateway-revocations';
 const revokedType = 'identity.session.revoked';
-const maxInFlight = 64;
-const nanosPerMs = 1_000_000;
+
+/**
+ * Writes a batch's deny-list entries at once. The SET is idempotent, so a redelivery needs no
+ * inbox (the gateway has no Postgres); a failed write fails only its own event.
+ */
+function denyListSink(deny: (sessionId: string) => Promise<void>): EventSink {
+  const applyOne = async ({ event }: Delivery): Promise<SinkResult> => {
+    // The consumer filters on the revoked subject; anything else has nothing to deny.
+    if (!isEventOf(event, revokedType)) return { kind: 'applied' };
+    // Past the deny window every token of the session has expired: nothing left to refuse.
+    if (Date.now() - Date.parse(event.occurredAt) > denySeconds * 1000) return { kind: 'applied' };
+    try {
+      await deny(event.data.sessionId);
+      return { kind: 'applied' };
+    } catch (err) {
+      return { kind: 'failed', error: err instanceof Error ? err : new Error(String(err)) };
+    }
+  };
+  return { apply: (batch) => Promise.all(batch.map(applyOne)) };
+}
 
 /**
  * Feeds the deny-list from identity.session.revoked events, so a session revoked by any
  * path (logout, admin, password change, refresh reuse, erasure) is refused even if identity's
- * own Redis write was lost. The SET is idempotent, so a redelivery needs no inbox (the
- * gateway has no Postgres). Invalid messages are acked and logged with their stream
- * sequence, not dead-lettered: the gateway has no dead-letter duty for this stream (the
- * event stays in the stream for operators), and retrying a malformed event never succeeds.
+ * own Redis write was lost. It runs on messaging's consumer loop with a Redis sink. Invalid
+ * messages are acked and logged with their stream sequence, not dead-lettered: the gateway has
+ * no dead-letter duty for this stream (the event stays in the stream for operators), and a
+ * failed write is retried until it lands, never given up.
  *
  * If identity has not created its stream yet, binding is retried in the background.
  */
 export async function startRevocationConsumer(deps: RevocationConsumerDeps): Promise<RevocationConsumer> {
   const retryDelayMs = deps.retryDelayMs ?? 2_000;
-  const stream = streamName({ root: deps.subjectRoot }, 'IDENTITY');
+  const names = { root: deps.subjectRoot };
+  const stream = streamName(names, 'IDENTITY');
+  const listeners = new Set<(outcome: SettledOutcome) => void>();
+  const consumer = new EventConsumer({
+    js: jetstream(deps.nats),
+    jsm: await jetstreamManager(deps.nats),
+    names,
+    logger: deps.logger,
+    stream,
+    durable: revocationDurable,
+    filterSubject: eventSubject(names, revokedType),
+    sink: denyListSink(deps.deny),
+    deadLetters: false,
+    retryDelayMs: () => retryDelayMs,
+    onSettled: (outcome) => {
+      for (const listener of listeners) listener(outcome);
+    },
+  });
   let stopped = false;
-  let messages: ConsumerMessages | undefined;
-  let loop: Promise<void> = Promise.resolve();
+  let started = false;
   let retry: NodeJS.Timeout | undefined;
   let warned = false;
-
-  const bind = async (): Promise<void> => {
-    const jsm = await jetstreamManager(deps.nats);
-    const config = {
-      durable_name: revocationDurable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      // One filter subject: the local NATS is 2.9, which has no filter_subjects.
-      filter_subject: eventSubject({ root: deps.subjectRoot }, revokedType),
-      ack_wait: 30_000 * nanosPerMs,
-      max_deliver: -1,
-      max_ack_pending: 1_000,
-    };
-    try {
-      await jsm.consumers.add(stream, config);
-    } catch (err) {
-      if (!/already in use|exists/i.test((err as Error).message)) throw err;
-      await jsm.consumers.update(stream, revocationDurable, config);
-    }
-    const consumer = await jetstream(deps.nats).consumers.get(stream, revocationDurable);
-    messages = await consumer.consume({ max_messages: maxInFlight });
-    const pulled = messages;
-    loop = (async () => {
-      for await (const msg of pulled) await handle(msg, deps, retryDelayMs);
-    })().catch((err: unknown) => deps.logger.error({ err }, 'revocation consumer stopped unexpectedly'));
-  };
 
   const attempt = async (): Promise<void> => {
     if (stopped) return;
     try {
-      await bind();
+      await consumer.start();
+      started = true;
     } catch (err) {
       if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
       if (!warned) deps.logger.warn({ stream }, 'identity stream not found yet; revocation events will be read once it exists');
@@ -154,39 +157,14 @@ export async function startRevocationConsumer(deps: RevocationConsumerDeps): Pro
   await attempt();
 
   return {
+    onSettled(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     async stop() {
       stopped = true;
       clearTimeout(retry);
-      await messages?.close();
-      await loop;
+      if (started) await consumer.stop();
     },
   };
-}
-
-async function handle(msg: JsMsg, deps: RevocationConsumerDeps, retryDelayMs: number): Promise<void> {
-  let event: DomainEvent;
-  try {
-    event = parseEvent(msg.json());
-  } catch (err) {
-    deps.logger.warn({ subject: msg.subject, sequence: msg.info.streamSequence, reason: (err as Error).message }, 'invalid revocation event acked and skipped');
-    msg.ack();
-    return;
-  }
-  if (event.type !== revokedType) {
-    msg.ack();
-    return;
-  }
-  // Past the deny window every token of the session has expired: nothing left to refuse.
-  if (Date.now() - Date.parse(event.occurredAt) > denySeconds * 1000) {
-    msg.ack();
-    return;
-  }
-  const { sessionId } = (event as DomainEvent<typeof revokedType>).data;
-  try {
-    await deps.deny(sessionId);
-    msg.ack();
-  } catch (err) {
-    deps.logger.warn({ err: { message: (err as Error).message }, eventId: event.id }, 'deny-list write failed; the event will come again');
-    msg.nak(retryDelayMs);
-  }
 }

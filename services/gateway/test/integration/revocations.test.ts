@@ -1,18 +1,17 @@
 import { signDpopProof, type DeviceKey } from '@elcorp/auth';
 import { createEvent, eventSubject, streamName, type DomainEvent } from '@elcorp/contracts';
 import { buildApp, type App } from '@elcorp/kit';
-import { testConfig, testNatsPrefix } from '@elcorp/testing';
+import { settled, testConfig, testNatsPrefix } from '@elcorp/testing';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { LightMyRequestResponse } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import { openIdentityUpstream, publicBaseUrl, type Session } from './identity-upstream.js';
 import { loadGatewayConfig } from '../../src/config.js';
 import { registerAuthentication } from '../../src/http/authenticate.js';
 import { remoteJwks } from '../../src/infrastructure/jwks.js';
-import { denySeconds, denySession, revocationDurable, revokedSessionKey, startRevocationConsumer, type RevocationConsumerDeps } from '../../src/infrastructure/revocations.js';
+import { denySeconds, denySession, revocationDurable, revokedSessionKey, startRevocationConsumer, type RevocationConsumer, type RevocationConsumerDeps } from '../../src/infrastructure/revocations.js';
 
 
 // One identity for the file: it issues the tokens and serves the JWKS the gateway fetches.
@@ -41,15 +40,6 @@ async function authed(target: App, device: DeviceKey, session: Session, method: 
 }
 
 const me = '/api/v1/users/me';
-
-async function refusedWithin(device: DeviceKey, session: Session, deadlineMs: number): Promise<LightMyRequestResponse> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const res = await authed(app, device, session, 'GET', me);
-    if (res.statusCode !== 200 || Date.now() > deadline) return res;
-    await sleep(25);
-  }
-}
 
 function revocation(sessionId: string, occurredAt = new Date()): DomainEvent {
   return createEvent('identity.session.revoked', {
@@ -88,12 +78,18 @@ t.test('logout at identity: the very next request through the gateway is refused
   t.equal(res.headers['www-authenticate'], 'DPoP error="invalid_token", algs="ES256"');
 });
 
+/** Resolves once the consumer has settled the event with this id (written or skipped). */
+const settledEvent = (started: RevocationConsumer, id: string) => settled(started, (o) => o.kind === 'applied' && o.event.id === id);
+
 t.test('a published identity.session.revoked event deny-lists the session', async (t) => {
-  await consumer(t);
+  const started = await consumer(t);
   const { device, session } = await signIn();
   t.equal((await authed(app, device, session, 'GET', me)).statusCode, 200, 'identity has not revoked it');
-  await publish(identity.subjectRoot, revocation(session.sessionId));
-  const res = await refusedWithin(device, session, 5_000);
+  const event = revocation(session.sessionId);
+  const denied = settledEvent(started, event.id);
+  await publish(identity.subjectRoot, event);
+  await denied;
+  const res = await authed(app, device, session, 'GET', me);
   t.equal(res.statusCode, 401);
   t.equal(res.json().code, 'auth.invalid_token');
   const ttl = await redis.ttl(revokedSessionKey(redisPrefix, session.sessionId));
@@ -104,60 +100,59 @@ t.test('a published identity.session.revoked event deny-lists the session', asyn
 });
 
 t.test('invalid messages are acked and skipped; the consumer carries on', async (t) => {
-  await consumer(t);
+  const started = await consumer(t);
   const sessionId = randomUUID();
+  const valid = revocation(sessionId);
+  const denied = settledEvent(started, valid.id);
   await publish(identity.subjectRoot, 'not json');
   await publish(identity.subjectRoot, JSON.stringify({ ...revocation(randomUUID()), data: { sessionId: 'not-a-uuid' } }));
-  await publish(identity.subjectRoot, revocation(sessionId));
-  await eventually(t, async () => (await redis.exists(revokedSessionKey(redisPrefix, sessionId))) === 1);
-  await eventually(t, async () => {
-    const info = await (await jetstreamManager(nats)).consumers.info(streamName(names, 'IDENTITY'), revocationDurable);
-    return info.num_pending === 0 && info.num_ack_pending === 0;
-  });
+  await publish(identity.subjectRoot, valid);
+  await denied;
+  t.equal(await redis.exists(revokedSessionKey(redisPrefix, sessionId)), 1, 'the valid event behind them was written');
+  // The valid event's ack is confirmed, and the server handles acks in order: the invalid ones are settled too.
+  const info = await (await jetstreamManager(nats)).consumers.info(streamName(names, 'IDENTITY'), revocationDurable);
+  t.same({ pending: info.num_pending, unacked: info.num_ack_pending }, { pending: 0, unacked: 0 }, 'nothing left to deliver or to ack');
 });
 
 t.test('events older than the deny window are acked without a write', async (t) => {
-  await consumer(t);
+  const started = await consumer(t);
   const [old, fresh] = [randomUUID(), randomUUID()];
-  await publish(identity.subjectRoot, revocation(old, new Date(Date.now() - (denySeconds + 60) * 1000)));
-  await publish(identity.subjectRoot, revocation(fresh));
-  await eventually(t, async () => (await redis.exists(revokedSessionKey(redisPrefix, fresh))) === 1);
+  const [oldEvent, freshEvent] = [revocation(old, new Date(Date.now() - (denySeconds + 60) * 1000)), revocation(fresh)];
+  const both = settled(started, (o) => o.kind === 'applied' && [oldEvent.id, freshEvent.id].includes(o.event.id), { count: 2 });
+  await publish(identity.subjectRoot, oldEvent);
+  await publish(identity.subjectRoot, freshEvent);
+  await both;
+  t.equal(await redis.exists(revokedSessionKey(redisPrefix, fresh)), 1, 'the fresh one is deny-listed');
   t.equal(await redis.exists(revokedSessionKey(redisPrefix, old)), 0, 'its tokens have all expired');
 });
 
 t.test('a failed deny-list write is retried until it lands', async (t) => {
   let failures = 2;
-  await consumer(t, {
+  const started = await consumer(t, {
     deny: async (sessionId) => {
       if (failures-- > 0) throw new Error('redis away');
       await denySession(redis, redisPrefix, sessionId);
     },
   });
   const sessionId = randomUUID();
-  await publish(identity.subjectRoot, revocation(sessionId));
-  await eventually(t, async () => (await redis.exists(revokedSessionKey(redisPrefix, sessionId))) === 1);
+  const event = revocation(sessionId);
+  const denied = settledEvent(started, event.id);
+  await publish(identity.subjectRoot, event);
+  await denied;
+  t.equal(await redis.exists(revokedSessionKey(redisPrefix, sessionId)), 1);
   t.equal(failures, -1, 'written on the third delivery');
 });
 
 t.test('started before identity made its stream, the consumer binds once it exists', async (t) => {
   const { prefix } = await testNatsPrefix(t);
   const root = prefix.toLowerCase();
-  await consumer(t, { subjectRoot: root });
+  const started = await consumer(t, { subjectRoot: root });
   const jsm = await jetstreamManager(nats);
   await jsm.streams.add({ name: streamName({ root }, 'IDENTITY'), subjects: [`${root}.identity.>`], max_bytes: 1024 * 1024 });
   const sessionId = randomUUID();
-  await publish(root, revocation(sessionId));
-  await eventually(t, async () => (await redis.exists(revokedSessionKey(redisPrefix, sessionId))) === 1);
+  const event = revocation(sessionId);
+  const denied = settledEvent(started, event.id);
+  await publish(root, event);
+  await denied;
+  t.equal(await redis.exists(revokedSessionKey(redisPrefix, sessionId)), 1);
 });
-
-async function eventually(t: Test, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      t.fail('condition not met in time');
-      return;
-    }
-    await sleep(25);
-  }
-  t.pass('condition met');
-}

@@ -1,5 +1,6 @@
 import { generateDeviceKey, signDpopProof, type DeviceKey } from '@elcorp/auth';
 import type { App } from '@elcorp/kit';
+import { messagingOf, type MessagingRuntime } from '@elcorp/messaging';
 import { bootService } from '@elcorp/service-testing';
 import { testConfig, testRedisPrefix } from '@elcorp/testing';
 import { Redis } from 'ioredis';
@@ -35,6 +36,8 @@ export interface Identity {
   rotateKeys(): Promise<string>;
   /** The NATS subject root of this test's streams (`<root>.governance.role.assigned`, ...). */
   subjectRoot: string;
+  /** The service's messaging runtime: `settled(identity.messaging, ...)` awaits its consumers. */
+  messaging: MessagingRuntime;
 }
 
 export interface Session {
@@ -73,6 +76,8 @@ export async function openIdentity(t: Test, env: Record<string, string> = {}): P
     ...env,
   });
   const app = booted.app;
+  const messaging = messagingOf(booted.infra);
+  if (!messaging) throw new Error('identity started without messaging');
   const schema = booted.schema!;
   const pool = new pg.Pool({ connectionString: testConfig.databaseUrl, max: 2, options: `-c search_path=${schema}` });
   t.teardown(() => pool.end());
@@ -93,6 +98,7 @@ export async function openIdentity(t: Test, env: Record<string, string> = {}): P
       return rotateSigningKeys(loadIdentityConfig({ DATABASE_URL: testConfig.databaseUrl, DATABASE_SCHEMA: schema, ...env }));
     },
     subjectRoot: booted.subjectRoot,
+    messaging,
     async messages() {
       const files = (await readdir(mailbox)).sort();
       return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(mailbox, f), 'utf8'))));
