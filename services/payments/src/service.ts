@@ -9,6 +9,7 @@ import { paymentsDeps } from './deps.js';
 import { authorizerDecider, type Decide } from './http/authorize.js';
 import { accessTokenGuard } from './http/principal.js';
 import type { PaymentsDB } from './infrastructure/db/schema.js';
+import { paymentsSubscriptions } from './infrastructure/messaging/subscriptions.js';
 import { renderReceiptPdf } from './infrastructure/receipt-pdf.js';
 import { startSchedules } from './infrastructure/schedules.js';
 import type { JWTVerifyGetKey } from 'jose';
@@ -48,7 +49,7 @@ export function definePaymentsService(overrides: PaymentsOverrides = {}): Servic
       });
       const bundles = await watchBundles(infra.nats!, names, { logger, registry: app.metrics, authorizer });
       infra.defer(() => bundles.stop());
-      await attachMessaging({ config, logger, infra, registry: app.metrics });
+      await attachMessaging({ service: 'payments', config, logger, infra, registry: app.metrics, subscriptions: paymentsSubscriptions });
       const stopSchedules = startSchedules(payments, logger);
       infra.defer(stopSchedules);
       return app;

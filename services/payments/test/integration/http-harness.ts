@@ -1,6 +1,6 @@
 import { createEvent, uuidv7 } from '@elcorp/contracts';
 import { createDatabase, type Kysely } from '@elcorp/db';
-import { unitOfWork } from '@elcorp/messaging';
+import { messagingOf, unitOfWork, type MessagingRuntime } from '@elcorp/messaging';
 import { bootService } from '@elcorp/service-testing';
 import { testConfig } from '@elcorp/testing';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -20,6 +20,8 @@ export interface TestUser {
 
 export interface PaymentsApi {
   app: App;
+  /** The service's messaging runtime: `settled(api.messaging, ...)` awaits its consumers. */
+  messaging: MessagingRuntime;
   db: Kysely<PaymentsDB>;
   subjectRoot: string;
   user(roles?: string[], fullName?: string): Promise<TestUser>;
@@ -49,8 +51,11 @@ export async function paymentsApi(t: Test, env: Record<string, string> = {}, ove
       .setIssuedAt()
       .setExpirationTime('15m')
       .sign(privateKey);
+  const messaging = messagingOf(booted.infra);
+  if (!messaging) throw new Error('payments attached no messaging runtime');
   return {
     app: booted.app,
+    messaging,
     db: database.db,
     subjectRoot: booted.subjectRoot,
     tokenFor,
