@@ -18,6 +18,10 @@ const portOf = { gateway: portBase, identity: portBase + 1, payments: portBase +
 const upstreams = Object.fromEntries(
   ['identity', 'payments', 'governance', 'compliance'].map((name) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${portOf[name]}`]),
 );
+// Every service verifies access tokens with identity's keys; the gateway's operators'
+// listener (/metrics, /health/upstreams) sits 1000 above its public port (9080 by default).
+const sharedEnv = { ...upstreams, JWKS_URL: `http://127.0.0.1:${portOf.identity}/.well-known/jwks.json` };
+const internalPortOf = { gateway: portBase + 1000 };
 
 // People at a terminal read coloured one-line logs; pipes and files get the JSON untouched.
 const pretty = process.stdout.isTTY
@@ -53,7 +57,12 @@ function stopAll(signal) {
 services.forEach((name, i) => {
   const child = spawn(process.execPath, ['--enable-source-maps', '--import', '@elcorp/kit/telemetry', 'dist/main.js'], {
     cwd: `${root}/services/${name}`,
-    env: { ...process.env, ...upstreams, PORT: String(portOf[name]) },
+    env: {
+      ...process.env,
+      ...sharedEnv,
+      PORT: String(portOf[name]),
+      ...(internalPortOf[name] === undefined ? {} : { INTERNAL_PORT: String(internalPortOf[name]) }),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.set(name, child);

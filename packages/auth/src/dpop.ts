@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { decodeProtectedHeader, importJWK, jwtVerify, type CryptoKey, type JWK } from 'jose';
 import { invalidProof } from './errors.js';
+import { LruCache } from './lru.js';
 import { accessTokenHash, jwkThumbprint } from './thumbprint.js';
 
 /** Remembers (jkt, jti) pairs; answers false when the pair was already seen. */
@@ -67,16 +68,15 @@ export async function verifyDpopProof(proof: string | undefined, check: DpopChec
 
 /**
  * A device signs every request with the same key; importing it costs more than verifying
- * with it, so imported keys are kept by their coordinates (bounded: cleared when full).
+ * with it, so imported keys are kept by their coordinates. Least recently used goes first:
+ * proofs under a flood of made-up keys push out each other, not the devices in use.
  */
-const importedKeys = new Map<string, Promise<CryptoKey | Uint8Array>>();
-const importedKeysMax = 10_000;
+const importedKeys = new LruCache<string, Promise<CryptoKey | Uint8Array>>(10_000);
 
 function deviceKey(jwk: JWK): Promise<CryptoKey | Uint8Array> {
   const id = `${jwk.x}.${jwk.y}`;
   let key = importedKeys.get(id);
   if (!key) {
-    if (importedKeys.size >= importedKeysMax) importedKeys.clear();
     key = importJWK({ kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, 'ES256');
     // A malformed key must not stay cached as a rejection.
     key.catch(() => importedKeys.delete(id));

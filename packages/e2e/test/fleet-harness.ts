@@ -120,7 +120,9 @@ export async function waitUntilReady(fleet: Fleet): Promise<{ answers: Map<Servi
   const answers = new Map<Service, Response>();
   let exitedEarly: Exit | undefined;
   while (answers.size < services.length && Date.now() < deadline && !exitedEarly) {
-    for (const service of services.filter((s) => !answers.has(s))) {
+    // The gateway is ready once it holds identity's keys, so it is asked only after identity
+    // is: its readiness counts against the per-address rate limit like any request.
+    for (const service of services.filter((s) => !answers.has(s) && (s !== 'gateway' || answers.has('identity')))) {
       const response = await fetch(`http://127.0.0.1:${fleet.portOf(service)}/health/ready`).catch(() => undefined);
       await response?.arrayBuffer(); // read it all, so no half-read response holds a socket
       if (response?.status === 200) answers.set(service, response);

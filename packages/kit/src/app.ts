@@ -25,6 +25,10 @@ export interface BuildAppOptions {
   logger: Logger;
   healthChecks?: Record<string, HealthCheck>;
   healthCheckTimeoutMs?: number;
+  /** How readiness answers: cached for `cacheMs`, naming its checks or not (registerHealth). */
+  readiness?: { cacheMs?: number; exposeChecks?: boolean };
+  /** Serve `/metrics` on this app (default true). The gateway serves it on an internal listener instead. */
+  metricsRoute?: boolean;
   bodyLimitBytes?: number;
   /** Upper bound for one request, headers to end, so a slow client cannot pin a socket. */
   requestTimeoutMs?: number;
@@ -90,7 +94,8 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     checks: options.healthChecks ?? {},
     checkTimeoutMs: options.healthCheckTimeoutMs ?? 2_000,
     isShuttingDown: () => app.lifecycle.shuttingDown,
+    ...options.readiness,
   });
-  registerMetrics(app, app.metrics);
+  registerMetrics(app, app.metrics, { route: options.metricsRoute ?? true });
   return app;
 }

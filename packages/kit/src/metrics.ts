@@ -9,7 +9,7 @@ export function createMetricsRegistry(service: string): Registry {
   return registry;
 }
 
-export function registerMetrics(app: FastifyInstance, registry: Registry): void {
+export function registerMetrics(app: FastifyInstance, registry: Registry, options: { route: boolean } = { route: true }): void {
   const duration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by route, method and status',
@@ -32,6 +32,7 @@ export function registerMetrics(app: FastifyInstance, registry: Registry): void 
     if (reply.statusCode >= 500) errors.inc({ method: request.method, route });
   });
 
+  if (!options.route) return;
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     reply.header('content-type', registry.contentType);
     return registry.metrics();

@@ -23,3 +23,11 @@ t.test('two apps in one process keep separate registries', async (t) => {
   const fromB = await b.inject({ url: '/metrics' });
   t.notMatch(fromB.body, /route="\/items"/);
 });
+
+t.test('an app can keep /metrics off its port and still measure', async (t) => {
+  const app = await sampleApp({ metricsRoute: false });
+  t.teardown(() => app.close());
+  await app.inject({ url: '/items?limit=1' });
+  t.equal((await app.inject({ url: '/metrics' })).statusCode, 404);
+  t.match(await app.metrics.metrics(), /http_request_duration_seconds_count\{.*route="\/items".*\} 1/);
+});

@@ -1,3 +1,4 @@
+import { serviceAuthConfigShape } from '@elcorp/auth/fastify';
 import { baseConfigShape, databaseUrl, loadConfig, natsUrl, port, redisUrl } from '@elcorp/kit';
 import { z } from 'zod';
 
@@ -9,7 +10,8 @@ export const configShape = {
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('compliance'),
   NATS_URL: natsUrl,
   REDIS_URL: redisUrl,
-
+  /** JWKS_URL, JWKS_* timing and REDIS_KEY_PREFIX: how callers' access tokens are verified. */
+  ...serviceAuthConfigShape,
 };
 
 export type ComplianceConfig = ReturnType<typeof loadComplianceConfig>;

@@ -1,3 +1,4 @@
+import { openServiceAuth } from '@elcorp/auth/fastify';
 import type { ServiceDefinition } from '@elcorp/kit';
 import { attachMessaging, messagingMigrations, type MessagingTables } from '@elcorp/messaging';
 import { buildComplianceApp } from './app.js';
@@ -9,7 +10,8 @@ export const complianceService: ServiceDefinition<ComplianceConfig, MessagingTab
   loadConfig: loadComplianceConfig,
   migrations: [messagingMigrations],
   build: async ({ config, logger, infra }) => {
-    const app = await buildComplianceApp({ logger, healthChecks: infra.healthChecks });
+    const auth = openServiceAuth(config, { redis: infra.redis!, logger });
+    const app = await buildComplianceApp({ logger, healthChecks: infra.healthChecks, auth });
     await attachMessaging({ config, logger, infra, registry: app.metrics });
     return app;
   },

@@ -190,13 +190,14 @@ async function main() {
 
     const gateway = await openService(gatewayService, {
       ...shared,
-      // Only identity is called; the others are configured for readiness and point at it too.
+      // Only identity is called; the others point at it too.
       IDENTITY_URL: identityUrl,
       PAYMENTS_URL: identityUrl,
       GOVERNANCE_URL: identityUrl,
       COMPLIANCE_URL: identityUrl,
       RATE_LIMIT_PER_IP_PER_MINUTE: rateLimit,
       RATE_LIMIT_PER_USER_PER_MINUTE: rateLimit,
+      INTERNAL_PORT: '0', // the operators' listener on any free port: a fleet may hold 9080
     });
     apps.unshift(gateway.app); // closed first: it calls identity
     await gateway.app.listen({ host: '127.0.0.1', port: gatewayPort });

@@ -1,12 +1,12 @@
+import type { RemoteJwks } from '@elcorp/auth';
 import { buildApp, type App, type HealthCheck, type Logger } from '@elcorp/kit';
 import type { Redis } from 'ioredis';
-import type { JWTVerifyGetKey } from 'jose';
 import type { GatewayConfig } from './config.js';
 import { registerAuthentication } from './http/authenticate.js';
 import { registerDocs } from './http/docs.js';
 import { registerProxy } from './http/proxy.js';
 import { registerIpRateLimit, registerLoginRateLimit, registerUserRateLimit } from './http/rate-limit.js';
-import { upstreamHealthChecks } from './http/readiness.js';
+import { gatewayReadinessChecks, readinessCacheMs } from './http/readiness.js';
 import { registerClientAddress, registerSecurity } from './http/security.js';
 import { redisRateLimiter } from './infrastructure/rate-limiter.js';
 import type { Upstreams } from './infrastructure/upstreams.js';
@@ -14,18 +14,19 @@ import type { Upstreams } from './infrastructure/upstreams.js';
 export interface GatewayDeps {
   config: GatewayConfig;
   logger: Logger;
-  /** Redis and NATS readiness; the upstreams' are added here. */
-  healthChecks: Record<string, HealthCheck>;
+  /** Readiness of Redis (kit infrastructure); the JWKS check is added here, nothing else. */
+  redisHealth: HealthCheck | undefined;
   redis: Redis;
   upstreams: Upstreams;
-  /** Identity's verification keys (remoteJwks in production). */
-  keys: JWTVerifyGetKey;
+  /** Identity's verification keys, fetched and cached (remoteJwks). */
+  jwks: Pick<RemoteJwks, 'getKey' | 'ensureLoaded'>;
 }
 
 /**
  * The public edge, without listening: main.ts serves it, tests inject into it. The order
  * matters: the proxy is an encapsulated plugin that inherits only the hooks registered
- * before it, and per-user limits need the principal that authentication sets.
+ * before it, and per-user limits need the principal that authentication sets. `/metrics`
+ * and upstream health are not here: they are on the internal listener (http/internal.ts).
  */
 export async function buildGatewayApp(deps: GatewayDeps): Promise<App> {
   const { config, redis, upstreams } = deps;
@@ -33,7 +34,10 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<App> {
     service: 'gateway',
     description: 'The public door: device-bound token verification, rate limits and routing.',
     logger: deps.logger,
-    healthChecks: { ...deps.healthChecks, ...upstreamHealthChecks(upstreams) },
+    healthChecks: gatewayReadinessChecks({ redis: deps.redisHealth, jwks: deps.jwks }),
+    // Public: ready or not, nothing about what is inside; cached so probes cannot fan out.
+    readiness: { cacheMs: readinessCacheMs, exposeChecks: false },
+    metricsRoute: false,
     openapiRoute: false,
   });
   app.addHook('onClose', () => upstreams.close());
@@ -41,7 +45,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<App> {
   await registerSecurity(app, { config });
   registerClientAddress(app, { config });
   registerIpRateLimit(app, { limiter, config });
-  registerAuthentication(app, { redis, config, keys: deps.keys });
+  registerAuthentication(app, { redis, config, keys: deps.jwks.getKey });
   registerUserRateLimit(app, { limiter, config });
   registerLoginRateLimit(app, { limiter, config });
   await registerProxy(app, { upstreams });

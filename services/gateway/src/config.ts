@@ -1,3 +1,4 @@
+import { jwksTimingShape } from '@elcorp/auth/fastify';
 import { baseConfigShape, loadConfig, natsUrl, port, redisUrl } from '@elcorp/kit';
 import { z } from 'zod';
 import { parseTrustedProxies } from './domain/client-address.js';
@@ -11,6 +12,9 @@ const perMinute = (fallback: number) => z.coerce.number().int().min(1).max(1_000
 export const configShape = {
   ...baseConfigShape,
   PORT: port(8080),
+  /** The operators' listener: /metrics and /health/upstreams, never on the public port. */
+  INTERNAL_HOST: z.string().min(1).default('127.0.0.1'),
+  INTERNAL_PORT: port(9080),
   NATS_URL: natsUrl,
   REDIS_URL: redisUrl,
   PUBLIC_BASE_URL: z.url().default('http://localhost:8080'),
@@ -42,12 +46,7 @@ export const configShape = {
   UPSTREAM_CIRCUIT_OPEN_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** Prefix of the Redis keys shared with identity (session deny-list) and the gateway's own. */
   REDIS_KEY_PREFIX: z.string().max(64).default('elcorp:'),
-  /** Least time between two JWKS fetches triggered by an unknown `kid` (a flood of made-up kids costs identity nothing). */
-  JWKS_REFRESH_MIN_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
-  /** Deadline for one JWKS fetch, body included. */
-  JWKS_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2_000),
-  /** Age after which the cached key set is re-fetched in the background (removed keys stop verifying). */
-  JWKS_MAX_AGE_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(300_000),
+  ...jwksTimingShape,
   /** Browser origins allowed to call the API (comma-separated, e.g. `https://app.elcorp.na`); unset: no CORS. */
   CORS_ORIGINS: z
     .string()

@@ -1,9 +1,18 @@
+import { remoteJwks } from '@elcorp/auth';
 import type { ServiceDefinition } from '@elcorp/kit';
+import type { AddressInfo } from 'node:net';
 import { buildGatewayApp } from './app.js';
 import { loadGatewayConfig, type GatewayConfig } from './config.js';
-import { remoteJwks } from './infrastructure/jwks.js';
+import { buildInternalApp } from './http/internal.js';
 import { denySession, startRevocationConsumer } from './infrastructure/revocations.js';
 import { openUpstreams, upstreamsOptionsFrom } from './infrastructure/upstreams.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Where the operators' listener (/metrics, /health/upstreams) is bound: `http://host:port`. */
+    internalUrl?: string;
+  }
+}
 
 /** The gateway owns no Postgres schema: Redis (replay cache, deny-list, rate limits) and NATS. */
 export const gatewayService: ServiceDefinition<GatewayConfig, never> = {
@@ -11,20 +20,23 @@ export const gatewayService: ServiceDefinition<GatewayConfig, never> = {
   loadConfig: loadGatewayConfig,
   build: async ({ config, logger, infra }) => {
     const redis = infra.redis!;
-    const app = await buildGatewayApp({
-      config,
+    const upstreams = openUpstreams(upstreamsOptionsFrom(config));
+    const jwks = remoteJwks({
+      url: `${config.IDENTITY_URL.replace(/\/+$/, '')}/.well-known/jwks.json`,
+      refreshMinIntervalMs: config.JWKS_REFRESH_MIN_INTERVAL_MS,
+      fetchTimeoutMs: config.JWKS_FETCH_TIMEOUT_MS,
+      maxAgeMs: config.JWKS_MAX_AGE_MS,
       logger,
-      healthChecks: infra.healthChecks,
-      redis,
-      upstreams: openUpstreams(upstreamsOptionsFrom(config)),
-      keys: remoteJwks({
-        url: `${config.IDENTITY_URL.replace(/\/+$/, '')}/.well-known/jwks.json`,
-        refreshMinIntervalMs: config.JWKS_REFRESH_MIN_INTERVAL_MS,
-        fetchTimeoutMs: config.JWKS_FETCH_TIMEOUT_MS,
-        maxAgeMs: config.JWKS_MAX_AGE_MS,
-        logger,
-      }),
     });
+    const app = await buildGatewayApp({ config, logger, redisHealth: infra.healthChecks['redis'], redis, upstreams, jwks });
+    // Fetched now so the gateway is usually ready when it starts listening; identity may
+    // still be starting, in which case readiness fetches again.
+    await jwks.ensureLoaded().catch(() => undefined);
+    const internal = buildInternalApp({ logger, metrics: app.metrics, upstreams });
+    await internal.listen({ host: config.INTERNAL_HOST, port: config.INTERNAL_PORT });
+    const { address, port } = internal.server.address() as AddressInfo;
+    app.decorate('internalUrl', `http://${address.includes(':') ? `[${address}]` : address}:${port}`);
+    infra.defer(() => internal.close());
     // Revocations also arrive as events, so a session ended anywhere is refused here at once.
     const revocations = await startRevocationConsumer({
       nats: infra.nats!,

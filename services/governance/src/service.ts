@@ -1,3 +1,4 @@
+import { openServiceAuth } from '@elcorp/auth/fastify';
 import type { ServiceDefinition } from '@elcorp/kit';
 import { attachMessaging, messagingMigrations, type MessagingTables } from '@elcorp/messaging';
 import { buildGovernanceApp } from './app.js';
@@ -9,7 +10,8 @@ export const governanceService: ServiceDefinition<GovernanceConfig, MessagingTab
   loadConfig: loadGovernanceConfig,
   migrations: [messagingMigrations],
   build: async ({ config, logger, infra }) => {
-    const app = await buildGovernanceApp({ logger, healthChecks: infra.healthChecks });
+    const auth = openServiceAuth(config, { redis: infra.redis!, logger });
+    const app = await buildGovernanceApp({ logger, healthChecks: infra.healthChecks, auth });
     await attachMessaging({ config, logger, infra, registry: app.metrics });
     return app;
   },

@@ -11,7 +11,9 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { createDatabase, sql } from '@elcorp/db';
 import { openService } from '@elcorp/kit';
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -114,9 +116,15 @@ async function main() {
   const schema = `bench_${tag}`;
   const admin = createDatabase({ url: adminUrl, schema: 'public', poolMax: 1 });
   await sql.raw(`CREATE SCHEMA ${schema}`).execute(admin.db);
+  // A stand-in for identity's JWKS, served locally: the service verifies every token as in production.
   const { privateKey, publicKey } = await generateKeyPair('ES256');
-  const keys = createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'bench', alg: 'ES256' }] });
-  const { app } = await openService(definePaymentsService({ keys }), {
+  const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'bench', alg: 'ES256', use: 'sig' }] });
+  const jwksServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(jwks));
+  jwksServer.listen(0, '127.0.0.1');
+  await once(jwksServer, 'listening');
+  const { app } = await openService(definePaymentsService(), {
+    JWKS_URL: `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/.well-known/jwks.json`,
+    REDIS_KEY_PREFIX: `bench:${tag}:`,
     DATABASE_URL: adminUrl,
     DATABASE_SCHEMA: schema,
     EVENT_SUBJECT_ROOT: `bench${tag}`,
@@ -185,6 +193,7 @@ async function main() {
     console.log(JSON.stringify({ clients, runMs, manyAccounts, hotMerchant, pgbenchSpread: pgSpread, pgbenchHotRow: pgHot, pgbenchWithNotify: pgNotify }));
   } finally {
     await app.close();
+    jwksServer.close();
     await sql.raw(`DROP SCHEMA ${schema} CASCADE`).execute(admin.db);
     await admin.close();
     await deleteStreams(`BENCH${tag.toUpperCase()}_`);

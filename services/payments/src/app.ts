@@ -1,3 +1,4 @@
+import { protectedRoutes, type ServiceAuth } from '@elcorp/auth/fastify';
 import { buildApp, type App, type HealthCheck, type Logger } from '@elcorp/kit';
 import { registerAccountRoutes } from './http/accounts.routes.js';
 import type { RouteDeps } from './http/context.js';
@@ -9,6 +10,8 @@ import { registerTransferRoutes } from './http/transfers.routes.js';
 export interface PaymentsAppDeps extends RouteDeps {
   logger: Logger;
   healthChecks: Record<string, HealthCheck>;
+  /** Verifies every caller of the public routes (openServiceAuth). */
+  auth: ServiceAuth;
 }
 
 /** The payments HTTP surface, without listening: main.ts serves it, tests inject into it. */
@@ -20,16 +23,15 @@ export async function buildPaymentsApp(deps: PaymentsAppDeps): Promise<App> {
     healthChecks: deps.healthChecks,
     mapError: toAppError,
   });
-  // Every route under the public prefix needs a verified caller: the hook runs before the
-  // body is parsed, so a stranger learns nothing (401) whatever the route.
+  // Everything under the public prefix needs a verified caller: strangers get 401 whatever
+  // the path, before any body is read.
   await app.register(
-    async (scope: App) => {
-      scope.addHook('onRequest', deps.authenticate);
+    protectedRoutes(deps.auth, (scope) => {
       registerAccountRoutes(scope, deps);
       registerTransferRoutes(scope, deps);
       registerInvoiceRoutes(scope, deps);
       registerReconciliationRoutes(scope, deps);
-    },
+    }),
     { prefix: '/api/v1/payments' },
   );
   return app;

@@ -1,3 +1,4 @@
+import { serviceAuthConfigShape } from '@elcorp/auth/fastify';
 import { baseConfigShape, databaseUrl, loadConfig, natsUrl, port, redisUrl } from '@elcorp/kit';
 import { z } from 'zod';
 
@@ -9,11 +10,11 @@ export const configShape = {
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('payments'),
   NATS_URL: natsUrl,
   REDIS_URL: redisUrl,
+  /** JWKS_URL, JWKS_* timing and REDIS_KEY_PREFIX: how callers' access tokens are verified. */
+  ...serviceAuthConfigShape,
   PAYMENTS_APPROVAL_THRESHOLD: z.string().regex(/^\d{1,13}\.\d{2}$/, 'a decimal amount with two digits, e.g. 50000.00').default('50000.00'),
   /** A held transfer nobody approves or rejects is voided after this long. */
   PAYMENTS_APPROVAL_EXPIRY_MINUTES: z.coerce.number().int().min(1).max(30 * 24 * 60).default(24 * 60),
-  /** Identity's public keys, to verify access tokens (the gateway verifies the DPoP proof). */
-  IDENTITY_JWKS_URL: z.url().default('http://127.0.0.1:8081/.well-known/jwks.json'),
 };
 
 export type PaymentsConfig = ReturnType<typeof loadPaymentsConfig>;

@@ -1,22 +1,19 @@
+import { openServiceAuth } from '@elcorp/auth/fastify';
 import { Authorizer, watchBundles } from '@elcorp/authz';
 import type { ServiceDefinition } from '@elcorp/kit';
 import { attachMessaging, messagingMigrations } from '@elcorp/messaging';
-import { createRemoteJWKSet } from 'jose';
 import { fileURLToPath } from 'node:url';
 import { buildPaymentsApp } from './app.js';
 import { loadPaymentsConfig, type PaymentsConfig } from './config.js';
 import { paymentsDeps } from './deps.js';
 import { authorizerDecider, type Decide } from './http/authorize.js';
-import { accessTokenGuard } from './http/principal.js';
 import type { PaymentsDB } from './infrastructure/db/schema.js';
 import { paymentsSubscriptions } from './infrastructure/messaging/subscriptions.js';
 import { renderReceiptPdf } from './infrastructure/receipt-pdf.js';
 import { startSchedules } from './infrastructure/schedules.js';
-import type { JWTVerifyGetKey } from 'jose';
 
-/** Test seams: tests sign their own tokens and may decide authorisation themselves. */
+/** Test seams: a test may decide authorisation itself, or move the clock. */
 export interface PaymentsOverrides {
-  keys?: JWTVerifyGetKey;
   decide?: Decide;
   now?: () => Date;
 }
@@ -35,15 +32,15 @@ export function definePaymentsService(overrides: PaymentsOverrides = {}): Servic
         approvalExpiryMs: config.PAYMENTS_APPROVAL_EXPIRY_MINUTES * 60_000,
         ...(overrides.now ? { now: overrides.now } : {}),
       });
-      const keys = overrides.keys ?? createRemoteJWKSet(new URL(config.IDENTITY_JWKS_URL), { cooldownDuration: 30_000, cacheMaxAge: 300_000 });
+      const auth = openServiceAuth(config, { redis: infra.redis!, logger });
       // The policy bundle governance publishes, kept current from NATS KV; until one arrives,
       // the system roles decide.
       const authorizer = new Authorizer();
       const app = await buildPaymentsApp({
         logger,
         healthChecks: infra.healthChecks,
+        auth,
         payments,
-        authenticate: accessTokenGuard(keys),
         decide: overrides.decide ?? authorizerDecider(authorizer),
         renderReceiptPdf,
       });

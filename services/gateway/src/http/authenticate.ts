@@ -1,16 +1,15 @@
-import { AuthError, dpopTokenFrom, verifyAccessToken, verifyDpopProof, type AccessTokenClaims } from '@elcorp/auth';
-import { createHash } from 'node:crypto';
-import { AppError, type App } from '@elcorp/kit';
+import { AuthError, cachedTokenVerifier, dpopTokenFrom, verifyDpopProof, type Principal } from '@elcorp/auth';
+import { authProblem, credentialsUnavailable } from '@elcorp/auth/fastify';
+import type { App } from '@elcorp/kit';
 import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { JWTVerifyGetKey } from 'jose';
 import type { GatewayConfig } from '../config.js';
 import { credentialFor, upstreamFor } from '../domain/routes.js';
 import { gatewayReplayGuard, proofAndSessionCheck } from '../infrastructure/revocations.js';
-import type { Principal } from './principal.js';
 
 export interface AuthenticationDeps {
-  /** Identity's verification keys: `remoteJwks(...)` in production. */
+  /** Identity's verification keys: `remoteJwks(...).getKey` in production. */
   keys: JWTVerifyGetKey;
   redis: Redis;
   config: Pick<GatewayConfig, 'PUBLIC_BASE_URL' | 'REDIS_KEY_PREFIX'>;
@@ -41,7 +40,7 @@ export function registerAuthentication(app: App, deps: AuthenticationDeps): void
   const baseUrl = PUBLIC_BASE_URL.replace(/\/+$/, '');
   const replay = storeUnavailableAs503(gatewayReplayGuard(deps.redis, REDIS_KEY_PREFIX));
 
-  const verifiedTokens = new VerifiedTokens();
+  const verifiedTokens = cachedTokenVerifier(deps.keys);
   app.addHook('onRequest', async (request) => {
     const policyPath = policyPathOf(request.url);
     if (upstreamFor(policyPath) === undefined) return; // the gateway's own pages: docs, health
@@ -55,7 +54,7 @@ export function registerAuthentication(app: App, deps: AuthenticationDeps): void
         return;
       }
       const token = dpopTokenFrom(request.headers.authorization);
-      const claims = await verifiedTokens.verify(token, () => verifyAccessToken(token, { keys: deps.keys }));
+      const claims = await verifiedTokens.verify(token);
       const check = proofAndSessionCheck(deps.redis, REDIS_KEY_PREFIX, claims.sid);
       await verifyDpopProof(headerOf(request, 'dpop'), { method: request.method, url, accessToken: token, expectedJkt: claims.cnf.jkt, replay: storeUnavailableAs503(check.guard) });
       if (check.revoked()) throw new AuthError('auth.invalid_token', 'session revoked');
@@ -65,38 +64,8 @@ export function registerAuthentication(app: App, deps: AuthenticationDeps): void
       if (!(err instanceof AuthError)) throw err;
       // The reason stays in the log; the caller learns only which of the two checks failed.
       request.log.info({ code: err.code, reason: err.reason }, 'credentials refused');
-      throw unauthorized(err);
+      throw authProblem(err);
     }
-  });
-}
-
-/**
- * Access tokens already verified, until they expire: a client sends the same token with
- * every request for 15 minutes, and its signature check is the costliest step here. The
- * proof, the replay check and the revocation check still run on every request; identity
- * publishes a retired key for a day, longer than any token it signed lives.
- */
-class VerifiedTokens {
-  private readonly byHash = new Map<string, AccessTokenClaims>();
-  private static readonly entriesMax = 10_000;
-
-  async verify(token: string, verify: () => Promise<AccessTokenClaims>): Promise<AccessTokenClaims> {
-    const hash = createHash('sha256').update(token).digest('base64url');
-    const known = this.byHash.get(hash);
-    if (known && known.exp > Date.now() / 1000) return known;
-    if (known) this.byHash.delete(hash);
-    const claims = await verify();
-    if (this.byHash.size >= VerifiedTokens.entriesMax) this.byHash.clear();
-    this.byHash.set(hash, claims);
-    return claims;
-  }
-}
-
-function unauthorized(err: AuthError): AppError {
-  const proof = err.code === 'auth.invalid_dpop_proof';
-  return new AppError(401, err.code, 'Unauthorized', {
-    detail: proof ? 'the DPoP proof is missing or invalid' : 'the access token is missing or invalid',
-    headers: { 'www-authenticate': `DPoP error="${proof ? 'invalid_dpop_proof' : 'invalid_token'}", algs="ES256"` },
   });
 }
 
@@ -109,11 +78,7 @@ function storeUnavailableAs503<A extends unknown[], R>(check: (...args: A) => Pr
     try {
       return await check(...args);
     } catch (err) {
-      throw new AppError(503, 'service_unavailable', 'Service unavailable', {
-        detail: 'credentials cannot be checked right now',
-        headers: { 'retry-after': '5' },
-        cause: err,
-      });
+      throw credentialsUnavailable(err);
     }
   };
 }

@@ -1,16 +1,16 @@
-import type { Principal } from '@elcorp/auth';
-
-export type { Principal };
+// The principal augmentation of FastifyRequest is declared once, in @elcorp/auth/fastify.
+import type {} from '@elcorp/auth/fastify';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    principal?: Principal;
     /** The client's address after TRUST_PROXY is applied. */
     clientAddress?: string;
   }
 }
 
-/** Headers the gateway sets for upstreams; any copy sent from outside is removed first. */
-export const principalHeader = 'x-elcorp-principal';
+/**
+ * Headers only the gateway sets for upstreams; any copy sent from outside is removed first.
+ * No principal header: every service verifies the access token itself (README.md).
+ */
 export const clientAddressHeader = 'x-elcorp-client-address';
 export const internalHeaderPrefix = 'x-elcorp-';

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { Outcome } from '../domain/circuit-breaker.js';
 import { upstreamFor } from '../domain/routes.js';
 import { send, UpstreamError, type ReplayableBody, type Upstreams, type UpstreamService } from '../infrastructure/upstreams.js';
-import { clientAddressHeader, internalHeaderPrefix, principalHeader } from './principal.js';
+import { clientAddressHeader, internalHeaderPrefix } from './principal.js';
 
 export interface ProxyDeps {
   upstreams: Upstreams;
@@ -163,7 +163,6 @@ export function upstreamRequestHeaders(request: FastifyRequest, withBody: boolea
   out['x-forwarded-proto'] = request.protocol;
   out['x-forwarded-host'] = request.host;
   out['x-request-id'] = request.id;
-  if (request.principal) out[principalHeader] = Buffer.from(JSON.stringify(request.principal)).toString('base64url');
   return out;
 }
 

@@ -30,8 +30,11 @@ export interface RateLimitDeps {
 const minuteMs = 60_000;
 const hourMs = 60 * minuteMs;
 export const maxLoginBodyBytes = 16 * 1024;
-/** Probes from an orchestrator must not be refused because the probing host is busy. */
-const unlimitedPaths = new Set(['/health/live', '/health/ready']);
+/**
+ * Liveness costs nothing and a refused liveness probe restarts the process. Readiness is
+ * limited like any route (it reads Redis and the JWKS, if only once a second).
+ */
+const unlimitedPaths = new Set(['/health/live']);
 
 /**
  * Every request, public ones included, counts against its client address. Redis down: the

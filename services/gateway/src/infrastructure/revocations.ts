@@ -1,4 +1,4 @@
-import type { ReplayGuard } from '@elcorp/auth';
+import { redisSessionDenyList, revokedSessionKey, sessionDenySeconds, type ReplayGuard } from '@elcorp/auth';
 import { eventSubject, streamName } from '@elcorp/contracts';
 import type { Logger } from '@elcorp/kit';
 import { EventConsumer, isEventOf, type Delivery, type EventSink, type SettledOutcome, type SinkResult } from '@elcorp/messaging';
@@ -11,14 +11,12 @@ import type { Redis } from 'ioredis';
  * both in Redis so every replica refuses at once.
  */
 
-/** Access tokens live 15 minutes; a deny-list entry outlives the last token of its session. */
-export const denySeconds = 15 * 60 + 60;
-
-/** The key identity writes on logout and revocation (services/identity redis-guards.ts). */
-export const revokedSessionKey = (prefix: string, sessionId: string) => `${prefix}revoked-session:${sessionId}`;
+// The deny-list's key, lifetime and write are defined once in @elcorp/auth; identity writes
+// the same entries. Re-exported under the names this module has always offered.
+export { revokedSessionKey, sessionDenySeconds as denySeconds };
 
 export async function denySession(redis: Redis, prefix: string, sessionId: string): Promise<void> {
-  await redis.set(revokedSessionKey(prefix, sessionId), '1', 'EX', denySeconds);
+  await redisSessionDenyList(redis, prefix).deny(sessionId);
 }
 
 /** The gateway's own proof namespace: identity keeps another, so a forwarded proof passes both once. */
@@ -95,7 +93,7 @@ function denyListSink(deny: (sessionId: string) => Promise<void>): EventSink {
     // The consumer filters on the revoked subject; anything else has nothing to deny.
     if (!isEventOf(event, revokedType)) return { kind: 'applied' };
     // Past the deny window every token of the session has expired: nothing left to refuse.
-    if (Date.now() - Date.parse(event.occurredAt) > denySeconds * 1000) return { kind: 'applied' };
+    if (Date.now() - Date.parse(event.occurredAt) > sessionDenySeconds * 1000) return { kind: 'applied' };
     try {
       await deny(event.data.sessionId);
       return { kind: 'applied' };

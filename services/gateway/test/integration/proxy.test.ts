@@ -11,7 +11,7 @@ import t, { type Test } from 'tap';
 import { z } from 'zod';
 import { upstreamFor, type Upstream } from '../../src/domain/routes.js';
 import { registerProxy, routedPatterns } from '../../src/http/proxy.js';
-import { upstreamHealthChecks } from '../../src/http/readiness.js';
+import { upstreamHealthChecks, upstreamHealthReport } from '../../src/http/readiness.js';
 import { openUpstreams, type UpstreamsOptions } from '../../src/infrastructure/upstreams.js';
 
 const mib = 1024 * 1024;
@@ -200,11 +200,10 @@ t.test('request headers: hop-by-hop and internal ones dropped, forwarding and pr
   t.notMatch(String(sent.connection), /x-per-hop/, 'the connection header is the gateway\'s own');
   t.same(
     Object.keys(sent).filter((name) => name.startsWith('x-elcorp-')).sort(),
-    ['x-elcorp-client-address', 'x-elcorp-principal'],
-    'the only internal headers are the ones the gateway set',
+    ['x-elcorp-client-address'],
+    'the only internal header is the client address the gateway set: no principal header, services verify the token',
   );
   t.equal(sent['x-elcorp-client-address'], '203.0.113.9');
-  t.same(JSON.parse(Buffer.from(String(sent['x-elcorp-principal']), 'base64url').toString()), principal);
   t.equal(sent['x-forwarded-for'], '203.0.113.9', 'the client address the gateway determined');
   t.equal(sent['x-forwarded-proto'], 'http');
   t.equal(sent['x-forwarded-host'], 'api.elcorp.test');
@@ -216,7 +215,7 @@ t.test('request headers: hop-by-hop and internal ones dropped, forwarding and pr
   t.not(sent.host, 'api.elcorp.test', 'the upstream sees its own host');
 
   await app.inject({ method: 'GET', url: '/api/v1/users/me', headers: { 'x-elcorp-principal': 'forged' } });
-  t.notOk(identity.seen[1]!.headers['x-elcorp-principal'], 'no principal header without a verified principal');
+  t.notOk(identity.seen[1]!.headers['x-elcorp-principal'], 'a forged principal header never reaches a service');
 });
 
 t.test('response headers: hop-by-hop and internal ones dropped, internal redirects made relative', async (t) => {
@@ -433,7 +432,7 @@ t.test('a down upstream opens its circuit too; Retry-After then counts down the 
   t.equal((await app.inject('/api/v1/compliance/audit')).headers['retry-after'], '6');
 });
 
-t.test('readiness reports each upstream, with a 1 s limit per check', async (t) => {
+t.test('the upstream report probes each upstream, with a 1 s limit per check', async (t) => {
   const ready = await upstreamServer(t, (_req, res) => res.writeHead(200).end('{"status":"ready"}'));
   const notReady = await upstreamServer(t, (_req, res) => res.writeHead(503).end('{"status":"not_ready"}'));
   const hanging = await upstreamServer(t, () => undefined);
@@ -444,25 +443,20 @@ t.test('readiness reports each upstream, with a 1 s limit per check', async (t) 
     circuitFailures: 5,
     circuitOpenMs: 1_000,
   });
-  const app = await buildApp({ service: 'gateway', logger: createLogger({ service: 'gateway', level: 'silent' }), healthChecks: upstreamHealthChecks(upstreams) });
-  app.addHook('onClose', () => upstreams.close());
-  t.teardown(() => app.close());
+  t.teardown(() => upstreams.close());
 
   const started = Date.now();
-  const res = await app.inject('/health/ready');
+  const report = await upstreamHealthReport(upstreams, createLogger({ service: 'gateway', level: 'silent' }));
   t.ok(Date.now() - started < 1_900, 'the hanging upstream is given up after about a second');
-  t.equal(res.statusCode, 503);
-  t.same(res.json(), {
-    status: 'not_ready',
-    checks: { identity: { status: 'up' }, payments: { status: 'down', error: 'unavailable' }, governance: { status: 'down', error: 'unavailable' }, compliance: { status: 'down', error: 'unavailable' } },
+  t.same(report, {
+    identity: { status: 'up', circuit: 'closed' },
+    payments: { status: 'down', circuit: 'closed' },
+    governance: { status: 'down', circuit: 'closed' },
+    compliance: { status: 'down', circuit: 'closed' },
   });
   t.equal(ready.seen[0]?.url, '/health/ready');
-
-  const allUp = openUpstreams({ urls: { identity: ready.url, payments: ready.url, governance: ready.url, compliance: ready.url }, connectionsMax: 2, timeoutMs: 1_000, circuitFailures: 5, circuitOpenMs: 1_000 });
-  t.teardown(() => allUp.close());
-  const checks = upstreamHealthChecks(allUp);
+  const checks = upstreamHealthChecks(upstreams);
   t.same(Object.keys(checks).sort(), ['compliance', 'governance', 'identity', 'payments']);
-  await t.resolves(Promise.all(Object.values(checks).map((check) => check())));
 });
 
 t.test('through the real identity service: register, then read the JWKS', async (t) => {

@@ -10,7 +10,7 @@ import t, { type Test } from 'tap';
 import { openIdentityUpstream, publicBaseUrl, type Session } from './identity-upstream.js';
 import { loadGatewayConfig } from '../../src/config.js';
 import { registerAuthentication } from '../../src/http/authenticate.js';
-import { remoteJwks } from '../../src/infrastructure/jwks.js';
+import { remoteJwks } from '@elcorp/auth';
 import { denySeconds, denySession, revocationDurable, revokedSessionKey, startRevocationConsumer, type RevocationConsumer, type RevocationConsumerDeps } from '../../src/infrastructure/revocations.js';
 
 
@@ -24,7 +24,7 @@ const names = { root: identity.subjectRoot };
 const config = loadGatewayConfig({ PUBLIC_BASE_URL: publicBaseUrl, REDIS_KEY_PREFIX: redisPrefix, IDENTITY_URL: identityUrl });
 const app: App = await buildApp({ service: 'gateway', logger });
 registerAuthentication(app, {
-  keys: remoteJwks({ url: `${identityUrl}/.well-known/jwks.json`, refreshMinIntervalMs: 30_000, fetchTimeoutMs: 2_000, maxAgeMs: 300_000, logger }),
+  keys: remoteJwks({ url: `${identityUrl}/.well-known/jwks.json`, refreshMinIntervalMs: 30_000, fetchTimeoutMs: 2_000, maxAgeMs: 300_000, logger }).getKey,
   redis,
   config,
 });

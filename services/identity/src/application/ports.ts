@@ -38,9 +38,9 @@ export interface Notifier {
   send(message: { to: { email?: string; phone?: string }; template: 'password_reset' | 'account_locked' | 'mfa_sms_code'; data: Record<string, string> }): Promise<void>;
 }
 
-/** Where the gateway learns at once that a session is revoked (Redis deny-list). */
+/** Where the gateway and services learn at once that a session is revoked (Redis deny-list; its entries outlive the session's last token). */
 export interface RevocationList {
-  revoke(sessionId: string, ttlSeconds: number): Promise<void>;
+  revoke(sessionId: string): Promise<void>;
 }
 
 /** The request facts a use case may record (PII: stored and published as such). */

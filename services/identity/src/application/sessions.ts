@@ -116,7 +116,7 @@ export async function revokeSessions(
 }
 
 export async function announceRevocations(deps: IdentityDeps, sessionIds: string[]): Promise<void> {
-  await Promise.all(sessionIds.map((id) => deps.revocations.revoke(id, refreshPolicy.accessTokenSeconds + 60)));
+  await Promise.all(sessionIds.map((id) => deps.revocations.revoke(id)));
 }
 
 export async function listSessions(deps: IdentityDeps, userId: string, currentSessionId: string) {

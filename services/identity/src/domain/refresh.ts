@@ -1,10 +1,13 @@
+import { accessTokenLifetimeSeconds } from '@elcorp/auth';
+
 /** API.md: a refresh token lives 7 days; a session 30 days whatever the refreshes. */
 export const refreshPolicy = {
   refreshTokenSeconds: 7 * 24 * 60 * 60,
   sessionSeconds: 30 * 24 * 60 * 60,
   /** A lost response may be fetched again with the same token and device key for this long. */
   retryWindowSeconds: 10,
-  accessTokenSeconds: 15 * 60,
+  /** The fleet's constant: the session deny-list's lifetime is derived from it (@elcorp/auth). */
+  accessTokenSeconds: accessTokenLifetimeSeconds,
 } as const;
 
 export interface PresentedRefresh {

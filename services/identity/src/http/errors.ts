@@ -1,4 +1,4 @@
-import { AuthError } from '@elcorp/auth';
+import { mapAuthError } from '@elcorp/auth/fastify';
 import { AppError } from '@elcorp/kit';
 import type { PublicErrorCode, PublicErrorStatus } from '@elcorp/contracts/http';
 import { IdentityError, type IdentityErrorCode } from '../domain/errors.js';
@@ -34,13 +34,5 @@ export function toAppError(err: unknown): unknown {
     const code = err.code === 'identity.weak_password' ? 'validation_failed' : err.code;
     return new AppError(status, code, title, { detail: err.message, headers, ...(err.details.errors ? { errors: err.details.errors } : {}), cause: err });
   }
-  if (err instanceof AuthError) {
-    const error = err.code === 'auth.invalid_dpop_proof' ? 'invalid_dpop_proof' : 'invalid_token';
-    return new AppError(401, err.code, 'Unauthorized', {
-      detail: err.code === 'auth.invalid_dpop_proof' ? 'the DPoP proof is missing or invalid' : 'the access token is missing or invalid',
-      headers: { 'www-authenticate': `DPoP error="${error}", algs="ES256"` },
-      cause: err,
-    });
-  }
-  return err;
+  return mapAuthError(err);
 }

@@ -1,17 +1,12 @@
-import { dpopTokenFrom, type Principal, invalidToken, verifyAccessToken, verifyDpopProof, type ReplayGuard } from '@elcorp/auth';
+import { cachedTokenVerifier, dpopTokenFrom, type Principal, invalidToken, verifyDpopProof, type ReplayGuard } from '@elcorp/auth';
+import { principalOf } from '@elcorp/auth/fastify';
 import type { Kysely } from '@elcorp/db';
 import type { FastifyRequest } from 'fastify';
 import type { JWTVerifyGetKey } from 'jose';
 import type { IdentityDB } from '../infrastructure/db/schema.js';
 
-export type { Principal };
-
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    principal?: Principal;
-  }
-}
+// request.principal is declared once, in @elcorp/auth/fastify, for every service.
+export { principalOf, type Principal };
 
 export interface AuthenticationDeps {
   db: Kysely<IdentityDB>;
@@ -28,13 +23,17 @@ export function publicUrlOf(publicBaseUrl: string, request: FastifyRequest): str
 
 /**
  * Verifies `Authorization: DPoP <token>` and its proof, and that the session still lives.
- * Identity checks the proof itself rather than trusting the network (the gateway checks it
- * too, against its own replay cache). Failures become problems through the app's mapError.
+ * The token part is the fleet's (@elcorp/auth: scheme, ES256, iss, aud, exp, kid, the
+ * verified-token cache); identity adds the proof, checked itself rather than trusting the
+ * network (the gateway checks it too, against its own replay cache), and its sessions
+ * table, which knows more than the deny-list (expiry, revocation before Redis heard of it).
+ * Failures become problems through the app's mapError (mapAuthError).
  */
 export function authenticate(deps: AuthenticationDeps) {
+  const tokens = cachedTokenVerifier(deps.keys);
   return async (request: FastifyRequest): Promise<void> => {
     const token = dpopTokenFrom(request.headers.authorization);
-    const claims = await verifyAccessToken(token, { keys: deps.keys });
+    const claims = await tokens.verify(token);
     await verifyDpopProof(header(request, 'dpop'), {
       method: request.method,
       url: publicUrlOf(deps.publicBaseUrl, request),
@@ -56,10 +55,4 @@ export function authenticate(deps: AuthenticationDeps) {
 export function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return typeof value === 'string' ? value : undefined;
-}
-
-/** The authenticated principal of a route guarded by `authenticate`. */
-export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw new Error('route is not guarded by authenticate()');
-  return request.principal;
 }

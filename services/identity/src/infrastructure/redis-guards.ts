@@ -1,16 +1,11 @@
-import type { ReplayGuard } from '@elcorp/auth';
+import { redisSessionDenyList, type ReplayGuard } from '@elcorp/auth';
 import type { Redis } from 'ioredis';
 import type { RevocationList } from '../application/ports.js';
 
-/** Key of a revoked session in the deny-list the gateway reads. */
-export const revokedSessionKey = (prefix: string, sessionId: string) => `${prefix}revoked-session:${sessionId}`;
-
+/** The fleet's session deny-list (key, lifetime: @elcorp/auth), which the gateway and services read. */
 export function redisRevocations(redis: Redis, prefix: string): RevocationList {
-  return {
-    async revoke(sessionId, ttlSeconds) {
-      await redis.set(revokedSessionKey(prefix, sessionId), '1', 'EX', ttlSeconds);
-    },
-  };
+  const denyList = redisSessionDenyList(redis, prefix);
+  return { revoke: (sessionId) => denyList.deny(sessionId) };
 }
 
 /** DPoP jti replay guard: SET NX succeeds only for the first presentation of a (jkt, jti). */

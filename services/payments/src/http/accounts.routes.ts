@@ -3,7 +3,7 @@ import { balanceAt, getAccount, listAccounts, openAccount } from '../application
 import { statement } from '../application/queries.js';
 import { isAllowed } from './authorize.js';
 import { callerOf, type RouteDeps } from './context.js';
-import { principalOf } from './principal.js';
+import { principalOf } from '@elcorp/auth/fastify';
 import * as api from '@elcorp/contracts/http';
 import { notFound } from './errors.js';
 

@@ -1,7 +1,7 @@
 import { authzDenied, type Authorizer, type AuthzResource } from '@elcorp/authz';
 import type { Permission } from '@elcorp/contracts';
 import type { Currency } from '../domain/money.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '@elcorp/auth';
 
 export interface AuthorizationRequest {
   action: Permission;

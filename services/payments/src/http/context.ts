@@ -6,11 +6,10 @@ import { fail, PaymentsError } from '../domain/errors.js';
 import { parseAmount, type Currency } from '../domain/money.js';
 import type { Decide } from './authorize.js';
 import { problemOf } from './errors.js';
-import { principalOf, type Authenticate } from './principal.js';
+import { principalOf } from '@elcorp/auth/fastify';
 
 export interface RouteDeps {
   payments: PaymentsDeps;
-  authenticate: Authenticate;
   decide: Decide;
   renderReceiptPdf: (receipt: Receipt) => Promise<Buffer>;
 }

@@ -2,7 +2,7 @@ import type { App } from '@elcorp/kit';
 import { cancelInvoice, getInvoice, issueInvoice, listInvoices, payInvoice } from '../application/invoices.js';
 import { authorize } from './authorize.js';
 import { amountOf, callerOf, idempotencyKeyOf, sendIdempotent, type RouteDeps } from './context.js';
-import { principalOf } from './principal.js';
+import { principalOf } from '@elcorp/auth/fastify';
 import * as api from '@elcorp/contracts/http';
 
 const tags = ['payments'];

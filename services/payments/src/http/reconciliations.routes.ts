@@ -2,7 +2,7 @@ import type { App } from '@elcorp/kit';
 import { listReconciliations, reconcile } from '../application/reconciliation.js';
 import { authorize } from './authorize.js';
 import { callerOf, type RouteDeps } from './context.js';
-import { principalOf } from './principal.js';
+import { principalOf } from '@elcorp/auth/fastify';
 import * as api from '@elcorp/contracts/http';
 
 const tags = ['payments'];

@@ -7,7 +7,7 @@ import { createDeposit, createTransfer } from '../application/transfers.js';
 import { fail } from '../domain/errors.js';
 import { authorize, isAllowed } from './authorize.js';
 import { amountOf, callerOf, idempotencyKeyOf, sendIdempotent, type RouteDeps } from './context.js';
-import { principalOf } from './principal.js';
+import { principalOf } from '@elcorp/auth/fastify';
 import * as api from '@elcorp/contracts/http';
 import { notFound } from './errors.js';
 

@@ -1,9 +1,8 @@
 import { createEvent, uuidv7 } from '@elcorp/contracts';
 import { createDatabase, type Kysely } from '@elcorp/db';
 import { messagingOf, unitOfWork, type MessagingRuntime } from '@elcorp/messaging';
-import { bootService } from '@elcorp/service-testing';
-import { testConfig } from '@elcorp/testing';
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { bootService, testTokenIssuer } from '@elcorp/service-testing';
+import { testConfig, testRedisPrefix } from '@elcorp/testing';
 import type { Test } from 'tap';
 import { onUserRegistered } from '../../src/application/accounts.js';
 import type { App } from '@elcorp/kit';
@@ -33,24 +32,15 @@ export interface PaymentsApi {
  * signing key standing in for identity's JWKS. Users are registered the way the
  * identity.user.registered consumer registers them.
  */
-export async function paymentsApi(t: Test, env: Record<string, string> = {}, overrides: Omit<PaymentsOverrides, 'keys'> = {}): Promise<PaymentsApi> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256');
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' };
-  const keys = createLocalJWKSet({ keys: [jwk] });
-  const booted = await bootService(t, definePaymentsService({ keys, ...overrides }), env);
+export async function paymentsApi(t: Test, env: Record<string, string> = {}, overrides: PaymentsOverrides = {}): Promise<PaymentsApi> {
+  // A stand-in for identity's signing key and JWKS; the deny-list is the real Redis under this test's prefix.
+  const issuer = await testTokenIssuer(t);
+  const { prefix } = await testRedisPrefix(t);
+  const booted = await bootService(t, definePaymentsService(overrides), { JWKS_URL: issuer.jwksUrl, REDIS_KEY_PREFIX: prefix, ...env });
   const database = createDatabase<PaymentsDB>({ url: testConfig.databaseUrl, schema: booted.schema!, poolMax: 4 });
   t.teardown(() => database.close());
   const uow = unitOfWork(database.db, { root: booted.subjectRoot });
-  const tokenFor = (userId: string, roles: string[]) =>
-    new SignJWT({ sid: uuidv7(), roles, cnf: { jkt: 'test-device' } })
-      .setProtectedHeader({ alg: 'ES256', kid: 'test-key', typ: 'at+jwt' })
-      .setIssuer('elcorp-identity')
-      .setAudience('elcorp')
-      .setSubject(userId)
-      .setJti(uuidv7())
-      .setIssuedAt()
-      .setExpirationTime('15m')
-      .sign(privateKey);
+  const tokenFor = (userId: string, roles: string[]) => issuer.sign({ userId, roles });
   const messaging = messagingOf(booted.infra);
   if (!messaging) throw new Error('payments attached no messaging runtime');
   return {

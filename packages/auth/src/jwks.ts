@@ -1,16 +1,20 @@
-import type { Logger } from '@elcorp/kit';
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 
+/** What the client logs (a pino logger fits); never a key, only why a fetch failed. */
+export interface JwksLogger {
+  warn(details: object, message: string): void;
+}
+
 export interface RemoteJwksOptions {
-  /** IDENTITY_URL + /.well-known/jwks.json */
+  /** Identity's `/.well-known/jwks.json` (JWKS_URL in a service, IDENTITY_URL + path in the gateway). */
   url: string;
   /** Least time between two fetches caused by an unknown `kid` (after a successful fetch). */
   refreshMinIntervalMs: number;
   fetchTimeoutMs: number;
   /** After this age the set is re-fetched in the background while the cached one keeps serving. */
   maxAgeMs: number;
-  logger: Logger;
+  logger: JwksLogger;
   fetch?: typeof fetch;
   now?: () => number;
 }
@@ -23,6 +27,19 @@ const retryAfterFailureMs = 1_000;
 
 const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).max(maxKeys) });
 
+export interface RemoteJwks {
+  /** The key resolver for jose's jwtVerify (verifyAccessToken's `keys`). */
+  getKey: JWTVerifyGetKey;
+  /** True once a key set has been fetched from identity: it keeps verifying from then on. */
+  loaded(): boolean;
+  /**
+   * Resolves when a key set is loaded, fetching one first if none is (at most once per
+   * retry interval, shared with concurrent callers); rejects while none could be fetched.
+   * A readiness check: a verifier without keys refuses every caller.
+   */
+  ensureLoaded(): Promise<void>;
+}
+
 /**
  * Identity's verification keys, fetched and cached. An unknown `kid` re-fetches the set, at
  * most once per `refreshMinIntervalMs`, so a rotation is picked up without letting made-up
@@ -30,7 +47,7 @@ const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).
  * identity never verifies, whatever the network does. While identity is unreachable, the
  * keys already fetched keep verifying (a stale set is better than refusing every caller).
  */
-export function remoteJwks(options: RemoteJwksOptions): JWTVerifyGetKey {
+export function remoteJwks(options: RemoteJwksOptions): RemoteJwks {
   const now = options.now ?? Date.now;
   let keySet: ReturnType<typeof createLocalJWKSet> | undefined;
   let fetchedAt = -Infinity;
@@ -55,7 +72,7 @@ export function remoteJwks(options: RemoteJwksOptions): JWTVerifyGetKey {
     return inflight;
   };
 
-  return async (header, token) => {
+  const getKey: JWTVerifyGetKey = async (header, token) => {
     if (keySet && now() - fetchedAt > options.maxAgeMs && now() >= nextFetchAllowedAt) {
       refresh().catch(() => undefined); // keeps serving the cached set meanwhile
     }
@@ -69,6 +86,16 @@ export function remoteJwks(options: RemoteJwksOptions): JWTVerifyGetKey {
     if (now() < nextFetchAllowedAt) throw new errors.JWKSNoMatchingKey();
     await refresh();
     return keySet!(header, token);
+  };
+
+  return {
+    getKey,
+    loaded: () => keySet !== undefined,
+    async ensureLoaded() {
+      if (keySet) return;
+      if (now() < nextFetchAllowedAt) throw new Error('no JWKS loaded yet; the last fetch failed');
+      await refresh();
+    },
   };
 }
 

@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto';
+import { verifyAccessToken, type AccessTokenClaims } from './access-token.js';
+import type { JWTVerifyGetKey } from 'jose';
+import { LruCache } from './lru.js';
+
+export interface TokenVerifier {
+  verify(token: string): Promise<AccessTokenClaims>;
+}
+
+/**
+ * Access tokens already verified, until they expire: a client sends the same token with
+ * every request for 15 minutes, and its signature check is the costliest step of
+ * authentication. Bounded and least-recently-used, so a flood of distinct tokens evicts
+ * other flood entries, not the tokens in use. Identity publishes a retired key for a day,
+ * longer than any token it signed lives, so a cached verdict never outlives its key.
+ */
+export function cachedTokenVerifier(keys: JWTVerifyGetKey, options: { maxEntries?: number; now?: () => number } = {}): TokenVerifier {
+  const verified = new LruCache<string, AccessTokenClaims>(options.maxEntries ?? 10_000);
+  const now = options.now ?? Date.now;
+  return {
+    async verify(token) {
+      const hash = createHash('sha256').update(token).digest('base64url');
+      const known = verified.get(hash);
+      if (known && known.exp > now() / 1000) return known;
+      if (known) verified.delete(hash);
+      const claims = await verifyAccessToken(token, { keys, nowSeconds: Math.floor(now() / 1000) });
+      verified.set(hash, claims);
+      return claims;
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { randomUUID } from 'node:crypto';
+import t from 'tap';
+import { remoteJwks, verifyAccessToken, type JwksLogger } from '../src/index.js';
+
+const logger: JwksLogger = { warn: () => undefined };
+const jkt = 'device-thumbprint';
+
+const issuer = await generateKeyPair('ES256', { extractable: true });
+const issuerJwk: JWK = { ...(await exportJWK(issuer.publicKey)), kid: 'test-issuer', alg: 'ES256', use: 'sig' };
+async function mint(header: Record<string, unknown> = {}, key: CryptoKey = issuer.privateKey): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const payload = { iss: 'elcorp-identity', aud: 'elcorp', sub: randomUUID(), sid: randomUUID(), jti: randomUUID(), iat: now, exp: now + 900, roles: ['user'], cnf: { jkt } };
+  return new SignJWT(payload).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'test-issuer', ...header }).sign(key);
+}
+
+t.test('an unknown kid refreshes the set at most once per interval', async (t) => {
+  let now = 1_000_000;
+  let served: JWK[] = [];
+  const fetches: string[] = [];
+  const jwks = remoteJwks({
+    url: 'http://jwks.test/.well-known/jwks.json',
+    refreshMinIntervalMs: 30_000,
+    fetchTimeoutMs: 1_000,
+    maxAgeMs: 300_000,
+    logger,
+    now: () => now,
+    fetch: async (url) => {
+      fetches.push(String(url));
+      return Response.json({ keys: served });
+    },
+  });
+  const keys = jwks.getKey;
+  const rotated = await generateKeyPair('ES256', { extractable: true });
+  const rotatedJwk: JWK = { ...(await exportJWK(rotated.publicKey)), kid: 'rotated', alg: 'ES256' };
+  const oldToken = await mint();
+  const newToken = await mint({ kid: 'rotated' }, rotated.privateKey);
+
+  t.notOk(jwks.loaded());
+  served = [issuerJwk];
+  await verifyAccessToken(oldToken, { keys });
+  t.equal(fetches.length, 1, 'first use fetches the set');
+  t.ok(jwks.loaded());
+  served = [issuerJwk, rotatedJwk];
+  await t.rejects(verifyAccessToken(newToken, { keys }), { code: 'auth.invalid_token' }, 'a kid met within the interval is refused');
+  await t.rejects(verifyAccessToken(newToken, { keys }), { code: 'auth.invalid_token' });
+  t.equal(fetches.length, 1, 'made-up kids do not hammer identity');
+  now += 30_000;
+  t.equal((await verifyAccessToken(newToken, { keys })).cnf.jkt, jkt, 'after the interval a rotation is picked up');
+  t.equal(fetches.length, 2);
+  await verifyAccessToken(oldToken, { keys });
+  t.equal(fetches.length, 2, 'known kids are served from the cache');
+});
+
+t.test('a stale set is refreshed in the background, and keeps serving while identity is away', async (t) => {
+  let now = 0;
+  let up = true;
+  let fetches = 0;
+  const { getKey: keys } = remoteJwks({
+    url: 'http://jwks.test/.well-known/jwks.json',
+    refreshMinIntervalMs: 30_000,
+    fetchTimeoutMs: 1_000,
+    maxAgeMs: 60_000,
+    logger,
+    now: () => now,
+    fetch: async () => {
+      fetches += 1;
+      if (!up) throw new TypeError('fetch failed');
+      return Response.json({ keys: [issuerJwk, { ...issuerJwk, kid: 'private', d: 'AAAA' }, { kty: 'RSA', kid: 'rsa', n: 'x', e: 'AQAB' }] });
+    },
+  });
+  const token = await mint();
+  await verifyAccessToken(token, { keys });
+  up = false;
+  now += 61_000;
+  await verifyAccessToken(token, { keys });
+  t.equal(fetches, 2, 'the stale set was re-fetched');
+  t.equal((await verifyAccessToken(token, { keys })).cnf.jkt, jkt, 'the cached key still verifies while identity is down');
+  await t.rejects(verifyAccessToken(await mint({ kid: 'private' }), { keys }), { code: 'auth.invalid_token' }, 'a private key in the set is never imported');
+});
+
+t.test('readiness: not loaded while identity is away, loaded once it answers; failed fetches are spaced', async (t) => {
+  let now = 0;
+  let up = false;
+  let fetches = 0;
+  const jwks = remoteJwks({
+    url: 'http://jwks.test/.well-known/jwks.json',
+    refreshMinIntervalMs: 30_000,
+    fetchTimeoutMs: 1_000,
+    maxAgeMs: 300_000,
+    logger,
+    now: () => now,
+    fetch: async () => {
+      fetches += 1;
+      if (!up) throw new TypeError('fetch failed');
+      return Response.json({ keys: [issuerJwk] });
+    },
+  });
+  await t.rejects(jwks.ensureLoaded(), 'identity away: no keys');
+  await t.rejects(jwks.ensureLoaded(), /no JWKS loaded/, 'a second probe within a second does not fetch again');
+  t.equal(fetches, 1);
+  up = true;
+  now += 1_000;
+  await jwks.ensureLoaded();
+  t.ok(jwks.loaded());
+  await jwks.ensureLoaded();
+  t.equal(fetches, 2, 'a loaded set is not fetched again for readiness');
+});
+
+t.test('a body over the size cap or with too many keys is refused, never half-used', async (t) => {
+  const big = remoteJwks({
+    url: 'http://jwks.test/.well-known/jwks.json',
+    refreshMinIntervalMs: 0,
+    fetchTimeoutMs: 1_000,
+    maxAgeMs: 300_000,
+    logger,
+    fetch: async () => new Response(JSON.stringify({ keys: [issuerJwk], padding: 'x'.repeat(70 * 1024) })),
+  });
+  await t.rejects(big.ensureLoaded(), /larger than/);
+  const many = remoteJwks({
+    url: 'http://jwks.test/.well-known/jwks.json',
+    refreshMinIntervalMs: 0,
+    fetchTimeoutMs: 1_000,
+    maxAgeMs: 300_000,
+    logger,
+    fetch: async () => Response.json({ keys: Array.from({ length: 33 }, (_, i) => ({ ...issuerJwk, kid: `k${i}` })) }),
+  });
+  await t.rejects(many.ensureLoaded());
+  t.notOk(many.loaded());
+});
