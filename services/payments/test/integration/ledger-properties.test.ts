@@ -18,8 +18,9 @@ const users = 4;
 const user = fc.integer({ min: 0, max: users - 1 });
 // Threshold 100.00: amounts straddle it so some transfers are held.
 const amount = fc.bigInt({ min: 1n, max: 200_00n });
+const depositAmount = fc.bigInt({ min: 1n, max: 500_00n });
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('deposit' as const), user, amount }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('deposit' as const), user, amount: depositAmount }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('transfer' as const), from: user, to: user, amount }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constantFrom('approve' as const, 'reject' as const), pick: fc.nat(), by: user }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('expire' as const) }) },
@@ -30,7 +31,7 @@ t.test('random deposits, transfers, approvals, rejections and expiries keep Σ =
   const ledger = await ledgerHarness(t, { approvalThreshold: '100.00', approvalExpiryMs: 60_000, now: () => clock });
   const people = await Promise.all(Array.from({ length: users }, (_, i) => ledger.register(`User ${i}`)));
   const staff: Caller = { userId: uuidv7(), actor: { userId: uuidv7() } };
-  const pending: string[] = [];
+  const pending: Array<{ id: string; from: number }> = [];
 
   const run = async (s: Step): Promise<void> => {
     switch (s.kind) {
@@ -40,16 +41,17 @@ t.test('random deposits, transfers, approvals, rejections and expiries keep Σ =
       case 'transfer': {
         const from = people[s.from]!;
         const made = await ledger.deps.uow((uow) => createTransfer(ledger.deps, uow, from, { fromAccountId: from.accountId, to: { accountId: people[s.to]!.accountId }, amountMinor: s.amount, currency: 'NAD' }));
-        if (made.status === 'pending_approval') pending.push(made.id);
+        if (made.status === 'pending_approval') pending.push({ id: made.id, from: s.from });
         return;
       }
       case 'approve':
       case 'reject': {
-        const id = pending[s.pick % Math.max(pending.length, 1)];
-        if (!id) return;
-        const by = people[s.by]!;
-        await (s.kind === 'approve' ? approveTransfer(ledger.deps, by, id) : rejectTransfer(ledger.deps, by, id, 'no'));
-        pending.splice(pending.indexOf(id), 1);
+        const held = pending[s.pick % Math.max(pending.length, 1)];
+        if (!held) return;
+        // Mostly a second person; now and then the initiator, who may reject but not approve.
+        const by = people[s.by === 0 ? held.from : (held.from + s.by) % users]!;
+        await (s.kind === 'approve' ? approveTransfer(ledger.deps, by, held.id) : rejectTransfer(ledger.deps, by, held.id, 'no'));
+        pending.splice(pending.indexOf(held), 1);
         return;
       }
       case 'expire':
