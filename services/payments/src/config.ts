@@ -13,6 +13,8 @@ export const configShape = {
   /** JWKS_URL, JWKS_* timing and REDIS_KEY_PREFIX: how callers' access tokens are verified. */
   ...serviceAuthConfigShape,
   PAYMENTS_APPROVAL_THRESHOLD: z.string().regex(/^\d{1,13}\.\d{2}$/, 'a decimal amount with two digits, e.g. 50000.00').default('50000.00'),
+  /** A held transfer nobody approves or rejects is voided after this long. */
+  PAYMENTS_APPROVAL_EXPIRY_MINUTES: z.coerce.number().int().min(1).max(30 * 24 * 60).default(24 * 60),
 };
 
 export type PaymentsConfig = ReturnType<typeof loadPaymentsConfig>;

@@ -70,6 +70,11 @@ export const publicErrorCodes = {
   'payments.idempotency_key_required': { statuses: [400] },
   'payments.idempotency_key_reused': { statuses: [422] },
   'payments.request_in_progress': { statuses: [409] },
+  'payments.transfer_not_found': { statuses: [404] },
+  'payments.invoice_not_found': { statuses: [404] },
+  'payments.transfer_not_pending': { statuses: [409] },
+  'payments.not_invoice_payer': { statuses: [403] },
+  'payments.not_invoice_payee': { statuses: [403] },
   // Governance.
   'governance.system_role': { statuses: [422] },
   'governance.last_admin': { statuses: [422] },

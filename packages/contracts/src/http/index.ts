@@ -9,3 +9,4 @@ export * from './errors.js';
 export * from './governance.js';
 export * from './identity.js';
 export * from './money.js';
+export * from './payments.js';

@@ -1,0 +1,53 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { fingerprintOf, idempotencyKeyPattern, runIdempotent, type Answer } from '../application/idempotency.js';
+import type { Caller, PaymentsDeps, PaymentsUow } from '../application/ports.js';
+import type { Receipt } from '../application/receipts.js';
+import { fail, PaymentsError } from '../domain/errors.js';
+import { parseAmount, type Currency } from '../domain/money.js';
+import type { Decide } from './authorize.js';
+import { problemOf } from './errors.js';
+import { principalOf } from '@elcorp/auth/fastify';
+
+export interface RouteDeps {
+  payments: PaymentsDeps;
+  decide: Decide;
+  renderReceiptPdf: (receipt: Receipt) => Promise<Buffer>;
+}
+
+export function callerOf(request: FastifyRequest, canReadAll = false): Caller {
+  const me = principalOf(request);
+  return { userId: me.userId, canReadAll, actor: { userId: me.userId, sessionId: me.sessionId } };
+}
+
+/** A body amount checked against its currency's exponent: 422 naming the field otherwise. */
+export function amountOf(text: string, currency: Currency, path = 'amount'): bigint {
+  const parsed = parseAmount(text, currency);
+  if (!parsed.ok) return fail('payments.invalid_input', `amount ${parsed.reason}`, path);
+  return parsed.minor;
+}
+
+/** The Idempotency-Key header: required on every money-moving POST (API.md). */
+export function idempotencyKeyOf(request: FastifyRequest): string {
+  const key = request.headers['idempotency-key'];
+  if (typeof key !== 'string' || key.length === 0) return fail('payments.idempotency_key_required', 'this request needs an Idempotency-Key header');
+  if (!idempotencyKeyPattern.test(key)) return fail('payments.idempotency_key_required', 'the Idempotency-Key must be 1–255 visible ASCII characters');
+  return key;
+}
+
+/**
+ * Answers a money-moving POST once per key: runs `work` (or replays its stored answer with
+ * `Idempotent-Replayed: true`) and sends the status and body.
+ */
+export async function sendIdempotent(deps: RouteDeps, request: FastifyRequest, reply: FastifyReply, key: string, work: (uow: PaymentsUow) => Promise<Answer>): Promise<FastifyReply> {
+  const me = principalOf(request);
+  const route = request.url.split('?')[0] ?? request.url;
+  const { answer, replayed } = await runIdempotent(
+    deps.payments,
+    { userId: me.userId, key, fingerprint: fingerprintOf(request.method, route, request.body ?? null) },
+    work,
+    (err: PaymentsError) => problemOf(err, request.url),
+  );
+  if (replayed) reply.header('idempotent-replayed', 'true');
+  if (answer.status >= 400) reply.type('application/problem+json');
+  return reply.code(answer.status).send(answer.body);
+}

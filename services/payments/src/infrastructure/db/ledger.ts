@@ -1,0 +1,135 @@
+import { sql, type Kysely, type Transaction } from '@elcorp/db';
+import type { AccountKind } from '../../domain/accounts.js';
+import type { PaymentsDB } from './schema.js';
+
+type Trx = Transaction<PaymentsDB>;
+
+/**
+ * The ledger's money movements. See migrations/0001_ledger.sql for the design: debits of
+ * user accounts are conditional updates of the account row (funds check and debit in one
+ * statement); credits and treasury movements are appended deltas that lock nothing.
+ */
+
+/** Debits `amount`; false when a user account cannot cover it (nothing changed then). */
+export async function debit(trx: Trx, account: { id: string; kind: AccountKind }, amount: bigint): Promise<boolean> {
+  if (account.kind === 'treasury') {
+    await appendDelta(trx, account.id, -amount);
+    return true;
+  }
+  const direct = await sql`UPDATE accounts SET balance = balance - ${amount} WHERE id = ${account.id} AND balance - held >= ${amount}`.execute(trx);
+  if (direct.numAffectedRows === 1n) return true;
+  const folded = await lockAndFold(trx, account.id);
+  if (folded.balance - folded.held < amount) return false;
+  await sql`UPDATE accounts SET balance = balance - ${amount} WHERE id = ${account.id}`.execute(trx);
+  return true;
+}
+
+/** Reserves `amount` of a user account for a transfer awaiting approval; false when short. */
+export async function hold(trx: Trx, accountId: string, amount: bigint): Promise<boolean> {
+  const direct = await sql`UPDATE accounts SET held = held + ${amount} WHERE id = ${accountId} AND balance - held >= ${amount}`.execute(trx);
+  if (direct.numAffectedRows === 1n) return true;
+  const folded = await lockAndFold(trx, accountId);
+  if (folded.balance - folded.held < amount) return false;
+  await sql`UPDATE accounts SET held = held + ${amount} WHERE id = ${accountId}`.execute(trx);
+  return true;
+}
+
+/** An approved hold leaves the account: held and balance drop together, so available is unchanged. */
+export async function settleHold(trx: Trx, accountId: string, amount: bigint): Promise<void> {
+  await sql`UPDATE accounts SET held = held - ${amount}, balance = balance - ${amount} WHERE id = ${accountId}`.execute(trx);
+}
+
+export async function releaseHold(trx: Trx, accountId: string, amount: bigint): Promise<void> {
+  await sql`UPDATE accounts SET held = held - ${amount} WHERE id = ${accountId}`.execute(trx);
+}
+
+/** Credits lock no account row, so a hot merchant or the treasury never serialises its payers. */
+export async function credit(trx: Trx, accountId: string, amount: bigint): Promise<void> {
+  await appendDelta(trx, accountId, amount);
+}
+
+/** The two immutable entries of a posted transfer; called after the debit so seq follows its lock. */
+export async function appendEntries(trx: Trx, transfer: { id: string; fromAccountId: string; toAccountId: string; amount: bigint }): Promise<void> {
+  await trx
+    .insertInto('entries')
+    .values([
+      { account_id: transfer.fromAccountId, transfer_id: transfer.id, amount: -transfer.amount },
+      { account_id: transfer.toAccountId, transfer_id: transfer.id, amount: transfer.amount },
+    ])
+    .execute();
+}
+
+export interface NewTransfer {
+  id: string;
+  kind: 'transfer' | 'deposit';
+  from: { id: string; kind: AccountKind };
+  toAccountId: string;
+  amount: bigint;
+  currency: string;
+  description: string | null;
+  reference: string | null;
+  invoiceId: string | null;
+  initiatedBy: string;
+  at: Date;
+}
+
+/**
+ * Posts a transfer in one statement (one round trip on the hot path): the funds check and
+ * debit, the transfer row, the lock-free credit and both entries. Every insert selects from
+ * the debit's output, so nothing is written when the debit does not happen, and the entries'
+ * seq is drawn after the debit's row lock. Returns false when the stored row looked short;
+ * the caller then folds and retries on the slow path (`debit`).
+ */
+export async function postInOneStatement(trx: Trx, t: NewTransfer): Promise<boolean> {
+  const debitSql =
+    t.from.kind === 'treasury'
+      ? sql`INSERT INTO balance_deltas (account_id, amount) VALUES (${t.from.id}, ${-t.amount}) RETURNING account_id AS id`
+      : sql`UPDATE accounts SET balance = balance - ${t.amount} WHERE id = ${t.from.id} AND balance - held >= ${t.amount} RETURNING id`;
+  const { rows } = await sql<{ seq: bigint }>`
+    WITH debit AS (${debitSql}),
+    transfer AS (
+      INSERT INTO transfers (id, kind, status, from_account_id, to_account_id, amount, currency, description, reference, invoice_id, initiated_by, created_at, posted_at)
+      SELECT ${t.id}::uuid, ${t.kind}, 'posted', ${t.from.id}::uuid, ${t.toAccountId}::uuid, ${t.amount}::bigint, ${t.currency}, ${t.description}::text,
+             ${t.reference}::text, ${t.invoiceId}::uuid, ${t.initiatedBy}::uuid, ${t.at}::timestamptz, ${t.at}::timestamptz FROM debit
+      RETURNING id
+    ),
+    credit AS (INSERT INTO balance_deltas (account_id, amount) SELECT ${t.toAccountId}::uuid, ${t.amount}::bigint FROM transfer)
+    INSERT INTO entries (account_id, transfer_id, amount)
+    SELECT ${t.from.id}::uuid, id, ${-t.amount}::bigint FROM transfer UNION ALL SELECT ${t.toAccountId}::uuid, id, ${t.amount}::bigint FROM transfer
+    RETURNING seq`.execute(trx);
+  return rows.length === 2;
+}
+
+async function appendDelta(trx: Trx, accountId: string, amount: bigint): Promise<void> {
+  await trx.insertInto('balance_deltas').values({ account_id: accountId, amount }).execute();
+}
+
+/**
+ * Locks the account row first, then moves its committed deltas into it. Always row before
+ * deltas, and only one account row per transaction: no lock cycle can form.
+ */
+export async function lockAndFold(trx: Trx, accountId: string): Promise<{ balance: bigint; held: bigint }> {
+  await sql`SELECT 1 FROM accounts WHERE id = ${accountId} FOR NO KEY UPDATE`.execute(trx);
+  const { rows } = await sql<{ balance: bigint; held: bigint }>`
+    WITH folded AS (DELETE FROM balance_deltas WHERE account_id = ${accountId} RETURNING amount)
+    UPDATE accounts SET balance = balance + coalesce((SELECT sum(amount) FROM folded), 0)::bigint
+    WHERE id = ${accountId} RETURNING balance, held`.execute(trx);
+  const row = rows[0];
+  if (!row) throw new Error(`account ${accountId} vanished while folding`);
+  return row;
+}
+
+/** The balance as clients see it: the row plus its unfolded deltas. */
+export const currentBalance = sql<bigint>`(accounts.balance + coalesce((SELECT sum(d.amount) FROM balance_deltas d WHERE d.account_id = accounts.id), 0)::bigint)`;
+
+/**
+ * Folds the deltas of accounts that collected many (a merchant that only receives, the
+ * treasury), so reading a balance stays a short sum. Each account in its own short
+ * transaction; returns how many accounts it folded.
+ */
+export async function compactDeltas(db: Kysely<PaymentsDB>, options: { minDeltas: number; accountsMax: number }): Promise<number> {
+  const { rows } = await sql<{ account_id: string }>`
+    SELECT account_id FROM balance_deltas GROUP BY account_id HAVING count(*) >= ${options.minDeltas} LIMIT ${options.accountsMax}`.execute(db);
+  for (const { account_id } of rows) await db.transaction().execute((trx) => lockAndFold(trx, account_id));
+  return rows.length;
+}
