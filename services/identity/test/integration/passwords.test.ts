@@ -125,7 +125,7 @@ t.test('change: the history keeps the newest 5 passwords, so the 6th back is all
   t.equal(oldest.statusCode, 204, 'the 6th back has left the history');
 });
 
-t.test('change: wrong current passwords count toward the login lockout of the email', async (t) => {
+t.test('change: wrong current passwords count toward the lockout of the session device', async (t) => {
   const identity = await openIdentity(t);
   const { body, device, session } = await signedInUser(identity);
   const statuses: number[] = [];
@@ -138,8 +138,10 @@ t.test('change: wrong current passwords count toward the login lockout of the em
   t.equal(locked.statusCode, 423, 'even the right current password waits out the lock');
   t.equal(locked.json().code, 'identity.account_locked');
   t.ok(Number(locked.headers['retry-after']) > 800);
-  const login = await (await identity.device()).call('POST', '/api/v1/auth/login', { body: { email: body.email, password: strongPassword } });
-  t.equal(login.statusCode, 423, 'the same counter as login');
+  const login = await device.call('POST', '/api/v1/auth/login', { body: { email: body.email, password: strongPassword } });
+  t.equal(login.statusCode, 423, "the same count as that device's login");
+  const other = await (await identity.device()).call('POST', '/api/v1/auth/login', { body: { email: body.email, password: 'still a wrong guess' } });
+  t.equal(other.statusCode, 401, "another device's count is its own: the session's failures lock no one else out");
   t.ok((await identity.messages()).some((m) => m.template === 'account_locked' && m.to.email === body.email), 'the owner is told');
 });
 
