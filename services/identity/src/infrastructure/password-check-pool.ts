@@ -14,6 +14,8 @@ export interface PasswordCheckPoolOptions {
   timeoutMs: number;
   /** Seconds a refused caller is told to wait (Retry-After). */
   retryAfterSeconds?: number;
+  /** The worker script; tests substitute one that hangs. */
+  workerUrl?: URL;
 }
 
 type Reply = { id: number; violations: PasswordViolation[] } | { id: number; error: string };
@@ -75,7 +77,7 @@ export class PasswordCheckPool {
   }
 
   private spawn(): Thread {
-    const worker = new Worker(workerUrl);
+    const worker = new Worker(this.options.workerUrl ?? workerUrl);
     let markReady: () => void = () => undefined;
     const thread: Thread = { worker, ready: new Promise<void>((resolve) => (markReady = resolve)) };
     worker.on('message', (message: Reply | { ready: true }) => {
