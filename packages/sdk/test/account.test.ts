@@ -53,7 +53,7 @@ t.test('passwords: forgot, reset, change', async (t) => {
 
   await client.forgotPassword(input.email);
   await client.forgotPassword('nobody@example.na'); // 202 all the same
-  const reset = (await identity.messages()).find((m) => m.template === 'password_reset');
+  const reset = await identity.nextMessage((m) => m.template === 'password_reset');
   t.ok(reset?.data['token'], 'a reset token in the mailbox');
   await client.resetPassword({ token: reset!.data['token']!, newPassword });
   await t.rejects(client.resetPassword({ token: reset!.data['token']!, newPassword }), { status: 400, code: 'identity.invalid_reset_token' });

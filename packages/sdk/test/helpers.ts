@@ -1,7 +1,7 @@
 import { freePort, testConfig, testNatsPrefix, testRedisPrefix, testSchema } from '@elcorp/testing';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, watch } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -22,7 +22,12 @@ export interface LiveIdentity {
   baseUrl: string;
   /** Development mailbox (NOTIFICATIONS_DIR), oldest first. */
   messages(): Promise<Message[]>;
+  /** The first message matching `wanted`, waiting for it (reset mails are sent after the answer). */
+  nextMessage(wanted: (message: Message) => boolean): Promise<Message>;
 }
+
+/** Longest wait for a queued message: a deadlock guard, far above any delivery time. */
+const messageWaitMs = 30_000;
 
 // A package imports no service (eslint.config.js): the SDK meets identity as a client does,
 // over HTTP, with the service run from its build as `pnpm start` runs it.
@@ -94,11 +99,31 @@ export async function openIdentity(t: Test, env: Record<string, string> = {}): P
 
   return {
     baseUrl,
-    async messages() {
-      const files = (await readdir(mailbox)).sort();
-      return Promise.all(files.map(async (file) => JSON.parse(await readFile(join(mailbox, file), 'utf8')) as Message));
+    messages: () => readMailbox(mailbox),
+    async nextMessage(wanted) {
+      // Watch first, then look: a message written in between is still seen.
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), messageWaitMs);
+      const changes = watch(mailbox, { signal: abort.signal });
+      try {
+        for (;;) {
+          // A file appears (empty) before its JSON is written; that reading is retried at the next change.
+          const found = (await readMailbox(mailbox).catch(() => [])).find(wanted);
+          if (found) return found;
+          const next = await changes.next().catch(() => ({ done: true }));
+          if (next.done) throw new Error('no such message arrived in the mailbox');
+        }
+      } finally {
+        clearTimeout(timer);
+        abort.abort();
+      }
     },
   };
+}
+
+async function readMailbox(mailbox: string): Promise<Message[]> {
+  const files = (await readdir(mailbox)).sort();
+  return Promise.all(files.map(async (file) => JSON.parse(await readFile(join(mailbox, file), 'utf8')) as Message));
 }
 
 let counter = 0;

@@ -8,6 +8,10 @@ import { z } from 'zod';
 const developmentKek = Buffer.alloc(32, 'elcorp-development-kek').toString('base64');
 const composeDevelopmentKek = Buffer.from('elcorp-compose-development-kek!!').toString('base64');
 const developmentKeks = new Set([developmentKek, composeDevelopmentKek]);
+/** The same for the email-hash key (docker-compose.yml ships the second one). */
+const developmentEmailHashKey = Buffer.alloc(32, 'elcorp-development-email-hash').toString('base64');
+const composeDevelopmentEmailHashKey = Buffer.from('elcorp-compose-email-hash-key!!!').toString('base64');
+const developmentEmailHashKeys = new Set([developmentEmailHashKey, composeDevelopmentEmailHashKey]);
 
 const base64Key = z
   .string()
@@ -27,27 +31,45 @@ export const configShape = {
   REDIS_KEY_PREFIX: z.string().max(64).default('elcorp:'),
   PUBLIC_BASE_URL: z.url().default('http://localhost:8080'),
   IDENTITY_KEY_ENCRYPTION_KEY: base64Key.optional(),
+  /** Keys the HMAC-SHA-256 of emails in failure counters and `identity.user.login_failed`. */
+  IDENTITY_EMAIL_HASH_KEY: base64Key.optional(),
   SIGNING_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   /** How long a replica reuses the key ring it read; a rotation elsewhere is seen after this. */
   SIGNING_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   ELCORP_BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
+  /** Worker threads estimating password strength, off the event loop. */
+  PASSWORD_CHECK_THREADS: z.coerce.number().int().min(1).max(16).default(1),
+  /** Password checks waiting for a thread; beyond it registration and resets answer 503. */
+  PASSWORD_CHECK_QUEUE_MAX: z.coerce.number().int().min(1).max(10_000).default(64),
+  /** Deadline of one password check, waiting included: 503 after it. */
+  PASSWORD_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   NOTIFICATIONS_DIR: z.string().min(1).default('.data/mailbox'),
 };
 
 export type IdentityConfig = ReturnType<typeof loadIdentityConfig>;
 
 /**
- * In production the key-encryption key has no default, and a known development key is
- * refused unless the stack says it is a development one (compose); elsewhere the built-in
- * development key applies.
+ * In production the secret keys (key encryption, email hash) have no default, and a known
+ * development key is refused unless the stack says it is a development one (compose);
+ * elsewhere the built-in development keys apply.
  */
 export function loadIdentityConfig(env: Record<string, string | undefined> = process.env) {
-  const { IDENTITY_KEY_ENCRYPTION_KEY: kek, ...config } = loadConfig(configShape, env);
+  const { IDENTITY_KEY_ENCRYPTION_KEY: kek, IDENTITY_EMAIL_HASH_KEY: emailHashKey, ...config } = loadConfig(configShape, env);
   if (config.NODE_ENV === 'production') {
-    if (!kek) throw new ConfigError([{ variable: 'IDENTITY_KEY_ENCRYPTION_KEY', message: 'is required in production (openssl rand -base64 32)' }]);
-    if (developmentKeks.has(kek) && config.ELCORP_DEVELOPMENT_STACK !== 'true') {
-      throw new ConfigError([{ variable: 'IDENTITY_KEY_ENCRYPTION_KEY', message: 'must not be a development key in production (it is public)' }]);
-    }
+    const developmentStack = config.ELCORP_DEVELOPMENT_STACK === 'true';
+    requireProductionKey('IDENTITY_KEY_ENCRYPTION_KEY', kek, developmentKeks, developmentStack);
+    requireProductionKey('IDENTITY_EMAIL_HASH_KEY', emailHashKey, developmentEmailHashKeys, developmentStack);
   }
-  return Object.freeze({ ...config, IDENTITY_KEY_ENCRYPTION_KEY: kek ?? developmentKek });
+  return Object.freeze({
+    ...config,
+    IDENTITY_KEY_ENCRYPTION_KEY: kek ?? developmentKek,
+    IDENTITY_EMAIL_HASH_KEY: emailHashKey ?? developmentEmailHashKey,
+  });
+}
+
+function requireProductionKey(variable: string, key: string | undefined, developmentKeys: ReadonlySet<string>, developmentStack: boolean): void {
+  if (!key) throw new ConfigError([{ variable, message: 'is required in production (openssl rand -base64 32)' }]);
+  if (developmentKeys.has(key) && !developmentStack) {
+    throw new ConfigError([{ variable, message: 'must not be a development key in production (it is public)' }]);
+  }
 }

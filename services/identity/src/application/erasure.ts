@@ -2,7 +2,7 @@ import { createEvent, type Actor } from '@elcorp/contracts';
 import type { Transaction } from '@elcorp/db';
 import { identityErrors } from '../domain/errors.js';
 import type { IdentityDB } from '../infrastructure/db/schema.js';
-import { emailHash } from './login.js';
+import { verifyCountedPassword, type AttemptContext } from './login.js';
 import type { IdentityDeps } from './ports.js';
 import { announceRevocations, revokeSessions } from './sessions.js';
 
@@ -33,11 +33,15 @@ export async function eraseUser(deps: IdentityDeps, userId: string, actor: Actor
   return { id: userId, status: 'erased' };
 }
 
-/** The owner's own erasure asks for the password, as any irreversible change should. */
-export async function eraseOwnAccount(deps: IdentityDeps, userId: string, password: string, actor: Actor): Promise<ErasureReceipt> {
-  const user = await deps.db.selectFrom('users').select('password_hash').where('id', '=', userId).where('status', '=', 'active').executeTakeFirst();
-  const passwordOk = user?.password_hash ? await deps.hasher.verify(user.password_hash, password) : await deps.hasher.dummyVerify(password);
-  if (!passwordOk) throw identityErrors.invalidCredentials();
+/**
+ * The owner's own erasure asks for the password, as any irreversible change should, counted
+ * under the session device's failure count like a login: a stolen session cannot use it to
+ * guess the password without limit.
+ */
+export async function eraseOwnAccount(deps: IdentityDeps, userId: string, password: string, actor: Actor, context: AttemptContext): Promise<ErasureReceipt> {
+  const user = await deps.db.selectFrom('users').selectAll().where('id', '=', userId).where('status', '=', 'active').executeTakeFirst();
+  if (!user) throw identityErrors.invalidCredentials();
+  await verifyCountedPassword(deps, user, password, context);
   return eraseUser(deps, userId, actor);
 }
 
@@ -67,8 +71,8 @@ async function scrub(deps: IdentityDeps, trx: Transaction<IdentityDB>, userId: s
   await trx.deleteFrom('password_history').where('user_id', '=', userId).execute();
   // An erased account holds no roles; the projection ignores later assignments to it.
   await trx.deleteFrom('user_roles').where('user_id', '=', userId).execute();
-  // The failure counter is keyed by a hash of the email: personal data too.
-  if (emailNormalized !== null) await trx.deleteFrom('login_failures').where('email_hash', '=', emailHash(emailNormalized)).execute();
+  // The failure counts (every device's) are keyed by a hash of the email: personal data too.
+  if (emailNormalized !== null) await trx.deleteFrom('login_failures').where('email_hash', '=', deps.emailHash(emailNormalized)).execute();
   // Where and how the person signed in is personal data; the session rows stay for audit.
   await trx.updateTable('sessions').set({ ip: null, user_agent: null, device_name: 'erased' }).where('user_id', '=', userId).execute();
 }

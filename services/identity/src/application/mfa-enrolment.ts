@@ -2,9 +2,9 @@ import { createEvent, type Actor } from '@elcorp/contracts';
 import { randomInt } from 'node:crypto';
 import { generateSecret, generateURI } from 'otplib';
 import { IdentityError, identityErrors } from '../domain/errors.js';
-import { countedSecondFactor } from './login.js';
+import { countedSecondFactor, type AttemptContext } from './login.js';
 import { hashOneTimeCode, matchTotpStep, totpSealContext, verifySecondFactor } from './mfa.js';
-import type { IdentityDeps, RequestContext } from './ports.js';
+import type { IdentityDeps } from './ports.js';
 
 export const totpIssuer = 'Elcorp';
 export const recoveryCodeCount = 10;
@@ -39,18 +39,21 @@ export async function beginTotpSetup(deps: IdentityDeps, userId: string): Promis
 }
 
 /**
- * Confirms set-up with a code of the pending secret. In one transaction the secret becomes
- * the active one, the code's step is spent (it cannot log in again), the recovery codes are
- * replaced and identity.mfa.enabled is written to the outbox.
+ * Confirms set-up with a code of the pending secret, a second-factor check counted like a
+ * login's one-time code under the session device's count. In one transaction the secret
+ * becomes the active one, the code's step is spent (it cannot log in again), the recovery
+ * codes are replaced and identity.mfa.enabled is written to the outbox.
  */
-export async function confirmTotp(deps: IdentityDeps, userId: string, otp: string, actor: Actor): Promise<string[]> {
+export async function confirmTotp(deps: IdentityDeps, userId: string, otp: string, actor: Actor, context: AttemptContext): Promise<string[]> {
   const codes = newRecoveryCodes();
-  return deps.uow(async ({ trx, record }) => {
+  const owner = await deps.db.selectFrom('users').selectAll().where('id', '=', userId).where('status', '=', 'active').executeTakeFirst();
+  if (!owner?.totp_pending_secret_enc) throw noPendingSetup();
+  return countedSecondFactor(deps, owner, context, () => deps.uow(async ({ trx, record }) => {
     const user = await trx.selectFrom('users').select('totp_pending_secret_enc').where('id', '=', userId).where('status', '=', 'active').forUpdate().executeTakeFirst();
     const pending = user?.totp_pending_secret_enc;
-    if (!pending) throw new IdentityError('identity.invalid_otp', 'no TOTP set-up is pending; start one with POST /api/v1/users/me/mfa/totp');
+    if (!pending) throw noPendingSetup();
     const step = await matchTotpStep(deps.secrets.open(pending, totpSealContext).toString('utf8'), otp, deps.now());
-    if (step === undefined) throw identityErrors.invalidOtp();
+    if (step === undefined) return undefined;
     await trx
       .updateTable('users')
       .set({ totp_secret_enc: pending, totp_pending_secret_enc: null, totp_last_step: BigInt(step), mfa_enabled: true, updated_at: deps.now() })
@@ -63,17 +66,21 @@ export async function confirmTotp(deps: IdentityDeps, userId: string, otp: strin
       .execute();
     record(mfaEvent('identity.mfa.enabled', userId, actor));
     return codes;
-  });
+  }));
+}
+
+function noPendingSetup(): IdentityError {
+  return new IdentityError('identity.invalid_otp', 'no TOTP set-up is pending; start one with POST /api/v1/users/me/mfa/totp');
 }
 
 /**
  * Turns TOTP off with a current factor (a TOTP, SMS or unused recovery code), counted like a
  * login's one-time code. Clears the secrets, the recovery codes and unused SMS codes.
  */
-export async function disableTotp(deps: IdentityDeps, userId: string, otp: string, actor: Actor & RequestContext): Promise<void> {
+export async function disableTotp(deps: IdentityDeps, userId: string, otp: string, actor: Actor, context: AttemptContext): Promise<void> {
   const user = await deps.db.selectFrom('users').selectAll().where('id', '=', userId).where('status', '=', 'active').executeTakeFirst();
   if (!user) throw identityErrors.userNotFound();
-  await countedSecondFactor(deps, user, actor, () =>
+  await countedSecondFactor(deps, user, context, () =>
     deps.uow(async ({ trx, record }) => {
       // Re-read under the row lock: the factor is checked against the state it changes.
       const current = await trx.selectFrom('users').selectAll().where('id', '=', userId).forUpdate().executeTakeFirstOrThrow();

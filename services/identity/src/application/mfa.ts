@@ -2,8 +2,8 @@ import type { Selectable, Transaction } from '@elcorp/db';
 import { createHash, randomInt } from 'node:crypto';
 import { verify as verifyTotp } from 'otplib';
 import type { IdentityDB, UsersTable } from '../infrastructure/db/schema.js';
-import { verifyLoginPassword } from './login.js';
-import type { IdentityDeps, RequestContext } from './ports.js';
+import { verifyLoginPassword, type AttemptContext } from './login.js';
+import type { IdentityDeps } from './ports.js';
 
 export const totpSealContext = 'identity.totp-secret';
 
@@ -94,7 +94,7 @@ async function acceptSmsCode(deps: IdentityDeps, trx: Transaction<IdentityDB>, u
  * POST /auth/mfa/sms: login's password check (same counter, lock and errors), then a code
  * by SMS when the account has TOTP and a phone. Nothing in the answer depends on which.
  */
-export async function requestSmsCode(deps: IdentityDeps, input: { email: string; password: string; request: RequestContext }): Promise<void> {
+export async function requestSmsCode(deps: IdentityDeps, input: { email: string; password: string } & AttemptContext): Promise<void> {
   const user = await verifyLoginPassword(deps, input);
   await sendSmsCode(deps, user.id);
 }

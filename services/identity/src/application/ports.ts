@@ -58,10 +58,15 @@ export interface IdentityDeps {
    */
   uow: RunInUnitOfWork<IdentityDB>;
   hasher: PasswordHasher;
-  checkPassword: (password: string, context: PasswordContext) => PasswordViolation[];
+  /** The password policy, estimated off the event loop; 503 `service_unavailable` when saturated. */
+  checkPassword: (password: string, context: PasswordContext) => Promise<PasswordViolation[]>;
+  /** Keyed hash (HMAC-SHA-256) naming an email in failure counts and login_failed events. */
+  emailHash: (email: string) => string;
   secrets: SealedSecrets;
   tokens: TokenIssuer;
   notifier: Notifier;
+  /** Queued forgot-password requests are delivered after the answer; `wake` starts that now. */
+  resetDelivery: { wake(): void };
   revocations: RevocationList;
   /** DPoP jti replay guard for proofs identity verifies itself. */
   replay: ReplayGuard;

@@ -11,7 +11,7 @@ export interface Registration {
 }
 
 export async function registerUser(deps: IdentityDeps, input: Registration) {
-  const violations = deps.checkPassword(input.password, { email: input.email, fullName: input.fullName });
+  const violations = await deps.checkPassword(input.password, { email: input.email, fullName: input.fullName });
   if (violations.length > 0) {
     throw identityErrors.weakPassword(violations.map((v) => ({ path: 'body.password', message: `${v.rule}: ${v.message}` })));
   }
@@ -19,9 +19,13 @@ export async function registerUser(deps: IdentityDeps, input: Registration) {
   // Hash outside the transaction: argon2 takes milliseconds and must not hold a connection.
   const passwordHash = await deps.hasher.hash(input.password);
   const id = uuidv7();
-  const roles = deps.bootstrapAdminEmail && normaliseEmail(deps.bootstrapAdminEmail) === emailNormalized ? ['user', 'admin'] : ['user'];
+  const bootstrapEmail = deps.bootstrapAdminEmail !== undefined && normaliseEmail(deps.bootstrapAdminEmail) === emailNormalized;
   try {
     return await deps.uow(async ({ trx, record }) => {
+      // The bootstrap email makes the first admin only: once any admin has existed (the
+      // fact outlives that admin's erasure), registering it again makes an ordinary user.
+      const adminHasExisted = bootstrapEmail && (await trx.selectFrom('admin_has_existed').select('singleton').executeTakeFirst()) !== undefined;
+      const roles = bootstrapEmail && !adminHasExisted ? ['user', 'admin'] : ['user'];
       const user = await trx
         .insertInto('users')
         .values({ id, email: input.email.trim(), email_normalized: emailNormalized, full_name: input.fullName, phone: input.phone, password_hash: passwordHash })

@@ -1,5 +1,7 @@
 import { sql, type Kysely, type Transaction } from '@elcorp/db';
+import { sharedCount } from '../domain/lockout.js';
 import type { IdentityDB } from '../infrastructure/db/schema.js';
+import type { IdentityDeps } from './ports.js';
 
 export interface UserView {
   id: string;
@@ -14,25 +16,22 @@ export interface UserView {
 }
 
 /**
- * Users as API.md shows them: roles from the projection, and `locked` while the failure
- * counter for the user's email holds a lock (the counter is keyed by the email's hash).
+ * Users as API.md shows them, with roles from the projection. Whether one is `locked` comes
+ * from `withLockState`: the counts are keyed by a keyed hash the database cannot compute.
  */
 export function userViews(db: Kysely<IdentityDB> | Transaction<IdentityDB>) {
   return db
     .selectFrom('users')
-    .leftJoin('login_failures', (join) =>
-      join.on('login_failures.email_hash', '=', sql<string>`encode(sha256(convert_to(users.email_normalized, 'UTF8')), 'hex')`),
-    )
     .select([
       'users.id',
       'users.email',
+      'users.email_normalized',
       'users.full_name',
       'users.phone',
       'users.status',
       'users.mfa_enabled',
       'users.created_at',
       'users.last_login_at',
-      sql<boolean>`coalesce(login_failures.locked_until > now(), false)`.as('locked'),
       sql<string[]>`coalesce((SELECT array_agg(role ORDER BY role) FROM user_roles r WHERE r.user_id = users.id), '{}')`.as('roles'),
     ]);
 }
@@ -62,7 +61,32 @@ export function toUserView(row: {
   };
 }
 
-export async function findUserView(db: Kysely<IdentityDB>, userId: string): Promise<UserView | undefined> {
-  const row = await userViews(db).where('users.id', '=', userId).executeTakeFirst();
-  return row ? toUserView(row) : undefined;
+/**
+ * The rows with `locked`: true while the count shared by devices that never signed in to the
+ * account holds a lock (what a new device meets; a known device's own lock is its own).
+ */
+export async function withLockState<R extends { id: string; email_normalized: string | null }>(
+  deps: Pick<IdentityDeps, 'db' | 'emailHash'>,
+  rows: R[],
+): Promise<Array<R & { locked: boolean }>> {
+  const hashes = new Map(rows.flatMap((row) => (row.email_normalized === null ? [] : [[row.id, deps.emailHash(row.email_normalized)] as const])));
+  const locked = new Set<string>();
+  if (hashes.size > 0) {
+    const held = await deps.db
+      .selectFrom('login_failures')
+      .select('email_hash')
+      .where('email_hash', 'in', [...hashes.values()])
+      .where('scope', '=', sharedCount)
+      .where('locked_until', '>', sql<Date>`now()`)
+      .execute();
+    for (const row of held) locked.add(row.email_hash);
+  }
+  return rows.map((row) => ({ ...row, locked: locked.has(hashes.get(row.id) ?? '') }));
+}
+
+export async function findUserView(deps: Pick<IdentityDeps, 'db' | 'emailHash'>, userId: string): Promise<UserView | undefined> {
+  const row = await userViews(deps.db).where('users.id', '=', userId).executeTakeFirst();
+  if (!row) return undefined;
+  const [withLock] = await withLockState(deps, [row]);
+  return toUserView(withLock!);
 }

@@ -2,12 +2,11 @@ import { createEvent, type Actor } from '@elcorp/contracts';
 import { sql } from '@elcorp/db';
 import { maskName, normaliseEmail } from '../domain/email.js';
 import { identityErrors } from '../domain/errors.js';
-import { emailHash } from './login.js';
 import type { IdentityDeps } from './ports.js';
-import { findUserView, toUserView, userViews, type UserView } from './user-view.js';
+import { findUserView, toUserView, userViews, withLockState, type UserView } from './user-view.js';
 
 export async function getUser(deps: IdentityDeps, userId: string): Promise<UserView> {
-  const view = await findUserView(deps.db, userId);
+  const view = await findUserView(deps, userId);
   if (!view) throw identityErrors.userNotFound();
   return view;
 }
@@ -121,7 +120,7 @@ export async function listUsers(deps: IdentityDeps, query: UserPageQuery): Promi
   const items = rows.slice(0, query.limit);
   const last = items.at(-1);
   return {
-    items: items.map((row) => toUserView(row)),
+    items: (await withLockState(deps, items)).map((row) => toUserView(row)),
     nextCursor: rows.length > query.limit && last ? encodeUserCursor({ createdAt: last.position, id: last.id }) : null,
   };
 }
@@ -136,7 +135,7 @@ export async function unlockUser(deps: IdentityDeps, userId: string, actor: Acto
   const email = user.email_normalized;
   if (email === null) return;
   await deps.uow(async ({ trx, record }) => {
-    await trx.deleteFrom('login_failures').where('email_hash', '=', emailHash(email)).execute();
+    await trx.deleteFrom('login_failures').where('email_hash', '=', deps.emailHash(email)).execute();
     record(createEvent('identity.user.unlocked', { subject: { type: 'user', id: userId }, actor, data: { userId, by: actor.userId } }));
   });
 }

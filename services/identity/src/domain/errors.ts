@@ -8,7 +8,9 @@ import type { ContextErrorCode } from '@elcorp/contracts/http';
 export type IdentityErrorCode =
   | ContextErrorCode<'identity'>
   // Internal: answered as `validation_failed`, one errors[] entry per broken password rule.
-  | 'identity.weak_password';
+  | 'identity.weak_password'
+  // Internal: answered as `service_unavailable` (503, Retry-After): the work is refused, not queued.
+  | 'identity.busy';
 
 export interface FieldProblem {
   path: string;
@@ -40,6 +42,8 @@ export const identityErrors = {
     new IdentityError('identity.password_reused', 'choose a password you have not used recently', {
       errors: [{ path: 'body.newPassword', message: 'must differ from your last 5 passwords' }],
     }),
+  busy: (retryAfterSeconds: number) =>
+    new IdentityError('identity.busy', 'too many requests of this kind are in progress; retry shortly', { retryAfterSeconds }),
   weakPassword: (errors: FieldProblem[]) => new IdentityError('identity.weak_password', 'the password breaks the password rules', { errors }),
   userNotFound: () => new IdentityError('identity.user_not_found', 'no such user'),
   sessionNotFound: () => new IdentityError('identity.session_not_found', 'no such session'),

@@ -1,4 +1,8 @@
-/** API.md: 5 consecutive failures lock for 15 minutes; a success resets the count. */
+/**
+ * API.md: 5 consecutive failures lock for 15 minutes; a success resets the count. Lockout is
+ * no weapon: a device that has signed in to the account before keeps a count of its own,
+ * which failures elsewhere never touch; every other device shares the email's count.
+ */
 export const lockoutPolicy = {
   maxFailures: 5,
   lockSeconds: 15 * 60,
@@ -9,6 +13,13 @@ export const lockoutPolicy = {
    */
   abandonedAttemptSeconds: 60,
 } as const;
+
+/** The count of every device that never signed in to the account (and of unknown emails). */
+export const sharedCount = '';
+/** The count of reset-token holders probing the password history (no device proof there). */
+export const resetCount = 'reset';
+/** The count of one device that has signed in to the account: its DPoP key thumbprint. */
+export const deviceCountOf = (jkt: string) => `device:${jkt}`;
 
 /** Seconds until a lock ends, or 0 when not locked. */
 export function lockedForSeconds(lockedUntil: Date | null, now: Date): number {

@@ -20,8 +20,16 @@ export type PasswordPolicyDeps = {
 /** Lengths count Unicode code points of the NFC form, so "é" is one however it was typed. */
 export const passwordCodePointsMin = 12;
 export const passwordCodePointsMax = 128;
-/** The estimator is superlinear in its input; past this prefix a password is strong anyway. */
-export const strengthInputCodePointsMax = 100;
+/**
+ * The estimator sees this prefix only. Its cost grows steeply with length (zxcvbn-ts tries
+ * l33t variants of every substring: a 100-character mix of symbols and letters took seconds
+ * on a development machine, 64 a tenth of that once substitutions are capped too). The rule
+ * asks for score 3, about 10^8 guesses: a 64-character prefix that cannot reach that is a
+ * few repeated words or keyboard runs, and characters after it only add guesses, so the
+ * bound rejects nothing a full estimate would accept in practice (a password whose first 64
+ * characters are weak is refused even if its tail is random: one more reason to choose well).
+ */
+export const strengthInputCodePointsMax = 64;
 export const strengthScoreMin = 3;
 /** Shorter name or email parts ("al", "jo") would forbid too many innocent passwords. */
 export const contextPartCodePointsMin = 3;

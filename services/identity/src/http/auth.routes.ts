@@ -45,7 +45,7 @@ export function registerAuthRoutes(app: App, deps: AuthRouteDeps): void {
     },
     async (request, reply) => {
       const { user } = await registerUser(identity, request.body);
-      const view = await findUserView(identity.db, user.id);
+      const view = await findUserView(identity, user.id);
       return reply.code(201).send(view!);
     },
   );

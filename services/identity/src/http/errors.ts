@@ -3,8 +3,12 @@ import { AppError } from '@elcorp/kit';
 import type { PublicErrorCode, PublicErrorStatus } from '@elcorp/contracts/http';
 import { IdentityError, type IdentityErrorCode } from '../domain/errors.js';
 
-/** A code's status must be one contracts lists for it; internal codes answer as `validation_failed`. */
-type StatusOf<C extends IdentityErrorCode> = C extends PublicErrorCode ? PublicErrorStatus<C> : PublicErrorStatus<'validation_failed'>;
+/** Internal codes and the public code each answers as. */
+const publicCodeOf = { 'identity.weak_password': 'validation_failed', 'identity.busy': 'service_unavailable' } as const;
+type InternalCode = keyof typeof publicCodeOf;
+
+/** A code's status must be one contracts lists for it (for an internal code: its public code's). */
+type StatusOf<C extends IdentityErrorCode> = C extends PublicErrorCode ? PublicErrorStatus<C> : C extends InternalCode ? PublicErrorStatus<(typeof publicCodeOf)[C]> : never;
 
 const statusOf: { [C in IdentityErrorCode]: { status: StatusOf<C>; title: string } } = {
   'identity.email_taken': { status: 409, title: 'Email already registered' },
@@ -17,6 +21,7 @@ const statusOf: { [C in IdentityErrorCode]: { status: StatusOf<C>; title: string
   'identity.invalid_reset_token': { status: 400, title: 'Invalid reset token' },
   'identity.password_reused': { status: 422, title: 'Password used recently' },
   'identity.weak_password': { status: 422, title: 'Validation failed' },
+  'identity.busy': { status: 503, title: 'Service unavailable' },
   'identity.user_not_found': { status: 404, title: 'User not found' },
   'identity.session_not_found': { status: 404, title: 'Session not found' },
   'identity.forbidden': { status: 403, title: 'Forbidden' },
@@ -30,8 +35,9 @@ export function toAppError(err: unknown): unknown {
     const headers: Record<string, string> = {};
     if (err.details.retryAfterSeconds !== undefined) headers['retry-after'] = String(err.details.retryAfterSeconds);
     if (status === 401) headers['www-authenticate'] = `DPoP error="invalid_token", algs="ES256"`;
-    // Weak passwords answer like any validation failure: one errors[] entry per broken rule.
-    const code = err.code === 'identity.weak_password' ? 'validation_failed' : err.code;
+    // Weak passwords answer like any validation failure (one errors[] entry per broken rule),
+    // saturation like any other unavailability.
+    const code = err.code in publicCodeOf ? publicCodeOf[err.code as InternalCode] : err.code;
     return new AppError(status, code, title, { detail: err.message, headers, ...(err.details.errors ? { errors: err.details.errors } : {}), cause: err });
   }
   return mapAuthError(err);

@@ -46,7 +46,7 @@ export function registerMfaRoutes(app: App, deps: MfaRouteDeps): void {
     async (request) => {
       const me = principalOf(request);
       const actor = { userId: me.userId, sessionId: me.sessionId, ...requestContext(request) };
-      return { recoveryCodes: await wrongCodeAs422(confirmTotp(identity, me.userId, request.body.otp, actor)) };
+      return { recoveryCodes: await wrongCodeAs422(confirmTotp(identity, me.userId, request.body.otp, actor, { jkt: me.jkt, request: requestContext(request) })) };
     },
   );
 
@@ -56,7 +56,7 @@ export function registerMfaRoutes(app: App, deps: MfaRouteDeps): void {
     async (request, reply) => {
       const me = principalOf(request);
       const actor = { userId: me.userId, sessionId: me.sessionId, ...requestContext(request) };
-      await wrongCodeAs422(disableTotp(identity, me.userId, request.body.otp, actor));
+      await wrongCodeAs422(disableTotp(identity, me.userId, request.body.otp, actor, { jkt: me.jkt, request: requestContext(request) }));
       return reply.code(204).send();
     },
   );
@@ -66,8 +66,8 @@ export function registerMfaRoutes(app: App, deps: MfaRouteDeps): void {
     { schema: { tags: ['auth'], body: api.smsCodeBody } },
     async (request, reply) => {
       // Like login: a proof without `ath` (no token yet), so a request cannot be replayed.
-      await verifyDpopProof(header(request, 'dpop'), { method: request.method, url: publicUrlOf(identity.publicBaseUrl, request), replay: identity.replay });
-      await requestSmsCode(identity, { ...request.body, request: requestContext(request) });
+      const proof = await verifyDpopProof(header(request, 'dpop'), { method: request.method, url: publicUrlOf(identity.publicBaseUrl, request), replay: identity.replay });
+      await requestSmsCode(identity, { ...request.body, jkt: proof.jkt, request: requestContext(request) });
       return reply.code(202).send();
     },
   );

@@ -19,7 +19,7 @@ export function registerPasswordRoutes(app: App, deps: PasswordRouteDeps): void 
     { schema: { tags: ['users'], body: api.changePasswordBody }, preHandler: deps.authenticate },
     async (request, reply) => {
       const me = principalOf(request);
-      await changePassword(identity, { userId: me.userId, sessionId: me.sessionId, ...request.body, request: requestContext(request) });
+      await changePassword(identity, { userId: me.userId, sessionId: me.sessionId, jkt: me.jkt, ...request.body, request: requestContext(request) });
       return reply.code(204).send();
     },
   );

@@ -50,7 +50,8 @@ function registerProfileRoutes(app: App, identity: IdentityDeps, authenticate: U
     '/api/v1/users/me',
     { schema: { tags, body: api.eraseOwnAccountBody, response: { 202: api.erasureReceiptSchema } }, preHandler: authenticate },
     async (request, reply) => {
-      const receipt = await eraseOwnAccount(identity, principalOf(request).userId, request.body.password, actorOf(request));
+      const me = principalOf(request);
+      const receipt = await eraseOwnAccount(identity, me.userId, request.body.password, actorOf(request), { jkt: me.jkt, request: requestContext(request) });
       return reply.code(202).send(receipt);
     },
   );

@@ -7,11 +7,15 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { rotateSigningKeys } from '../../src/cli/rotate-keys.js';
 import { loadIdentityConfig } from '../../src/config.js';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, watch } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import type { LightMyRequestResponse } from 'fastify';
-import { identityService } from '../../src/service.js';
+import { identityServiceWith, type IdentityOverrides } from '../../src/service.js';
+import { emailHasher } from '../../src/infrastructure/email-hash.js';
+
+/** The keyed email hash under the development key the tests run with. */
+export const emailHash = emailHasher(loadIdentityConfig({ NODE_ENV: 'test' }).IDENTITY_EMAIL_HASH_KEY);
 
 export const publicBaseUrl = 'http://localhost:8080';
 export const strongPassword = 'correct horse battery staple 42';
@@ -25,7 +29,9 @@ export interface Identity {
   redisPrefix: string;
   schema: string;
   /** Messages written to the mailbox so far, oldest first. */
-  messages(): Promise<Array<{ to: { email?: string; phone?: string }; template: string; data: Record<string, string> }>>;
+  messages(): Promise<Message[]>;
+  /** The first message matching `wanted`, waiting for the mailbox to receive it (queued deliveries). */
+  nextMessage(wanted: (message: Message) => boolean): Promise<Message>;
   /** A device with its own key, able to sign proofs. */
   device(): Promise<Device>;
   /** Runs SQL in this test's identity schema (as the test superuser). */
@@ -40,6 +46,15 @@ export interface Identity {
   messaging: MessagingRuntime;
 }
 
+export interface Message {
+  to: { email?: string; phone?: string };
+  template: string;
+  data: Record<string, string>;
+}
+
+/** Longest wait for a queued message: a deadlock guard, far above any delivery time. */
+const messageWaitMs = 30_000;
+
 export interface Session {
   accessToken: string;
   refreshToken: string;
@@ -50,7 +65,7 @@ export interface Session {
 export interface Device {
   key: DeviceKey;
   /** A request carrying a fresh proof of this device (and the access token, when given). */
-  call(method: Method, path: string, options?: { body?: unknown; session?: Session; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
+  call(method: Method, path: string, options?: { body?: unknown; session?: Session; headers?: Record<string, string>; remoteAddress?: string }): Promise<LightMyRequestResponse>;
   login(email: string, password: string, extra?: Record<string, unknown>): Promise<Session>;
 }
 
@@ -63,10 +78,10 @@ export function newUser(overrides: Record<string, unknown> = {}) {
 }
 
 /** Opens the identity service as production does, on this test's own schema, stream root and Redis keys. */
-export async function openIdentity(t: Test, env: Record<string, string> = {}): Promise<Identity> {
+export async function openIdentity(t: Test, env: Record<string, string> = {}, overrides: IdentityOverrides = {}): Promise<Identity> {
   const mailbox = t.testdir({});
   const redis = await testRedisPrefix(t);
-  const booted = await bootService(t, identityService, {
+  const booted = await bootService(t, identityServiceWith(overrides), {
     PUBLIC_BASE_URL: publicBaseUrl,
     NOTIFICATIONS_DIR: mailbox,
     REDIS_KEY_PREFIX: redis.prefix,
@@ -100,8 +115,25 @@ export async function openIdentity(t: Test, env: Record<string, string> = {}): P
     subjectRoot: booted.subjectRoot,
     messaging,
     async messages() {
-      const files = (await readdir(mailbox)).sort();
-      return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(mailbox, f), 'utf8'))));
+      return readMailbox(mailbox);
+    },
+    async nextMessage(wanted) {
+      // Watch first, then look: a message written in between is still seen.
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), messageWaitMs);
+      const changes = watch(mailbox, { signal: abort.signal });
+      try {
+        for (;;) {
+          // A file appears (empty) before its JSON is written; such a reading is retried at the next change.
+          const found = (await readMailbox(mailbox).catch(() => [])).find(wanted);
+          if (found) return found;
+          const next = await changes.next().catch(() => ({ done: true }));
+          if (next.done) throw new Error('no such message arrived in the mailbox');
+        }
+      } finally {
+        clearTimeout(timer);
+        abort.abort();
+      }
     },
     async device() {
       const key = await generateDeviceKey();
@@ -118,6 +150,7 @@ export async function openIdentity(t: Test, env: Record<string, string> = {}): P
               ...options.headers,
             },
             ...(options.body === undefined ? {} : { payload: options.body as object }),
+            ...(options.remoteAddress === undefined ? {} : { remoteAddress: options.remoteAddress }),
           });
         },
         async login(email, password, extra = {}) {
@@ -129,6 +162,11 @@ export async function openIdentity(t: Test, env: Record<string, string> = {}): P
       return device;
     },
   };
+}
+
+async function readMailbox(mailbox: string): Promise<Message[]> {
+  const files = (await readdir(mailbox)).sort();
+  return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(mailbox, f), 'utf8')) as Message));
 }
 
 /** Registers a new user and logs them in on a new device. */

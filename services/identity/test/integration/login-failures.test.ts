@@ -1,7 +1,6 @@
 import t from 'tap';
-import { emailHash } from '../../src/application/login.js';
 import { lockoutPolicy } from '../../src/domain/lockout.js';
-import { openIdentity, signedInUser, strongPassword, type Identity } from './client.js';
+import { emailHash, openIdentity, signedInUser, strongPassword, type Identity } from './client.js';
 
 interface Counter {
   failures: number;
@@ -11,7 +10,7 @@ interface Counter {
 
 const counter = async (identity: Identity, email: string) =>
   (
-    await identity.query<Counter>('SELECT failures, in_flight, coalesce(locked_until > now(), false) AS locked FROM login_failures WHERE email_hash = $1', [
+    await identity.query<Counter>('SELECT failures, in_flight, coalesce(locked_until > now(), false) AS locked FROM login_failures WHERE email_hash = $1 AND scope = \'\'', [
       emailHash(email),
     ])
   )[0];

@@ -264,3 +264,22 @@ t.test('an admin erases a user (user:delete); erasing again changes nothing; unk
   t.equal(unknown.statusCode, 404);
   t.equal(unknown.json().code, 'identity.user_not_found');
 });
+
+t.test('the bootstrap email makes an admin only while no admin has ever existed', async (t) => {
+  const { identity, admin } = await withAdmin(t);
+  const erased = await admin.device.call('DELETE', '/api/v1/users/me', { session: admin.session, body: { password: admin.body.password } });
+  t.equal(erased.statusCode, 202, 'the first admin erases their account');
+  t.same(await identity.query('SELECT role FROM user_roles'), [], 'no admin is left');
+
+  const again = await signedInUser(identity, { email: admin.body.email });
+  t.same(again.session.user.roles, ['user'], 'whoever registers the bootstrap email next is an ordinary user');
+});
+
+t.test('an admin granted before the bootstrap email registers takes its power away', async (t) => {
+  const identity = await openIdentity(t, { ELCORP_BOOTSTRAP_ADMIN_EMAIL: adminEmail });
+  const first = await signedInUser(identity);
+  // As the roles projection stores governance's grant (the CLI's first admin, say).
+  await identity.query("INSERT INTO user_roles (user_id, role) VALUES ($1, 'admin')", [first.user.id]);
+  const late = await signedInUser(identity, { email: adminEmail });
+  t.same(late.session.user.roles, ['user'], 'an admin already existed');
+});

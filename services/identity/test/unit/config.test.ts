@@ -5,14 +5,16 @@ import { loadIdentityConfig } from '../../src/config.js';
 const composeKek = Buffer.from('elcorp-compose-development-kek!!').toString('base64');
 const builtInKek = Buffer.alloc(32, 'elcorp-development-kek').toString('base64');
 const ownKek = Buffer.alloc(32, 7).toString('base64');
+const ownEmailKey = Buffer.alloc(32, 8).toString('base64');
+const composeEmailKeyOfFile = Buffer.from('elcorp-compose-email-hash-key!!!').toString('base64');
 
 t.test('outside production the built-in development key applies', async (t) => {
   t.equal(loadIdentityConfig({}).IDENTITY_KEY_ENCRYPTION_KEY, builtInKek);
 });
 
 t.test('production requires its own key', async (t) => {
-  t.throws(() => loadIdentityConfig({ NODE_ENV: 'production' }), /IDENTITY_KEY_ENCRYPTION_KEY: is required in production/);
-  t.equal(loadIdentityConfig({ NODE_ENV: 'production', IDENTITY_KEY_ENCRYPTION_KEY: ownKek }).IDENTITY_KEY_ENCRYPTION_KEY, ownKek);
+  t.throws(() => loadIdentityConfig({ NODE_ENV: 'production', IDENTITY_EMAIL_HASH_KEY: ownEmailKey }), /IDENTITY_KEY_ENCRYPTION_KEY: is required in production/);
+  t.equal(loadIdentityConfig({ NODE_ENV: 'production', IDENTITY_KEY_ENCRYPTION_KEY: ownKek, IDENTITY_EMAIL_HASH_KEY: ownEmailKey }).IDENTITY_KEY_ENCRYPTION_KEY, ownKek);
 });
 
 t.test('production refuses both public development keys', async (t) => {
@@ -22,7 +24,20 @@ t.test('production refuses both public development keys', async (t) => {
 });
 
 t.test('a stack that declares itself for development may run production images on the compose key', async (t) => {
-  const config = loadIdentityConfig({ NODE_ENV: 'production', IDENTITY_KEY_ENCRYPTION_KEY: composeKek, ELCORP_DEVELOPMENT_STACK: 'true' });
+  const config = loadIdentityConfig({ NODE_ENV: 'production', IDENTITY_KEY_ENCRYPTION_KEY: composeKek, IDENTITY_EMAIL_HASH_KEY: composeEmailKeyOfFile, ELCORP_DEVELOPMENT_STACK: 'true' });
   t.equal(config.IDENTITY_KEY_ENCRYPTION_KEY, composeKek);
   t.ok(Object.isFrozen(config), 'configuration is frozen');
+});
+
+t.test('the email-hash key: a development default, required and never a public key in production', async (t) => {
+  const composeEmailKey = Buffer.from('elcorp-compose-email-hash-key!!!').toString('base64');
+  const builtInEmailKey = Buffer.alloc(32, 'elcorp-development-email-hash').toString('base64');
+  t.equal(loadIdentityConfig({}).IDENTITY_EMAIL_HASH_KEY, builtInEmailKey);
+  t.throws(() => loadIdentityConfig({ NODE_ENV: 'production', IDENTITY_KEY_ENCRYPTION_KEY: ownKek }), /IDENTITY_EMAIL_HASH_KEY: is required in production/);
+  for (const key of [builtInEmailKey, composeEmailKey]) {
+    t.throws(() => loadIdentityConfig({ NODE_ENV: 'production', IDENTITY_KEY_ENCRYPTION_KEY: ownKek, IDENTITY_EMAIL_HASH_KEY: key }), /IDENTITY_EMAIL_HASH_KEY: must not be a development key/);
+  }
+  const own = Buffer.alloc(32, 9).toString('base64');
+  t.equal(loadIdentityConfig({ NODE_ENV: 'production', IDENTITY_KEY_ENCRYPTION_KEY: ownKek, IDENTITY_EMAIL_HASH_KEY: own }).IDENTITY_EMAIL_HASH_KEY, own);
+  t.equal(loadIdentityConfig({ NODE_ENV: 'production', IDENTITY_KEY_ENCRYPTION_KEY: composeKek, IDENTITY_EMAIL_HASH_KEY: composeEmailKey, ELCORP_DEVELOPMENT_STACK: 'true' }).IDENTITY_EMAIL_HASH_KEY, composeEmailKey);
 });

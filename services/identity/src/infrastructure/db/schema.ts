@@ -21,7 +21,10 @@ export interface UsersTable {
 }
 
 export interface LoginFailuresTable {
+  /** HMAC-SHA-256 of the normalised email (IDENTITY_EMAIL_HASH_KEY). */
   email_hash: string;
+  /** Whose attempts: '' every unknown device, 'device:<jkt>' one known device, 'reset'. */
+  scope: Generated<string>;
   failures: Generated<number>;
   /** Attempts holding a reservation under the limit while their password is checked. */
   in_flight: Generated<number>;
@@ -79,6 +82,12 @@ export interface PasswordResetsTable {
   used_at: Date | null;
 }
 
+export interface PasswordResetRequestsTable {
+  id: Generated<string>;
+  email_normalized: string;
+  requested_at: Generated<Date>;
+}
+
 export interface SigningKeysTable {
   kid: string;
   public_jwk: Record<string, unknown>;
@@ -100,7 +109,14 @@ export interface UserRoleEventsTable {
   assigned: boolean;
 }
 
+/** One row once any admin role has been stored (a trigger on user_roles writes it). */
+export interface AdminHasExistedTable {
+  singleton: Generated<boolean>;
+  recorded_at: Generated<Date>;
+}
+
 export interface IdentityDB extends MessagingTables {
+  admin_has_existed: AdminHasExistedTable;
   users: UsersTable;
   login_failures: LoginFailuresTable;
   password_history: PasswordHistoryTable;
@@ -109,6 +125,7 @@ export interface IdentityDB extends MessagingTables {
   recovery_codes: RecoveryCodesTable;
   sms_codes: SmsCodesTable;
   password_resets: PasswordResetsTable;
+  password_reset_requests: PasswordResetRequestsTable;
   signing_keys: SigningKeysTable;
   user_roles: UserRolesTable;
   user_role_events: UserRoleEventsTable;
