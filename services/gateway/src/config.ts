@@ -1,5 +1,5 @@
 import { jwksTimingShape } from '@elcorp/auth/fastify';
-import { baseConfigShape, loadConfig, natsUrl, port, redisUrl } from '@elcorp/kit';
+import { baseConfigShape, loadConfig, natsUrl, port, redisUrl, developmentClientAddressSecret } from '@elcorp/kit';
 import { z } from 'zod';
 import { parseTrustedProxies } from './domain/client-address.js';
 
@@ -53,6 +53,8 @@ export const configShape = {
   UPSTREAM_CIRCUIT_OPEN_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** Prefix of the Redis keys shared with identity (session deny-list) and the gateway's own. */
   REDIS_KEY_PREFIX: z.string().max(64).default('elcorp:'),
+  /** Shared by the gateway and identity: the gateway signs the client address it forwards with it. */
+  CLIENT_ADDRESS_SECRET: z.string().min(32).default(developmentClientAddressSecret),
   ...jwksTimingShape,
   /** Browser origins allowed to call the API (comma-separated, e.g. `https://app.elcorp.na`); unset: no CORS. */
   CORS_ORIGINS: z

@@ -1,7 +1,8 @@
-import { buildApp, type App, type HealthCheck, type Logger } from '@elcorp/kit';
+import { buildApp, developmentClientAddressSecret, type App, type HealthCheck, type Logger } from '@elcorp/kit';
 import type { SecondFactorCheck } from './application/login.js';
 import type { IdentityDeps } from './application/ports.js';
 import { registerAuthRoutes } from './http/auth.routes.js';
+import { registerClientAddress } from './http/client-address.js';
 import { toAppError } from './http/errors.js';
 import { registerJwksRoutes } from './http/jwks.routes.js';
 import { registerMfaRoutes } from './http/mfa.routes.js';
@@ -16,6 +17,8 @@ export interface IdentityAppDeps {
   identity: IdentityDeps;
   keys: SigningKeys;
   secondFactor: SecondFactorCheck;
+  /** CLIENT_ADDRESS_SECRET, shared with the gateway (default: the development value). */
+  clientAddressSecret?: string;
 }
 
 /** The identity HTTP surface, without listening: main.ts serves it, tests inject into it. */
@@ -27,6 +30,7 @@ export async function buildIdentityApp(deps: IdentityAppDeps): Promise<App> {
     healthChecks: deps.healthChecks,
     mapError: toAppError,
   });
+  registerClientAddress(app, deps.clientAddressSecret ?? developmentClientAddressSecret);
   const guard = authenticate({
     db: deps.identity.db,
     keys: deps.keys.resolver(),

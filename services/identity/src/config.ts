@@ -1,4 +1,4 @@
-import { baseConfigShape, ConfigError, databaseUrl, loadConfig, natsUrl, port, redisUrl } from '@elcorp/kit';
+import { baseConfigShape, ConfigError, databaseUrl, loadConfig, natsUrl, port, redisUrl, developmentClientAddressSecret } from '@elcorp/kit';
 import { z } from 'zod';
 
 /**
@@ -25,6 +25,8 @@ export const configShape = {
   NATS_URL: natsUrl,
   REDIS_URL: redisUrl,
   REDIS_KEY_PREFIX: z.string().max(64).default('elcorp:'),
+  /** Shared by the gateway and identity: the gateway signs the client address it forwards with it. */
+  CLIENT_ADDRESS_SECRET: z.string().min(32).default(developmentClientAddressSecret),
   PUBLIC_BASE_URL: z.url().default('http://localhost:8080'),
   IDENTITY_KEY_ENCRYPTION_KEY: base64Key.optional(),
   SIGNING_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(365).default(30),

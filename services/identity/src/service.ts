@@ -46,7 +46,7 @@ export const identityService: ServiceDefinition<IdentityConfig, IdentityDB> = {
       ...(config.ELCORP_BOOTSTRAP_ADMIN_EMAIL ? { bootstrapAdminEmail: config.ELCORP_BOOTSTRAP_ADMIN_EMAIL } : {}),
       now,
     };
-    const app = await buildIdentityApp({ logger, healthChecks: infra.healthChecks, identity, keys, secondFactor: (trx, user, otp) => verifySecondFactor(identity, trx, user, otp) });
+    const app = await buildIdentityApp({ logger, healthChecks: infra.healthChecks, identity, keys, secondFactor: (trx, user, otp) => verifySecondFactor(identity, trx, user, otp), clientAddressSecret: config.CLIENT_ADDRESS_SECRET });
     await attachMessaging({ service: 'identity', config, logger, infra, registry: app.metrics, subscriptions: identitySubscriptions });
     // The rotation schedule: every replica checks hourly; the advisory lock lets one rotate.
     const rotation = setInterval(() => {

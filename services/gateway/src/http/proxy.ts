@@ -1,4 +1,4 @@
-import { AppError, defaultBodyLimitBytes, kitErrors, type App } from '@elcorp/kit';
+import { AppError, clientAddressSignatureHeader, defaultBodyLimitBytes, developmentClientAddressSecret, kitErrors, signClientAddress, type App } from '@elcorp/kit';
 import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
@@ -11,6 +11,8 @@ export interface ProxyDeps {
   upstreams: Upstreams;
   /** The same limit as the kit's JSON parsers (1 MiB), enforced while the body streams. */
   bodyLimitBytes?: number;
+  /** CLIENT_ADDRESS_SECRET: signs the forwarded client address so services can believe it. */
+  clientAddressSecret?: string;
 }
 
 /**
@@ -64,6 +66,7 @@ export const proxyErrors = {
  */
 export async function registerProxy(app: App, deps: ProxyDeps): Promise<void> {
   const limitBytes = deps.bodyLimitBytes ?? defaultBodyLimitBytes;
+  const secret = deps.clientAddressSecret ?? developmentClientAddressSecret;
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     // Any content type, or none: the body is the client's stream, unread, for the upstream.
@@ -73,12 +76,12 @@ export async function registerProxy(app: App, deps: ProxyDeps): Promise<void> {
       done(null, new StreamedBody(payload, limitBytes));
     });
     for (const url of routedPatterns) {
-      scope.route({ method: methods, url, exposeHeadRoute: false, schema: { hide: true }, handler: (request, reply) => forward(deps.upstreams, request, reply) });
+      scope.route({ method: methods, url, exposeHeadRoute: false, schema: { hide: true }, handler: (request, reply) => forward(deps.upstreams, secret, request, reply) });
     }
   });
 }
 
-async function forward(upstreams: Upstreams, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+async function forward(upstreams: Upstreams, clientAddressSecret: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const path = request.url.split('?')[0] ?? '';
   const name = upstreamFor(path);
   // Dot segments would let the path the gateway checked differ from the one a server resolves.
@@ -103,7 +106,7 @@ async function forward(upstreams: Upstreams, request: FastifyRequest, reply: Fas
       {
         method: request.method,
         path: request.url,
-        headers: upstreamRequestHeaders(request, body !== undefined),
+        headers: upstreamRequestHeaders(request, body !== undefined, clientAddressSecret),
         ...(body ? { body } : {}),
         idempotent: idempotentMethods.has(request.method),
         signal: clientGone.signal,
@@ -160,7 +163,7 @@ const replacedByGateway = (name: string) =>
   name.startsWith('x-forwarded-') ||
   ['forwarded', 'x-real-ip', 'x-request-id', 'host', 'expect', 'traceparent', 'tracestate', 'baggage'].includes(name);
 
-export function upstreamRequestHeaders(request: FastifyRequest, withBody: boolean): Record<string, string | string[]> {
+export function upstreamRequestHeaders(request: FastifyRequest, withBody: boolean, clientAddressSecret = developmentClientAddressSecret): Record<string, string | string[]> {
   const tokens = connectionTokensOf(request.headers.connection);
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(request.headers as IncomingHttpHeaders)) {
@@ -172,6 +175,7 @@ export function upstreamRequestHeaders(request: FastifyRequest, withBody: boolea
   // The standard header for generic tooling; the internal one cannot be mistaken for a chain.
   out['x-forwarded-for'] = clientAddress;
   out[clientAddressHeader] = clientAddress;
+  out[clientAddressSignatureHeader] = signClientAddress(clientAddressSecret, clientAddress);
   out['x-forwarded-proto'] = request.protocol;
   out['x-forwarded-host'] = request.host;
   out['x-request-id'] = request.id;
