@@ -1,9 +1,9 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { z } from 'zod';
 import { AppError, findUnsafeInput, maxInputDepth, problemContentType } from '../src/index.js';
 import { sampleApp } from './helpers.js';
 
-async function app(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function app(t: Test) {
   const app = await sampleApp();
   app.post('/anything', { schema: { body: z.unknown() } }, async () => ({ ok: true }));
   app.get('/things/:id', { schema: { params: z.object({ id: z.string() }) } }, async () => ({ ok: true }));
