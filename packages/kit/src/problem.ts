@@ -68,17 +68,18 @@ export function classify(error: unknown, bodyLimitBytes: number): AppError {
     case 'FST_ERR_BAD_URL':
       return kitErrors.notFound('the path is not a valid URL');
   }
+  // Other client errors fastify raises itself (bad headers, aborted bodies) stay client errors.
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return kitErrors.malformedBody('the request could not be read');
+  }
+  // After the client errors: a client that hung up mid-body is ECONNRESET too, and is no outage.
   if (isDependencyUnavailable(error)) {
     return new AppError(503, 'service_unavailable', 'Service unavailable', {
       detail: 'a dependency of this service is unavailable; retry later',
       headers: { 'retry-after': String(dependencyRetryAfterSeconds) },
       cause: error,
     });
-  }
-  // Other client errors fastify raises itself (bad headers, aborted bodies) stay client errors.
-  const status = fastifyError.statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    return kitErrors.malformedBody('the request could not be read');
   }
   return kitErrors.internal();
 }

@@ -83,6 +83,7 @@ t.test('a lost dependency is 503 service_unavailable with Retry-After, not 500',
     poolTimeout: () => new Error('timeout exceeded when trying to connect'),
     wrapped: () => new Error('query failed', { cause: Object.assign(new Error('the database system is starting up'), { code: '57P03' }) }),
     bug: () => new TypeError('undefined is not a function'),
+    clientAborted: () => Object.assign(new Error('aborted'), { code: 'ECONNRESET', statusCode: 400 }),
     appError: () => new AppError(409, 'x.conflict', 'Conflict'),
   };
   for (const [name, make] of Object.entries(failures)) server.get(`/fail/${name}`, async () => Promise.reject(make()));
@@ -94,6 +95,7 @@ t.test('a lost dependency is 503 service_unavailable with Retry-After, not 500',
     t.notMatch(res.body, /5432|ECONNREFUSED/);
   }
   t.equal((await server.inject('/fail/bug')).statusCode, 500, 'a bug stays a 500');
+  t.equal((await server.inject('/fail/clientAborted')).statusCode, 400, 'a client hanging up mid-body (ECONNRESET) is no outage');
   t.equal((await server.inject('/fail/appError')).statusCode, 409);
 });
 

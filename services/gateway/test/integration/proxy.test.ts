@@ -1,7 +1,7 @@
 // Local node:http servers stand in for the upstreams where a failure mode is the point
 // (refusing, resetting, slow, 5xx, huge bodies); the last test proxies to the real identity.
 import { identityService } from '@elcorp/identity/service';
-import { buildApp, createLogger, type App } from '@elcorp/kit';
+import { buildApp, createLogger, developmentClientAddressSecret, verifiedClientAddress, type App } from '@elcorp/kit';
 import { bootService } from '@elcorp/service-testing';
 import { freePort, testRedisPrefix } from '@elcorp/testing';
 import { once } from 'node:events';
@@ -200,10 +200,12 @@ t.test('request headers: hop-by-hop and internal ones dropped, forwarding and pr
   t.notMatch(String(sent.connection), /x-per-hop/, 'the connection header is the gateway\'s own');
   t.same(
     Object.keys(sent).filter((name) => name.startsWith('x-elcorp-')).sort(),
-    ['x-elcorp-client-address'],
-    'the only internal header is the client address the gateway set: no principal header, services verify the token',
+    ['x-elcorp-client-address', 'x-elcorp-client-address-signature'],
+    'the only internal headers are the client address the gateway set and its signature: no principal header, services verify the token',
   );
   t.equal(sent['x-elcorp-client-address'], '203.0.113.9');
+  t.equal(verifiedClientAddress(sent, developmentClientAddressSecret), '203.0.113.9', 'signed with the configured secret');
+  t.equal(verifiedClientAddress({ ...sent, 'x-elcorp-client-address': '198.51.100.1' }, developmentClientAddressSecret), undefined, 'the signature covers the address');
   t.equal(sent['x-forwarded-for'], '203.0.113.9', 'the client address the gateway determined');
   t.equal(sent['x-forwarded-proto'], 'http');
   t.equal(sent['x-forwarded-host'], 'api.elcorp.test');
