@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { CircuitBreaker, probePendingRetryAfterMs, type Admission, type CircuitState, type Outcome, type Ticket } from '../../src/domain/circuit-breaker.js';
+import { CircuitBreaker, probePendingRetryAfterMs, type Admission, type Outcome, type Ticket } from '../../src/domain/circuit-breaker.js';
 
 const openMs = 10_000;
 const windowMs = 10_000;
