@@ -1,5 +1,5 @@
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyInstance, type RawServerDefault } from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -9,8 +9,10 @@ import {
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { registerErrorHandler } from './error-handler.js';
+import { problemContentType, registerErrorHandler } from './error-handler.js';
+import { classify, toProblem } from './problem.js';
 import { registerHealth, type HealthCheck } from './health.js';
+import { byteOrderMark, byteOrderMarkError, registerInputRules } from './input-rules.js';
 import { createMetricsRegistry, registerMetrics } from './metrics.js';
 import { requestIdFrom, requestIdHeader } from './request-id.js';
 
@@ -66,6 +68,13 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 200 },
+    // Errors the router raises before any hook (a too long segment, an undecodable path):
+    // the same problem details as everything else, not fastify's own JSON.
+    frameworkErrors: (error, request, reply: FastifyReply) => {
+      const appError = classify(error, bodyLimitBytes);
+      void reply
+        .code(appError.status).header(requestIdHeader, request.id).type(problemContentType).send(toProblem(appError, request.url));
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -78,6 +87,14 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   });
 
   registerErrorHandler(app, bodyLimitBytes, options.mapError ?? ((error) => error));
+  registerInputRules(app);
+  // fastify's own JSON parsing (prototype poisoning refused), but a leading byte order mark is
+  // refused instead of skipped: the gateway reads login bodies itself and must read the same.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: bodyLimitBytes }, (request, body, done) => {
+    if (typeof body === 'string' && body.startsWith(byteOrderMark)) return done(byteOrderMarkError(), undefined);
+    return parseJson(request, body as string, done);
+  });
 
   await app.register(swagger, {
     openapi: {

@@ -50,6 +50,7 @@ export const kitErrors = {
   unsupportedMediaType: (type: string) =>
     new AppError(415, 'unsupported_media_type', 'Unsupported media type', { detail: `content type ${type} is not accepted` }),
   notFound: (detail = 'no such resource') => new AppError(404, 'not_found', 'Not found', { detail }),
+  uriTooLong: () => new AppError(414, 'uri_too_long', 'URI too long', { detail: 'the path or one of its segments is too long' }),
   methodNotAllowed: () => new AppError(405, 'method_not_allowed', 'Method not allowed'),
   unavailable: (detail: string) => new AppError(503, 'service_unavailable', 'Service unavailable', { detail }),
   internal: () => new AppError(500, 'internal', 'Internal server error', { detail: 'an unexpected error occurred' }),

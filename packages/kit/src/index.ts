@@ -2,6 +2,16 @@ export { buildApp, defaultBodyLimitBytes, type App, type BuildAppOptions } from 
 export { ConfigError, baseConfigShape, databaseUrl, loadConfig, natsUrl, port, redisUrl } from './config.js';
 export { AppError, kitErrors, type AppErrorOptions, type FieldError } from './errors.js';
 export { problemContentType } from './error-handler.js';
+export {
+  clientAddressHeader,
+  clientAddressSignatureHeader,
+  clientAddressSignatureMaxAgeMs,
+  developmentClientAddressSecret,
+  signClientAddress,
+  verifiedClientAddress,
+} from './client-address.js';
+export { isDependencyUnavailable } from './dependency-errors.js';
+export { byteOrderMark, byteOrderMarkError, findUnsafeInput, maxInputDepth, unsafeTextReason } from './input-rules.js';
 export { registerHealth, type HealthCheck } from './health.js';
 export { createLogger, redactedPaths, type LoggerOptions } from './logger.js';
 export { problemTypeBase, toProblem, type Problem } from './problem.js';

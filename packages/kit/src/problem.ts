@@ -1,5 +1,6 @@
 import type { FastifyError } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { dependencyRetryAfterSeconds, isDependencyUnavailable } from './dependency-errors.js';
 import { AppError, kitErrors, type FieldError } from './errors.js';
 
 /** RFC 9457 body. `type` is a stable URI per code so clients can link to documentation. */
@@ -62,11 +63,23 @@ export function classify(error: unknown, bodyLimitBytes: number): AppError {
       return kitErrors.malformedBody('the body is not valid JSON');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return kitErrors.malformedBody('content-length does not match the body');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return kitErrors.uriTooLong();
+    case 'FST_ERR_BAD_URL':
+      return kitErrors.notFound('the path is not a valid URL');
   }
   // Other client errors fastify raises itself (bad headers, aborted bodies) stay client errors.
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return kitErrors.malformedBody('the request could not be read');
+  }
+  // After the client errors: a client that hung up mid-body is ECONNRESET too, and is no outage.
+  if (isDependencyUnavailable(error)) {
+    return new AppError(503, 'service_unavailable', 'Service unavailable', {
+      detail: 'a dependency of this service is unavailable; retry later',
+      headers: { 'retry-after': String(dependencyRetryAfterSeconds) },
+      cause: error,
+    });
   }
   return kitErrors.internal();
 }

@@ -48,7 +48,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<App> {
   registerAuthentication(app, { redis, config, keys: deps.jwks.getKey });
   registerUserRateLimit(app, { limiter, config });
   registerLoginRateLimit(app, { limiter, config });
-  await registerProxy(app, { upstreams });
+  await registerProxy(app, { upstreams, clientAddressSecret: config.CLIENT_ADDRESS_SECRET });
   await registerDocs(app, { upstreams });
   return app;
 }

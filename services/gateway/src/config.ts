@@ -1,5 +1,5 @@
 import { jwksTimingShape } from '@elcorp/auth/fastify';
-import { baseConfigShape, loadConfig, natsUrl, port, redisUrl } from '@elcorp/kit';
+import { baseConfigShape, loadConfig, natsUrl, port, redisUrl, developmentClientAddressSecret } from '@elcorp/kit';
 import { z } from 'zod';
 import { parseTrustedProxies } from './domain/client-address.js';
 
@@ -40,12 +40,21 @@ export const configShape = {
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
   /** Kept-alive connections per upstream; requests beyond them queue within the deadline. */
   UPSTREAM_CONNECTIONS_MAX: z.coerce.number().int().min(1).max(1024).default(64),
-  /** Consecutive failures (connection errors, timeouts, 5xx) that open an upstream's circuit. */
-  UPSTREAM_CIRCUIT_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  /**
+   * An upstream's circuit opens when at least this share of its requests in the window failed
+   * by its own fault (no connection, no answer in time, its own 502/503/504)…
+   */
+  UPSTREAM_CIRCUIT_FAILURE_RATIO: z.coerce.number().gt(0).max(1).default(0.5),
+  /** …and the window holds at least this many requests, so a quiet service is not judged on two. */
+  UPSTREAM_CIRCUIT_MIN_REQUESTS: z.coerce.number().int().min(1).max(100_000).default(20),
+  /** Length of the rolling window the ratio is taken over. */
+  UPSTREAM_CIRCUIT_WINDOW_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   /** How long an open circuit answers 503 before one probe request is let through. */
   UPSTREAM_CIRCUIT_OPEN_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** Prefix of the Redis keys shared with identity (session deny-list) and the gateway's own. */
   REDIS_KEY_PREFIX: z.string().max(64).default('elcorp:'),
+  /** Shared by the gateway and identity: the gateway signs the client address it forwards with it. */
+  CLIENT_ADDRESS_SECRET: z.string().min(32).default(developmentClientAddressSecret),
   ...jwksTimingShape,
   /** Browser origins allowed to call the API (comma-separated, e.g. `https://app.elcorp.na`); unset: no CORS. */
   CORS_ORIGINS: z

@@ -1,8 +1,9 @@
 import { registerAuthz, type Authorizer } from '@elcorp/authz';
-import { buildApp, type App, type HealthCheck, type Logger } from '@elcorp/kit';
+import { buildApp, developmentClientAddressSecret, type App, type HealthCheck, type Logger } from '@elcorp/kit';
 import type { SecondFactorCheck } from './application/login.js';
 import type { IdentityDeps } from './application/ports.js';
 import { registerAuthRoutes, requestContext } from './http/auth.routes.js';
+import { registerClientAddress } from './http/client-address.js';
 import { toAppError } from './http/errors.js';
 import { registerJwksRoutes } from './http/jwks.routes.js';
 import { registerMfaRoutes } from './http/mfa.routes.js';
@@ -19,6 +20,8 @@ export interface IdentityAppDeps {
   secondFactor: SecondFactorCheck;
   /** Decides every permission check (kept on governance's bundle by the service). */
   authorizer: Authorizer;
+  /** CLIENT_ADDRESS_SECRET, shared with the gateway (default: the development value). */
+  clientAddressSecret?: string;
 }
 
 /** The identity HTTP surface, without listening: main.ts serves it, tests inject into it. */
@@ -30,6 +33,7 @@ export async function buildIdentityApp(deps: IdentityAppDeps): Promise<App> {
     healthChecks: deps.healthChecks,
     mapError: toAppError,
   });
+  registerClientAddress(app, deps.clientAddressSecret ?? developmentClientAddressSecret);
   const guard = authenticate({
     db: deps.identity.db,
     keys: deps.keys.resolver(),

@@ -1,4 +1,4 @@
-import { baseConfigShape, ConfigError, databaseUrl, loadConfig, natsUrl, port, redisUrl } from '@elcorp/kit';
+import { baseConfigShape, ConfigError, databaseUrl, loadConfig, natsUrl, port, redisUrl, developmentClientAddressSecret } from '@elcorp/kit';
 import { z } from 'zod';
 
 /**
@@ -29,6 +29,8 @@ export const configShape = {
   NATS_URL: natsUrl,
   REDIS_URL: redisUrl,
   REDIS_KEY_PREFIX: z.string().max(64).default('elcorp:'),
+  /** Shared by the gateway and identity: the gateway signs the client address it forwards with it. */
+  CLIENT_ADDRESS_SECRET: z.string().min(32).default(developmentClientAddressSecret),
   PUBLIC_BASE_URL: z.url().default('http://localhost:8080'),
   IDENTITY_KEY_ENCRYPTION_KEY: base64Key.optional(),
   /** Keys the HMAC-SHA-256 of emails in failure counters and `identity.user.login_failed`. */

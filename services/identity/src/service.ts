@@ -80,6 +80,7 @@ export function identityServiceWith(overrides: IdentityOverrides = {}): ServiceD
         keys,
         authorizer,
         secondFactor: (trx, user, otp) => verifySecondFactor(identity, trx, user, otp),
+        clientAddressSecret: config.CLIENT_ADDRESS_SECRET,
       });
       const bundles = await watchPolicyBundles(infra.nats!, config.EVENT_SUBJECT_ROOT, { logger, registry: app.metrics, authorizer });
       infra.defer(() => bundles.stop());

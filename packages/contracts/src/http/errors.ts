@@ -31,7 +31,11 @@ export const publicErrorCodes = {
   malformed_body: { statuses: [400] },
   not_found: { statuses: [404] },
   method_not_allowed: { statuses: [405] },
+  // The client did not finish sending its request body in time (the gateway's upstream deadline).
+  request_timeout: { statuses: [408] },
   payload_too_large: { statuses: [413] },
+  // A path, or one of its segments, longer than the router accepts.
+  uri_too_long: { statuses: [414] },
   unsupported_media_type: { statuses: [415] },
   rate_limited: { statuses: [429] },
   internal: { statuses: [500] },

@@ -1,4 +1,4 @@
-import { AppError, defaultBodyLimitBytes, kitErrors, type App } from '@elcorp/kit';
+import { AppError, clientAddressSignatureHeader, defaultBodyLimitBytes, developmentClientAddressSecret, kitErrors, signClientAddress, type App } from '@elcorp/kit';
 import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
@@ -11,6 +11,8 @@ export interface ProxyDeps {
   upstreams: Upstreams;
   /** The same limit as the kit's JSON parsers (1 MiB), enforced while the body streams. */
   bodyLimitBytes?: number;
+  /** CLIENT_ADDRESS_SECRET: signs the forwarded client address so services can believe it. */
+  clientAddressSecret?: string;
 }
 
 /**
@@ -29,6 +31,8 @@ export const routedPatterns = [
 
 const methods: HTTPMethods[] = ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const idempotentMethods = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+/** Answers in which the upstream itself says it cannot serve now. */
+const upstreamFaultStatuses = new Set([502, 503, 504]);
 
 /** Answers of the gateway itself when an upstream gives none; the detail never names a host. */
 export const proxyErrors = {
@@ -42,6 +46,13 @@ export const proxyErrors = {
     new AppError(504, 'upstream_timeout', 'Gateway timeout', { detail: 'the service behind this path did not answer in time', cause }),
   badGateway: (cause: unknown) =>
     new AppError(502, 'bad_gateway', 'Bad gateway', { detail: 'the service behind this path failed to answer', cause }),
+  // The rest of the body is never read: the connection cannot carry another request.
+  requestTimeout: (cause: unknown) =>
+    new AppError(408, 'request_timeout', 'Request timeout', {
+      detail: 'the request body did not arrive in time',
+      headers: { connection: 'close' },
+      cause,
+    }),
   // The rest of an oversized body is discarded unread: the connection cannot carry another request.
   payloadTooLarge: (limitBytes: number) =>
     new AppError(413, 'payload_too_large', 'Payload too large', { detail: `the body exceeds ${limitBytes} bytes`, headers: { connection: 'close' } }),
@@ -55,6 +66,7 @@ export const proxyErrors = {
  */
 export async function registerProxy(app: App, deps: ProxyDeps): Promise<void> {
   const limitBytes = deps.bodyLimitBytes ?? defaultBodyLimitBytes;
+  const secret = deps.clientAddressSecret ?? developmentClientAddressSecret;
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     // Any content type, or none: the body is the client's stream, unread, for the upstream.
@@ -64,12 +76,12 @@ export async function registerProxy(app: App, deps: ProxyDeps): Promise<void> {
       done(null, new StreamedBody(payload, limitBytes));
     });
     for (const url of routedPatterns) {
-      scope.route({ method: methods, url, exposeHeadRoute: false, schema: { hide: true }, handler: (request, reply) => forward(deps.upstreams, request, reply) });
+      scope.route({ method: methods, url, exposeHeadRoute: false, schema: { hide: true }, handler: (request, reply) => forward(deps.upstreams, secret, request, reply) });
     }
   });
 }
 
-async function forward(upstreams: Upstreams, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+async function forward(upstreams: Upstreams, clientAddressSecret: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const path = request.url.split('?')[0] ?? '';
   const name = upstreamFor(path);
   // Dot segments would let the path the gateway checked differ from the one a server resolves.
@@ -94,15 +106,16 @@ async function forward(upstreams: Upstreams, request: FastifyRequest, reply: Fas
       {
         method: request.method,
         path: request.url,
-        headers: upstreamRequestHeaders(request, body !== undefined),
+        headers: upstreamRequestHeaders(request, body !== undefined, clientAddressSecret),
         ...(body ? { body } : {}),
         idempotent: idempotentMethods.has(request.method),
         signal: clientGone.signal,
       },
       upstreams.timeoutMs,
     );
-    // A 5xx is the upstream's own answer: the client gets it as it is, the circuit counts it.
-    settle(response.statusCode >= 500 ? 'failure' : 'success');
+    // The client gets every answer as it is. Only 502/503/504 say the upstream cannot serve
+    // (a 500 is one request's bug, often provoked by its input): only they count against it.
+    settle(upstreamFaultStatuses.has(response.statusCode) ? 'failure' : 'success');
     reply.code(response.statusCode).headers(clientResponseHeaders(response.headers, upstream));
     if (request.method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304) {
       await response.body.dump();
@@ -112,6 +125,8 @@ async function forward(upstreams: Upstreams, request: FastifyRequest, reply: Fas
   } catch (err) {
     if (body?.tooLarge) throw proxyErrors.payloadTooLarge(body.limitBytes);
     if (clientGone.signal.aborted || !(err instanceof UpstreamError)) throw err;
+    // The client's slow body is no verdict on the upstream: it stays 'abandoned'.
+    if (err.failure === 'client_timeout') throw proxyErrors.requestTimeout(err);
     settle('failure');
     throw problemFor(err, upstream);
   } finally {
@@ -148,7 +163,7 @@ const replacedByGateway = (name: string) =>
   name.startsWith('x-forwarded-') ||
   ['forwarded', 'x-real-ip', 'x-request-id', 'host', 'expect', 'traceparent', 'tracestate', 'baggage'].includes(name);
 
-export function upstreamRequestHeaders(request: FastifyRequest, withBody: boolean): Record<string, string | string[]> {
+export function upstreamRequestHeaders(request: FastifyRequest, withBody: boolean, clientAddressSecret = developmentClientAddressSecret): Record<string, string | string[]> {
   const tokens = connectionTokensOf(request.headers.connection);
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(request.headers as IncomingHttpHeaders)) {
@@ -160,6 +175,7 @@ export function upstreamRequestHeaders(request: FastifyRequest, withBody: boolea
   // The standard header for generic tooling; the internal one cannot be mistaken for a chain.
   out['x-forwarded-for'] = clientAddress;
   out[clientAddressHeader] = clientAddress;
+  out[clientAddressSignatureHeader] = signClientAddress(clientAddressSecret, clientAddress);
   out['x-forwarded-proto'] = request.protocol;
   out['x-forwarded-host'] = request.host;
   out['x-request-id'] = request.id;
@@ -194,18 +210,32 @@ function publicLocation(location: string, upstream: Pick<UpstreamService, 'origi
 export class StreamedBody implements ReplayableBody {
   consumed = false;
   tooLarge = false;
+  ended = false;
   #bytes = 0;
+  /** The upstream has not taken what was pushed: any wait now is the upstream's, not the client's. */
+  #backpressured = false;
+  #endListeners: Array<() => void> = [];
 
   constructor(
     private readonly source: Readable,
     readonly limitBytes: number,
   ) {}
 
+  get awaitingClient(): boolean {
+    return this.consumed && !this.ended && !this.#backpressured;
+  }
+
+  onEnd(listener: () => void): void {
+    if (this.ended) listener();
+    else this.#endListeners.push(listener);
+  }
+
   open(): Readable {
     const source = this.source;
     let detach: (() => void) | undefined;
     const out = new Readable({
       read: () => {
+        this.#backpressured = false;
         if (!detach) detach = this.#attach(out);
         source.resume();
       },
@@ -226,10 +256,15 @@ export class StreamedBody implements ReplayableBody {
         this.tooLarge = true;
         out.destroy(proxyErrors.payloadTooLarge(this.limitBytes));
       } else if (!out.push(chunk)) {
+        this.#backpressured = true;
         source.pause();
       }
     };
-    const onEnd = () => out.push(null);
+    const onEnd = () => {
+      this.ended = true;
+      for (const listener of this.#endListeners.splice(0)) listener();
+      out.push(null);
+    };
     const onError = (err: Error) => out.destroy(err);
     const onClose = () => {
       if (!source.readableEnded) out.destroy(new Error('the client closed the request before its body ended'));

@@ -1,4 +1,4 @@
-import { AppError, kitErrors, type App } from '@elcorp/kit';
+import { AppError, byteOrderMarkError, kitErrors, type App } from '@elcorp/kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -30,6 +30,7 @@ export interface RateLimitDeps {
 const minuteMs = 60_000;
 const hourMs = 60 * minuteMs;
 export const maxLoginBodyBytes = 16 * 1024;
+const utf8ByteOrderMark = Buffer.from([0xef, 0xbb, 0xbf]);
 /**
  * Liveness costs nothing and a refused liveness probe restarts the process. Readiness is
  * limited like any route (it reads Redis and the JWKS, if only once a second).
@@ -71,6 +72,9 @@ export function registerLoginRateLimit(app: App, deps: RateLimitDeps): void {
   app.addHook('preParsing', async (request, reply, payload) => {
     if (!isLoginAttempt(request.method, policyPathOf(request.url))) return payload;
     const body = await readBounded(payload, request.headers['content-length']);
+    // The services' JSON parser refuses a BOM; skipping it here instead would count the
+    // attempt under another email than the one identity reads (or none, as JSON.parse did).
+    if (body.subarray(0, 3).equals(utf8ByteOrderMark)) throw byteOrderMarkError();
     request.bufferedBody = body;
     const subject = rateLimitSubjectOf(request.clientAddress ?? request.ip);
     // Hashed: the key names no email, and its length is fixed whatever the body says.

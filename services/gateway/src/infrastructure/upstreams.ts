@@ -10,7 +10,7 @@ export interface UpstreamsOptions {
   connectionsMax: number;
   /** Deadline for response headers (queueing and connecting included) and for each body pause. */
   timeoutMs: number;
-  circuitFailures: number;
+  circuit: { failureRatio: number; minimumRequests: number; windowMs: number };
   circuitOpenMs: number;
   now?: () => number;
 }
@@ -38,7 +38,7 @@ export function upstreamsOptionsFrom(config: GatewayConfig): UpstreamsOptions {
     urls: { identity: config.IDENTITY_URL, payments: config.PAYMENTS_URL, governance: config.GOVERNANCE_URL, compliance: config.COMPLIANCE_URL },
     connectionsMax: config.UPSTREAM_CONNECTIONS_MAX,
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-    circuitFailures: config.UPSTREAM_CIRCUIT_FAILURES,
+    circuit: { failureRatio: config.UPSTREAM_CIRCUIT_FAILURE_RATIO, minimumRequests: config.UPSTREAM_CIRCUIT_MIN_REQUESTS, windowMs: config.UPSTREAM_CIRCUIT_WINDOW_MS },
     circuitOpenMs: config.UPSTREAM_CIRCUIT_OPEN_MS,
   };
 }
@@ -60,7 +60,7 @@ export function openUpstreams(options: UpstreamsOptions): Upstreams {
         bodyTimeout: options.timeoutMs,
         keepAliveTimeout: 4_000,
       }),
-      circuit: new CircuitBreaker({ failureThreshold: options.circuitFailures, openMs: options.circuitOpenMs, now }),
+      circuit: new CircuitBreaker({ ...options.circuit, openMs: options.circuitOpenMs, now }),
     });
   }
   return {
@@ -77,8 +77,11 @@ export function openUpstreams(options: UpstreamsOptions): Upstreams {
   };
 }
 
-/** Why a call got no usable answer; the proxy turns each into its own problem. */
-export type UpstreamFailure = 'unreachable' | 'reset' | 'timeout' | 'failed';
+/**
+ * Why a call got no usable answer; the proxy turns each into its own problem. All but
+ * `client_timeout` are the upstream's faults: that one is a client too slow sending its body.
+ */
+export type UpstreamFailure = 'unreachable' | 'reset' | 'timeout' | 'failed' | 'client_timeout';
 
 export class UpstreamError extends Error {
   constructor(
@@ -96,6 +99,12 @@ export interface ReplayableBody {
   open(): Readable;
   /** True once an attempt read from the client: the body cannot be offered again. */
   readonly consumed: boolean;
+  /** The client has sent all of it. */
+  readonly ended: boolean;
+  /** An attempt is reading and waits for the client (not for the upstream to take what it has). */
+  readonly awaitingClient: boolean;
+  /** Calls `listener` once the client has sent the whole body (at once if it has). */
+  onEnd(listener: () => void): void;
 }
 
 export interface OutgoingRequest {
@@ -145,8 +154,22 @@ export async function send(upstream: UpstreamService, request: OutgoingRequest, 
 async function attemptOnce(upstream: UpstreamService, request: OutgoingRequest, timeoutMs: number): Promise<Dispatcher.ResponseData> {
   // undici's headersTimeout starts once the request is written; this deadline also covers
   // waiting for a free connection and connecting, so a saturated pool cannot hang a client.
+  // While the client is still trickling its body, the time is the client's: the deadline
+  // passing then is the client's timeout (408), and once the body is complete the upstream
+  // gets a full deadline of its own to answer.
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), timeoutMs);
+  let clientLate = false;
+  const expire = () => {
+    clientLate = request.body?.awaitingClient ?? false;
+    deadline.abort();
+  };
+  let timer = setTimeout(expire, timeoutMs);
+  let finished = false;
+  request.body?.onEnd(() => {
+    if (finished || deadline.signal.aborted) return;
+    clearTimeout(timer);
+    timer = setTimeout(expire, timeoutMs);
+  });
   try {
     return await upstream.pool.request({
       method: request.method,
@@ -159,8 +182,10 @@ async function attemptOnce(upstream: UpstreamService, request: OutgoingRequest, 
     });
   } catch (err) {
     if (request.signal?.aborted) throw err;
-    throw new UpstreamError(deadline.signal.aborted ? 'timeout' : failureOf(err), upstream.name, { cause: err });
+    const failure = clientLate ? 'client_timeout' : deadline.signal.aborted ? 'timeout' : failureOf(err);
+    throw new UpstreamError(failure, upstream.name, { cause: err });
   } finally {
+    finished = true;
     clearTimeout(timer);
   }
 }

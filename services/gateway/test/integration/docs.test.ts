@@ -64,7 +64,7 @@ const paymentsDocument = {
 };
 
 async function gatewayWithDocs(t: Test, urls: { identity: string; payments: string; governance: string; compliance: string }, clock = { nowMs: 0 }) {
-  const upstreams = openUpstreams({ urls, connectionsMax: 2, timeoutMs: 5_000, circuitFailures: 5, circuitOpenMs: 1_000 });
+  const upstreams = openUpstreams({ urls, connectionsMax: 2, timeoutMs: 5_000, circuit: { failureRatio: 1, minimumRequests: 5, windowMs: 60_000 }, circuitOpenMs: 1_000 });
   const app = await buildApp({ service: 'gateway', logger: createLogger({ service: 'gateway', level: 'silent' }), openapiRoute: false });
   app.addHook('onClose', () => upstreams.close());
   t.teardown(() => app.close());
@@ -147,7 +147,7 @@ t.test('/docs shows Swagger UI on the merged document', async (t) => {
 });
 
 t.test('registerDocs refuses an app that already serves /openapi.json', async (t) => {
-  const upstreams = openUpstreams({ urls: { identity: 'http://127.0.0.1:1', payments: 'http://127.0.0.1:1', governance: 'http://127.0.0.1:1', compliance: 'http://127.0.0.1:1' }, connectionsMax: 1, timeoutMs: 100, circuitFailures: 1, circuitOpenMs: 100 });
+  const upstreams = openUpstreams({ urls: { identity: 'http://127.0.0.1:1', payments: 'http://127.0.0.1:1', governance: 'http://127.0.0.1:1', compliance: 'http://127.0.0.1:1' }, connectionsMax: 1, timeoutMs: 100, circuit: { failureRatio: 1, minimumRequests: 1, windowMs: 60_000 }, circuitOpenMs: 100 });
   t.teardown(() => upstreams.close());
   const app = await buildApp({ service: 'gateway', logger: createLogger({ service: 'gateway', level: 'silent' }) });
   t.teardown(() => app.close());

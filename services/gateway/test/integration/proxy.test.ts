@@ -1,7 +1,7 @@
 // Local node:http servers stand in for the upstreams where a failure mode is the point
 // (refusing, resetting, slow, 5xx, huge bodies); the last test proxies to the real identity.
 import { identityService } from '@elcorp/identity/service';
-import { buildApp, createLogger, type App } from '@elcorp/kit';
+import { buildApp, createLogger, developmentClientAddressSecret, verifiedClientAddress, type App } from '@elcorp/kit';
 import { bootService } from '@elcorp/service-testing';
 import { freePort, testRedisPrefix } from '@elcorp/testing';
 import { once } from 'node:events';
@@ -75,7 +75,7 @@ async function gateway(t: Test, urls: Partial<Record<Upstream, string>>, options
     urls: { identity: refused, payments: refused, governance: refused, compliance: refused, ...urls },
     connectionsMax: 8,
     timeoutMs: 2_000,
-    circuitFailures: 100,
+    circuit: { failureRatio: 1, minimumRequests: 100, windowMs: 60_000 },
     circuitOpenMs: 5_000,
     ...upstreamOptions,
   });
@@ -200,10 +200,12 @@ t.test('request headers: hop-by-hop and internal ones dropped, forwarding and pr
   t.notMatch(String(sent.connection), /x-per-hop/, 'the connection header is the gateway\'s own');
   t.same(
     Object.keys(sent).filter((name) => name.startsWith('x-elcorp-')).sort(),
-    ['x-elcorp-client-address'],
-    'the only internal header is the client address the gateway set: no principal header, services verify the token',
+    ['x-elcorp-client-address', 'x-elcorp-client-address-signature'],
+    'the only internal headers are the client address the gateway set and its signature: no principal header, services verify the token',
   );
   t.equal(sent['x-elcorp-client-address'], '203.0.113.9');
+  t.equal(verifiedClientAddress(sent, developmentClientAddressSecret), '203.0.113.9', 'signed with the configured secret');
+  t.equal(verifiedClientAddress({ ...sent, 'x-elcorp-client-address': '198.51.100.1' }, developmentClientAddressSecret), undefined, 'the signature covers the address');
   t.equal(sent['x-forwarded-for'], '203.0.113.9', 'the client address the gateway determined');
   t.equal(sent['x-forwarded-proto'], 'http');
   t.equal(sent['x-forwarded-host'], 'api.elcorp.test');
@@ -311,7 +313,7 @@ t.test('a client that goes away aborts its upstream request and does not count a
     res.on('close', () => (responses += res.writableFinished ? 0 : 1));
     // never answers
   });
-  const { app, upstreams } = await gateway(t, { payments: payments.url }, { circuitFailures: 1 });
+  const { app, upstreams } = await gateway(t, { payments: payments.url }, { circuit: { failureRatio: 1, minimumRequests: 1, windowMs: 60_000 } });
   const base = await listening(t, app);
   const request = http.get(`${base}/api/v1/payments/accounts`);
   request.on('error', () => undefined);
@@ -387,19 +389,19 @@ t.test('a retry after a lost connection succeeds when the upstream recovers', as
   t.equal(payments.connections(), 2);
 });
 
-t.test('the circuit opens after consecutive failures, answers 503 at once, and a probe closes it', async (t) => {
+t.test('the circuit opens on the upstream\'s own 503s, answers 503 at once, and a probe closes it', async (t) => {
   const clock = { nowMs: 1_000 };
-  let status = 500;
+  let status = 503;
   const payments = await upstreamServer(t, (_req, res) => {
     res.writeHead(status, { 'content-type': 'application/problem+json' });
-    res.end(JSON.stringify({ code: status === 500 ? 'internal' : 'ok', status }));
+    res.end(JSON.stringify({ code: status === 503 ? 'internal' : 'ok', status }));
   });
-  const { app, upstreams } = await gateway(t, { payments: payments.url }, { circuitFailures: 2, circuitOpenMs: 30_000, now: () => clock.nowMs });
+  const { app, upstreams } = await gateway(t, { payments: payments.url }, { circuit: { failureRatio: 1, minimumRequests: 2, windowMs: 60_000 }, circuitOpenMs: 30_000, now: () => clock.nowMs });
 
   for (let i = 0; i < 2; i += 1) {
     const res = await app.inject('/api/v1/payments/accounts');
-    t.equal(res.statusCode, 500, 'an upstream 5xx reaches the client as it is');
-    t.same(res.json(), { code: 'internal', status: 500 });
+    t.equal(res.statusCode, 503, 'an upstream 5xx reaches the client as it is');
+    t.same(res.json(), { code: 'internal', status: 503 });
   }
   const open = await app.inject('/api/v1/payments/accounts');
   t.equal(open.statusCode, 503);
@@ -420,9 +422,53 @@ t.test('the circuit opens after consecutive failures, answers 503 at once, and a
   t.equal(upstreams.get('identity').circuit.state, 'closed', 'each upstream has its own circuit');
 });
 
+t.test('an upstream 500 reaches the client but is no verdict on the upstream', async (t) => {
+  const payments = await upstreamServer(t, (_req, res) => res.writeHead(500, { 'content-type': 'application/problem+json' }).end('{"code":"internal","status":500}'));
+  const { app, upstreams } = await gateway(t, { payments: payments.url }, { circuit: { failureRatio: 0.5, minimumRequests: 3, windowMs: 60_000 } });
+  for (let i = 0; i < 10; i += 1) t.equal((await app.inject('/api/v1/payments/accounts')).statusCode, 500);
+  t.equal(upstreams.get('payments').circuit.state, 'closed');
+  t.same(upstreams.get('payments').circuit.window, { successes: 10, failures: 0 });
+});
+
+t.test('a client trickling its body past the deadline gets 408 request_timeout; the upstream is not blamed', async (t) => {
+  const payments = await upstreamServer(t);
+  const { app, upstreams } = await gateway(t, { payments: payments.url }, { timeoutMs: 300, circuit: { failureRatio: 0.5, minimumRequests: 1, windowMs: 60_000 } });
+  const base = await listening(t, app);
+  for (let i = 0; i < 3; i += 1) {
+    const request = http.request(`${base}/api/v1/payments/transfers`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '100' } });
+    request.on('error', () => undefined);
+    request.write('{"amount":');
+    const [response] = (await once(request, 'response')) as [IncomingMessage];
+    const chunks: Buffer[] = [];
+    for await (const chunk of response) chunks.push(chunk as Buffer);
+    t.equal(response.statusCode, 408);
+    t.match(response.headers['content-type'], /^application\/problem\+json/);
+    t.match(JSON.parse(Buffer.concat(chunks).toString()), { code: 'request_timeout', status: 408 });
+    request.destroy();
+  }
+  t.equal(upstreams.get('payments').circuit.state, 'closed', 'three slow clients did not open a circuit opened by one failure');
+  t.same(upstreams.get('payments').circuit.window, { successes: 0, failures: 0 }, 'nor counted at all');
+  const honest = await app.inject({ method: 'POST', url: '/api/v1/payments/transfers', payload: { amount: 1 } });
+  t.equal(honest.statusCode, 200);
+});
+
+t.test('a body sent in time gives the upstream its own full deadline afterwards', async (t) => {
+  const payments = await upstreamServer(t, (_req, res) => setTimeout(() => res.writeHead(200).end('{}'), 250));
+  const { app, upstreams } = await gateway(t, { payments: payments.url }, { timeoutMs: 400 });
+  const base = await listening(t, app);
+  const request = http.request(`${base}/api/v1/payments/transfers`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '2' } });
+  request.write('{');
+  // The body takes most of the deadline; the upstream then needs 250 ms of its own.
+  setTimeout(() => request.end('}'), 250);
+  const [response] = (await once(request, 'response')) as [IncomingMessage];
+  response.resume();
+  t.equal(response.statusCode, 200);
+  t.equal(upstreams.get('payments').circuit.state, 'closed');
+});
+
 t.test('a down upstream opens its circuit too; Retry-After then counts down the open period', async (t) => {
   const clock = { nowMs: 0 };
-  const { app, upstreams } = await gateway(t, {}, { circuitFailures: 2, circuitOpenMs: 10_000, now: () => clock.nowMs });
+  const { app, upstreams } = await gateway(t, {}, { circuit: { failureRatio: 1, minimumRequests: 2, windowMs: 60_000 }, circuitOpenMs: 10_000, now: () => clock.nowMs });
   t.equal((await app.inject('/api/v1/compliance/audit')).headers['retry-after'], '1', 'still closed: retry soon');
   const opened = await app.inject('/api/v1/compliance/audit');
   t.equal(opened.statusCode, 503);
@@ -440,7 +486,7 @@ t.test('the upstream report probes each upstream, with a 1 s limit per check', a
     urls: { identity: ready.url, payments: notReady.url, governance: hanging.url, compliance: await refusingUrl() },
     connectionsMax: 2,
     timeoutMs: 10_000,
-    circuitFailures: 5,
+    circuit: { failureRatio: 1, minimumRequests: 5, windowMs: 60_000 },
     circuitOpenMs: 1_000,
   });
   t.teardown(() => upstreams.close());

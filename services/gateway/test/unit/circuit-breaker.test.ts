@@ -1,12 +1,19 @@
+import fc from 'fast-check';
 import t from 'tap';
-import { CircuitBreaker, probePendingRetryAfterMs, type Admission, type CircuitState, type Outcome, type Ticket } from '../../src/domain/circuit-breaker.js';
+import { CircuitBreaker, probePendingRetryAfterMs, type Admission, type Outcome, type Ticket } from '../../src/domain/circuit-breaker.js';
 
 const openMs = 10_000;
+const windowMs = 10_000;
 
-function breaker(failureThreshold = 3) {
+/** With ratio 1 the circuit opens once `minimumRequests` requests in the window all failed. */
+function breaker(minimumRequests = 3, failureRatio = 1) {
   const clock = { nowMs: 1_000_000 };
-  const circuit = new CircuitBreaker({ failureThreshold, openMs, now: () => clock.nowMs });
+  const circuit = new CircuitBreaker({ failureRatio, minimumRequests, windowMs, openMs, now: () => clock.nowMs });
   return { circuit, clock };
+}
+
+function succeed(circuit: CircuitBreaker, times: number): void {
+  for (let i = 0; i < times; i += 1) circuit.record(ticketOf(circuit.admit()), 'success');
 }
 
 function ticketOf(admission: Admission): Ticket {
@@ -18,15 +25,40 @@ function fail(circuit: CircuitBreaker, times: number): void {
   for (let i = 0; i < times; i += 1) circuit.record(ticketOf(circuit.admit()), 'failure');
 }
 
-t.test('closed lets everything through and opens after N consecutive failures', async (t) => {
-  const { circuit } = breaker(3);
+t.test('closed opens once the failure ratio is reached over at least the minimum volume', async (t) => {
+  const { circuit } = breaker(10, 0.5);
   t.equal(circuit.state, 'closed');
-  fail(circuit, 2);
-  t.equal(circuit.state, 'closed', 'two failures are not enough');
-  circuit.record(ticketOf(circuit.admit()), 'success');
-  fail(circuit, 2);
-  t.equal(circuit.state, 'closed', 'a success in between resets the count');
+  fail(circuit, 4);
+  t.equal(circuit.state, 'closed', 'four requests are below the minimum volume, all failed or not');
+  succeed(circuit, 6);
   fail(circuit, 1);
+  t.equal(circuit.state, 'closed', '5 failures of 11 is below half');
+  t.same(circuit.window, { successes: 6, failures: 5 });
+  fail(circuit, 1);
+  t.equal(circuit.state, 'open', '6 of 12 reaches the ratio');
+});
+
+t.test('a ratio below the threshold never opens, however many failures', async (t) => {
+  const { circuit } = breaker(10, 0.5);
+  for (let i = 0; i < 200; i += 1) {
+    succeed(circuit, 2);
+    fail(circuit, 1);
+  }
+  t.equal(circuit.state, 'closed', 'one failure in three, 200 times over');
+  fail(circuit, 199);
+  t.equal(circuit.state, 'closed', '399 failures of 799: still below half');
+  fail(circuit, 1);
+  t.equal(circuit.state, 'open', 'the failure that lifts the ratio to half opens it');
+});
+
+t.test('the window rolls: failures older than the window are forgotten', async (t) => {
+  const { circuit, clock } = breaker(4, 1);
+  fail(circuit, 3);
+  clock.nowMs += windowMs + windowMs / 10;
+  fail(circuit, 1);
+  t.equal(circuit.state, 'closed', 'three old failures no longer count');
+  t.same(circuit.window, { successes: 0, failures: 1 });
+  fail(circuit, 3);
   t.equal(circuit.state, 'open');
 });
 
@@ -108,89 +140,63 @@ t.test('outcomes of requests admitted in an earlier state are ignored', async (t
   t.equal(circuit.state, 'closed');
 });
 
-t.test('rejects thresholds that would make no sense', async (t) => {
-  t.throws(() => new CircuitBreaker({ failureThreshold: 0, openMs, now: Date.now }), RangeError);
-  t.throws(() => new CircuitBreaker({ failureThreshold: 1.5, openMs, now: Date.now }), RangeError);
-  t.throws(() => new CircuitBreaker({ failureThreshold: 1, openMs: 0, now: Date.now }), RangeError);
+t.test('rejects settings that would make no sense', async (t) => {
+  const valid = { failureRatio: 0.5, minimumRequests: 5, windowMs, openMs, now: Date.now };
+  t.throws(() => new CircuitBreaker({ ...valid, minimumRequests: 0 }), RangeError);
+  t.throws(() => new CircuitBreaker({ ...valid, minimumRequests: 1.5 }), RangeError);
+  t.throws(() => new CircuitBreaker({ ...valid, failureRatio: 0 }), RangeError);
+  t.throws(() => new CircuitBreaker({ ...valid, failureRatio: 1.1 }), RangeError);
+  t.throws(() => new CircuitBreaker({ ...valid, windowMs: 0 }), RangeError);
+  t.throws(() => new CircuitBreaker({ ...valid, openMs: 0 }), RangeError);
 });
+
+type Event = { outcome: Outcome; afterMs: number };
+const events = fc.array(
+  fc.record({ outcome: fc.constantFrom<Outcome>('success', 'failure', 'abandoned'), afterMs: fc.integer({ min: 0, max: 3_000 }) }),
+  { maxLength: 300 },
+);
+const settings = fc.record({ failureRatio: fc.double({ min: 0.05, max: 1, noNaN: true }), minimumRequests: fc.integer({ min: 1, max: 40 }) });
 
 /**
- * Every sequence of up to 8 steps over {admit, report the oldest outstanding ticket as each
- * outcome, let half the open period pass} against a small reference model of the rules, for
- * thresholds 1 and 2: the breaker must agree with the model on every state and admission.
+ * Against a reference that keeps every outcome with its time: while closed, the circuit is
+ * open right after a failure exactly when the outcomes of the last window (to the bucket's
+ * precision, so only whole-window-old events are compared) reach the volume and the ratio.
  */
-for (const threshold of [1, 2]) t.test(`exhaustively agrees with the reference model (threshold ${threshold})`, async (t) => {
-  type Step = 'admit' | `report-${Outcome}` | 'wait';
-  const steps: Step[] = ['admit', 'report-success', 'report-failure', 'report-abandoned', 'wait'];
-  let sequences = 0;
-  let disagreements = 0;
-
-  const run = (sequence: Step[]) => {
-    const { circuit, clock } = breaker(threshold);
-    // The model: state, consecutive failures, when it opened, the probe slot, and the period
-    // (state entered) each outstanding ticket was admitted in.
-    const model = { state: 'closed' as CircuitState, failures: 0, openedAt: 0, probeOut: false, period: 0 };
-    const outstanding: Array<{ ticket: Ticket; period: number }> = [];
-    const enter = (next: CircuitState) => {
-      Object.assign(model, { state: next, period: model.period + 1, failures: 0, probeOut: false });
-      if (next === 'open') model.openedAt = clock.nowMs;
-    };
-    for (const step of sequence) {
-      if (step === 'wait') {
-        clock.nowMs += openMs / 2;
-      } else if (step === 'admit') {
-        if (model.state === 'open' && clock.nowMs - model.openedAt >= openMs) enter('half_open');
-        const expected = model.state === 'closed' || (model.state === 'half_open' && !model.probeOut);
-        const got = circuit.admit();
-        if (got.admitted !== expected) return false;
-        if (got.admitted) {
-          if (model.state === 'half_open') model.probeOut = true;
-          outstanding.push({ ticket: got.ticket, period: model.period });
-        } else {
-          const wait = model.state === 'open' ? model.openedAt + openMs - clock.nowMs : probePendingRetryAfterMs;
-          if (got.retryAfterMs !== wait) return false;
+t.test('property: opens exactly when the windowed ratio and volume say so (bucket precision aside)', async (t) => {
+  fc.assert(
+    fc.property(settings, events, ({ failureRatio, minimumRequests }, sequence: Event[]) => {
+      const clock = { nowMs: 0 };
+      const circuit = new CircuitBreaker({ failureRatio, minimumRequests, windowMs, openMs, now: () => clock.nowMs });
+      const seen: Array<{ atMs: number; failed: boolean }> = [];
+      for (const { outcome, afterMs } of sequence) {
+        clock.nowMs += afterMs;
+        circuit.record(ticketOf(circuit.admit()), outcome);
+        if (outcome !== 'abandoned') seen.push({ atMs: clock.nowMs, failed: outcome === 'failure' });
+        // Events newer than a window minus a bucket surely count; older than a window surely not.
+        const surely = seen.filter((event) => event.atMs > clock.nowMs - windowMs + windowMs / 10);
+        const failures = surely.filter((event) => event.failed).length;
+        const opened = circuit.state === 'open';
+        if (outcome === 'failure' && surely.length >= minimumRequests && failures === surely.length) {
+          if (!opened) return false; // every recent request failed and enough of them: must be open
         }
-      } else {
-        const held = outstanding.shift();
-        if (!held) continue;
-        const outcome = step.slice('report-'.length) as Outcome;
-        circuit.record(held.ticket, outcome);
-        if (held.period === model.period) {
-          if (model.state === 'half_open') {
-            model.probeOut = false;
-            if (outcome === 'success') enter('closed');
-            if (outcome === 'failure') enter('open');
-          } else if (outcome === 'success') model.failures = 0;
-          else if (outcome === 'failure' && ++model.failures >= threshold) enter('open');
-        }
+        if (outcome !== 'failure' && opened) return false; // only a failure opens it
+        if (opened) return true; // the rest is the open/half-open tests' business
       }
-      if (circuit.state !== model.state) return false;
-    }
-    return true;
-  };
-
-  const extend = (prefix: Step[]) => {
-    sequences += 1;
-    if (!run(prefix)) disagreements += 1;
-    if (prefix.length === 8) return;
-    for (const step of steps) extend([...prefix, step]);
-  };
-  extend([]);
-  t.equal(sequences, (5 ** 9 - 1) / 4, 'every sequence of length 0..8 was run');
-  t.equal(disagreements, 0);
+      return true;
+    }),
+    { numRuns: 300 },
+  );
+  t.pass('no counterexample');
 });
 
-t.test('retryAfterMs reports the wait without admitting anyone', async (t) => {
-  const { circuit, clock } = breaker(1);
-  t.equal(circuit.retryAfterMs(), 0, 'closed: now');
-  fail(circuit, 1);
-  clock.nowMs += 4_000;
-  t.equal(circuit.retryAfterMs(), openMs - 4_000);
-  clock.nowMs += openMs;
-  t.equal(circuit.retryAfterMs(), 0, 'the period is over: the next request is the probe');
-  t.equal(circuit.state, 'open', 'asking changed nothing');
-  const probe = ticketOf(circuit.admit());
-  t.equal(circuit.retryAfterMs(), probePendingRetryAfterMs);
-  circuit.record(probe, 'success');
-  t.equal(circuit.retryAfterMs(), 0);
+t.test('property: a client cannot open the circuit with outcomes that are not upstream failures', async (t) => {
+  fc.assert(
+    fc.property(settings, fc.array(fc.constantFrom<Outcome>('success', 'abandoned'), { maxLength: 500 }), ({ failureRatio, minimumRequests }, outcomes) => {
+      const circuit = new CircuitBreaker({ failureRatio, minimumRequests, windowMs, openMs, now: () => 0 });
+      for (const outcome of outcomes) circuit.record(ticketOf(circuit.admit()), outcome);
+      return circuit.state === 'closed';
+    }),
+  );
+  t.pass('no counterexample');
 });
+

@@ -7,6 +7,7 @@ import { refreshSession } from '../application/refresh-session.js';
 import { registerUser } from '../application/register-user.js';
 import { endSession, listSessions } from '../application/sessions.js';
 import { findUserView, toUserView } from '../application/user-view.js';
+import type {} from './client-address.js';
 import { header, principalOf, publicUrlOf } from './principal.js';
 import * as api from '@elcorp/contracts/http';
 
@@ -17,7 +18,7 @@ export interface AuthRouteDeps {
 }
 
 export function requestContext(request: FastifyRequest): RequestContext {
-  return { ip: request.ip, userAgent: (header(request, 'user-agent') ?? '').slice(0, 512) };
+  return { ip: request.clientAddress ?? request.ip, userAgent: (header(request, 'user-agent') ?? '').slice(0, 512) };
 }
 
 /** Login and refresh bind to the key of a proof without `ath` (no access token yet). */
