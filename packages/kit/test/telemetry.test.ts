@@ -1,4 +1,3 @@
-import { descendsFrom } from '@elcorp/testing';
 import t from 'tap';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';

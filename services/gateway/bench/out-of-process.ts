@@ -48,7 +48,8 @@ const loginMs = 5_000;
 const loginClients = 16;
 /** libuv's default thread pool, where argon2 runs: the raw rate is measured at this width. */
 const argon2Concurrency = 4;
-const readyTimeoutMs = 30_000;
+/** Generous: on a loaded shared machine a cold start with migrations can take tens of seconds. */
+const readyTimeoutMs = 120_000;
 const stopTimeoutMs = 15_000;
 /** The highest limit the gateway's configuration accepts: the limiter is on the path, never refusing. */
 const rateLimit = '1000000';
