@@ -104,7 +104,8 @@ interface Service {
 function startServiceProcess(name: 'identity' | 'gateway', mode: Mode, env: Record<string, string>, sinkUrl: string): Service {
   const args = ['--enable-source-maps'];
   if (mode !== 'off') args.push('--import', '@elcorp/kit/telemetry');
-  if (cpuProfileDir) args.push('--cpu-prof', `--cpu-prof-dir=${join(cpuProfileDir, mode)}`, `--cpu-prof-name=${name}.cpuprofile`);
+  // One directory per service and mode: the loader-hooks thread of --import writes a profile of its own.
+  if (cpuProfileDir) args.push('--cpu-prof', `--cpu-prof-dir=${join(cpuProfileDir, mode, name)}`);
   args.push('dist/main.js');
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !key.startsWith('OTEL_') || key.startsWith('OTEL_TRACES_SAMPLER')),
