@@ -266,9 +266,9 @@ async function runMode(mode: Mode, admin: Awaited<ReturnType<typeof openAdmin>>,
       latencyMs[target] = { p50: round(percentile(sorted, 50), 3), p99: round(percentile(sorted, 99), 3) };
     }
     // Logins straight to identity, as the in-process login bench measures them.
-    await call({ cmd: 'prepare-login', ms: 1_000, maxLogins: 2_000, clients: loginClients });
+    await call({ cmd: 'prepare-login', ms: 1_000, maxLogins: 300, clients: loginClients });
     await call({ cmd: 'run' });
-    await call({ cmd: 'prepare-login', ms: loginMs, maxLogins: 5_000, clients: loginClients });
+    await call({ cmd: 'prepare-login', ms: loginMs, maxLogins: 1_500, clients: loginClients });
     const login = window(await measured());
     const argon2PerSecond = await argon2Rate(loginMs);
     await call({ cmd: 'close' });
