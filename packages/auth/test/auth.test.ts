@@ -97,6 +97,28 @@ t.test('a proof with a private key, a foreign alg or a wrong typ is refused', as
   t.match(await reasonOf(verifyDpopProof(hs, { method: 'POST', url, replay: memoryReplay() })), /alg/);
 });
 
+t.test('a proof that requires an extension, has expired, carries no object or has extra parts is refused', async (t) => {
+  const device = await generateDeviceKey();
+  const now = Math.floor(Date.now() / 1000);
+  const sign = (claims: object, header: object = {}) =>
+    new SignJWT({ jti: `j-${Math.random()}`, htm: 'POST', htu: url, iat: now, ...claims })
+      .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: device.publicJwk, ...header })
+      .sign(device.privateKey);
+  const check = () => ({ method: 'POST', url, replay: memoryReplay() });
+  // jose will not sign a critical extension it does not know, so this one is signed by hand.
+  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const input = `${b64({ typ: 'dpop+jwt', alg: 'ES256', jwk: device.publicJwk, crit: ['x-elcorp'], 'x-elcorp': 1 })}.${b64({ jti: 'c', htm: 'POST', htu: url, iat: now })}`;
+  const raw = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, device.privateKey, new TextEncoder().encode(input));
+  t.match(await reasonOf(verifyDpopProof(`${input}.${Buffer.from(raw).toString('base64url')}`, check())), /crit/);
+  t.match(await reasonOf(verifyDpopProof(await sign({ exp: now - 1 }), check())), /expired/);
+  t.match(await reasonOf(verifyDpopProof(await sign({ nbf: now + 30 }), check())), /not yet valid/);
+  t.match(await reasonOf(verifyDpopProof(`${await sign({})}.extra`, check())), /malformed/);
+  const [header, , signature] = (await sign({})).split('.');
+  const array = Buffer.from('[1]').toString('base64url');
+  t.match(await reasonOf(verifyDpopProof(`${header}.${array}.${signature}`, check())), /bad signature/, 'a body it did not sign');
+  t.ok(await verifyDpopProof(await sign({ exp: now + 30 }), check()), 'a proof with a future exp passes');
+});
+
 t.test('access tokens: ES256 by a known key with iss, aud and exp, nothing else', async (t) => {
   const key = await signingKey('k1');
   const foreign = await signingKey('k1');

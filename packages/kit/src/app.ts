@@ -15,6 +15,7 @@ import { registerHealth, type HealthCheck } from './health.js';
 import { byteOrderMark, byteOrderMarkError, registerInputRules } from './input-rules.js';
 import { createMetricsRegistry, registerMetrics } from './metrics.js';
 import { requestIdFrom, requestIdHeader } from './request-id.js';
+import { nameRequestSpan } from './telemetry.js';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
 
@@ -84,6 +85,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header(requestIdHeader, request.id);
+    nameRequestSpan(request.method, request.routeOptions.url);
   });
 
   registerErrorHandler(app, bodyLimitBytes, options.mapError ?? ((error) => error));

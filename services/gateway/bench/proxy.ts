@@ -6,15 +6,14 @@
 // prefix of their own, all removed at the end.
 import { generateDeviceKey, signDpopProof, type DeviceKey } from '@elcorp/auth';
 import { identityService } from '@elcorp/identity/service';
-import { createLogger, openInfrastructure, openService, type App, type Infrastructure } from '@elcorp/kit';
+import { createLogger, openInfrastructure, openService, type App } from '@elcorp/kit';
 import { freePort, testConfig } from '@elcorp/testing';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { Client, Pool, type Dispatcher } from 'undici';
 import { gatewayService } from '../dist/service.js';
+import { removeLeftovers } from './leftovers.js';
 
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? testConfig.databaseUrl;
 /** Kept-alive client connections, each with one request in flight, for the throughput runs. */
@@ -119,34 +118,6 @@ async function sequential(client: Client, accessToken: string, proofs: string[],
     if (i >= warmup) latencies.push(performance.now() - started);
   }
   return latencies.sort((a, b) => a - b);
-}
-
-/** Every stream of the subject root, Redis key of the prefix, the schema and the mailbox. */
-async function removeLeftovers(admin: Infrastructure<unknown>, names: { schema: string; subjectRoot: string; redisPrefix: string; mailbox: string }): Promise<void> {
-  const failures: unknown[] = [];
-  const step = async (work: () => Promise<unknown>) => {
-    await work().catch((err: unknown) => failures.push(err));
-  };
-  await step(() => admin.database!.pool.query(`DROP SCHEMA IF EXISTS ${names.schema} CASCADE`));
-  await step(async () => {
-    const jsm = await jetstreamManager(admin.nats!);
-    // streamName() of @elcorp/contracts: the root upper-cased, then _SOURCE.
-    const owned = `${names.subjectRoot.toUpperCase()}_`;
-    const doomed: string[] = [];
-    for await (const name of jsm.streams.names()) if (name.startsWith(owned)) doomed.push(name);
-    for (const name of doomed) await jsm.streams.delete(name);
-  });
-  await step(async () => {
-    const redis = admin.redis!;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${names.redisPrefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  });
-  await step(() => rm(names.mailbox, { recursive: true, force: true }));
-  if (failures.length > 0) throw new AggregateError(failures, 'clean-up incomplete');
 }
 
 async function main() {

@@ -1,0 +1,184 @@
+// The load generator of the out-of-process bench, a child process of its own so that neither
+// service shares an event loop or a CPU account with the clients. It answers the parent's
+// commands over IPC; each measured command is split in two (`prepare`, then `run`) so the
+// parent reads the services' CPU counters after the proofs are signed and before the load
+// starts. Proofs are signed ahead, in this process, one per request (a fresh jti each).
+import { generateDeviceKey, signDpopProof, type DeviceKey } from '@elcorp/auth';
+import { performance } from 'node:perf_hooks';
+import { Client, Pool, type Dispatcher } from 'undici';
+import type { LoadCommand, LoadReply, Setup, Target, ThroughputResult } from './protocol.js';
+
+const path = '/api/v1/users/me';
+const loginPath = '/api/v1/auth/login';
+const password = 'correct horse battery staple 42';
+const signBatch = 64;
+/** Headroom over the warm-up rate when sizing a run's proofs; a run that runs out says so. */
+const proofHeadroom = 2.5;
+const maxProofsPerRun = 100_000;
+/** Proofs signed at once for the sequential run. */
+const sequentialChunk = 50;
+const requestTimeouts = { headersTimeout: 10_000, bodyTimeout: 10_000 };
+
+let setup: Setup;
+let device: DeviceKey;
+let accessToken: string;
+const pools = new Map<Target, Pool>();
+let prepared: (() => Promise<LoadReply>) | undefined;
+
+const urlOf = (target: Target) => (target === 'direct' ? setup.identityUrl : setup.gatewayUrl);
+
+function poolOf(target: Target): Pool {
+  let pool = pools.get(target);
+  if (!pool) {
+    pool = new Pool(urlOf(target), { connections: setup.clients, ...requestTimeouts });
+    pools.set(target, pool);
+  }
+  return pool;
+}
+
+let logins: Pool | undefined;
+/** Logins go straight to identity on connections of their own, one per client. */
+function loginPool(connections: number): Pool {
+  logins ??= new Pool(setup.identityUrl, { connections, ...requestTimeouts });
+  return logins;
+}
+
+async function signMany(count: number, sign: () => Promise<string>): Promise<string[]> {
+  const proofs: string[] = [];
+  while (proofs.length < count) {
+    const batch = Math.min(signBatch, count - proofs.length);
+    proofs.push(...(await Promise.all(Array.from({ length: batch }, sign))));
+  }
+  return proofs;
+}
+
+const meProofs = (count: number) =>
+  signMany(count, () => signDpopProof(device, { method: 'GET', url: `${setup.publicBaseUrl}${path}`, accessToken }));
+const loginProofs = (count: number) => signMany(count, () => signDpopProof(device, { method: 'POST', url: `${setup.publicBaseUrl}${loginPath}` }));
+
+async function getMe(dispatcher: Dispatcher, proof: string): Promise<void> {
+  const response = await dispatcher.request({ method: 'GET', path, headers: { authorization: `DPoP ${accessToken}`, dpop: proof } });
+  const body = await response.body.text();
+  if (response.statusCode !== 200) throw new Error(`GET ${path}: ${response.statusCode} ${body}`);
+}
+
+async function login(dispatcher: Dispatcher, email: string, proof: string): Promise<void> {
+  const response = await dispatcher.request({
+    method: 'POST',
+    path: loginPath,
+    headers: { 'content-type': 'application/json', dpop: proof },
+    body: JSON.stringify({ email, password }),
+  });
+  const body = await response.body.text();
+  if (response.statusCode !== 200) throw new Error(`login: ${response.statusCode} ${body}`);
+}
+
+/** `clients` tasks, each taking the next unused proof until the time or the proofs run out. */
+async function saturate(proofs: string[], ms: number, task: (proof: string, i: number) => Promise<void>, clients = setup.clients): Promise<ThroughputResult> {
+  let next = 0;
+  let done = 0;
+  const started = performance.now();
+  const end = started + ms;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < end && next < proofs.length) {
+        const i = next++;
+        await task(proofs[i]!, i);
+        done += 1;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { requests: done, seconds, rate: done / seconds, ranOut: next >= proofs.length && performance.now() < end };
+}
+
+async function register(email: string): Promise<void> {
+  const response = await fetch(`${setup.identityUrl}/api/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password, fullName: 'Bench Mark', phone: '+264811234567', agreedTerms: true }),
+  });
+  if (response.status !== 201) throw new Error(`register: ${response.status} ${await response.text()}`);
+}
+
+const emailOf = (i: number) => `bench-${setup.tag}-${i}@example.na`;
+
+async function handle(command: LoadCommand): Promise<LoadReply> {
+  switch (command.cmd) {
+    case 'setup': {
+      setup = command.setup;
+      device = await generateDeviceKey();
+      // Several people, not one account: logins of one email serialise on its failure counter.
+      for (let i = 0; i < setup.users; i++) await register(emailOf(i));
+      const response = await fetch(`${setup.gatewayUrl}${loginPath}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', dpop: (await loginProofs(1))[0]! },
+        body: JSON.stringify({ email: emailOf(0), password }),
+      });
+      if (response.status !== 200) throw new Error(`login: ${response.status} ${await response.text()}`);
+      accessToken = ((await response.json()) as { accessToken: string }).accessToken;
+      return { ok: true };
+    }
+    case 'warm': {
+      // Warm-up, which also sizes the measured run's proofs.
+      const result = await saturate(await meProofs(Math.min(4_000, Math.ceil(command.ms * 2))), command.ms, (proof) => getMe(poolOf(command.target), proof));
+      return { ok: true, throughput: result };
+    }
+    case 'prepare-throughput': {
+      const count = Math.min(maxProofsPerRun, Math.ceil((command.expectedRate * command.ms * proofHeadroom) / 1000) + setup.clients * 16);
+      const proofs = await meProofs(count);
+      prepared = async () => ({ ok: true, throughput: await saturate(proofs, command.ms, (proof) => getMe(poolOf(command.target), proof)) });
+      return { ok: true };
+    }
+    case 'prepare-sequential': {
+      prepared = async () => {
+        const client = new Client(urlOf(command.target), requestTimeouts);
+        const latencies: number[] = [];
+        const total = command.warmup + command.samples;
+        try {
+          // Signed a chunk at a time, between timed requests: on a loaded machine a thousand
+          // sequential requests can outlast the proofs' 60 s iat window.
+          for (let i = 0; i < total; ) {
+            for (const proof of await meProofs(Math.min(sequentialChunk, total - i))) {
+              const started = performance.now();
+              await getMe(client, proof);
+              if (i >= command.warmup) latencies.push(performance.now() - started);
+              i += 1;
+            }
+          }
+        } finally {
+          await client.close();
+        }
+        return { ok: true, latenciesMs: latencies.sort((a, b) => a - b) };
+      };
+      return { ok: true };
+    }
+    case 'prepare-login': {
+      const proofs = await loginProofs(command.maxLogins);
+      prepared = async () => ({
+        ok: true,
+        throughput: await saturate(proofs, command.ms, (proof, i) => login(loginPool(command.clients), emailOf(i % setup.users), proof), command.clients),
+      });
+      return { ok: true };
+    }
+    case 'run': {
+      const run = prepared;
+      prepared = undefined;
+      if (!run) throw new Error('run without prepare');
+      return run();
+    }
+    case 'close': {
+      await Promise.all([...pools.values(), ...(logins ? [logins] : [])].map((pool) => pool.close()));
+      pools.clear();
+      logins = undefined;
+      return { ok: true };
+    }
+  }
+}
+
+process.on('message', (command: LoadCommand) => {
+  handle(command).then(
+    (reply) => process.send!(reply),
+    (err: unknown) => process.send!({ ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+  );
+});

@@ -1,0 +1,416 @@
+// pnpm --filter @elcorp/gateway bench (after the in-process proxy bench), or alone:
+//   node --enable-source-maps dist-bench/out-of-process.js
+// The edge as `pnpm start` runs it: identity and the gateway each a process of their own
+// (`node --import @elcorp/kit/telemetry dist/main.js`, LOG_LEVEL=warn), the load from a third
+// (load.ts, 8 clients, a pre-signed DPoP proof per request), this process only orchestrating
+// and reading each service's CPU time from /proc/<pid>/stat around every measured window.
+// One run reports, per tracing mode: throughput straight to identity and through the gateway,
+// sequential p50/p99 of both, CPU µs per request of each process, and the login rate beside
+// the raw argon2id rate; then what tracing that exports to a collector costs over tracing off.
+//
+// BENCH_MODES: comma-separated subset of `start` (telemetry preloaded, no collector: what
+// `pnpm start` does without OTEL_EXPORTER_OTLP_ENDPOINT), `exporting` (preloaded, exporting
+// over OTLP/HTTP to a sink in this process that reads and discards every batch) and `off`
+// (no preload). Default: all three. BENCH_CPU_PROF_DIR: write a --cpu-prof profile of each
+// service per mode there. OTEL_TRACES_SAMPLER(_ARG) are passed on to the services.
+import { createLogger, openInfrastructure } from '@elcorp/kit';
+import { freePort, testConfig } from '@elcorp/testing';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { hash, verify } from '../../identity/dist/infrastructure/password-hasher.js';
+import { removeLeftovers, type BenchNames } from './leftovers.js';
+import type { LoadCommand, LoadReply, Target, ThroughputResult } from './protocol.js';
+
+type Mode = 'start' | 'exporting' | 'off';
+const allModes: Mode[] = ['start', 'exporting', 'off'];
+
+const databaseUrl = process.env.BENCH_DATABASE_URL ?? testConfig.databaseUrl;
+const modes = (process.env.BENCH_MODES ?? allModes.join(',')).split(',').map((mode) => mode.trim()) as Mode[];
+const cpuProfileDir = process.env.BENCH_CPU_PROF_DIR;
+const clients = 8;
+const users = 8;
+const warmupMs = 1_500;
+/** Per path, in two halves (A B B A) so a drift of the shared machine weighs on both alike. */
+const runMs = 6_000;
+const latencyWarmup = 100;
+const latencySamples = 600;
+const loginMs = 5_000;
+const loginClients = 16;
+/** The quiet window that measures each process's background CPU. */
+const idleMs = 3_000;
+/** libuv's default thread pool, where argon2 runs: the raw rate is measured at this width. */
+const argon2Concurrency = 4;
+/** Generous: on a loaded shared machine a cold start with migrations can take tens of seconds. */
+const readyTimeoutMs = 120_000;
+const stopTimeoutMs = 15_000;
+/** The highest limit the gateway's configuration accepts: the limiter is on the path, never refusing. */
+const rateLimit = '1000000';
+const password = 'correct horse battery staple 42';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const clockTicksPerSecond = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+const goals = {
+  gatewayUsPerRequest: 300,
+  identityUsPerRequest: 300,
+  throughputRatio: 0.6,
+  addedP50Ms: 1,
+  loginToArgon2: 0.9,
+  tracingCpuOverhead: 0.15,
+};
+
+/** User plus system CPU time of a process, all threads, in µs. */
+function cpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clockTicksPerSecond;
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const round = (value: number, digits: number) => Number(value.toFixed(digits));
+
+/** An OTLP/HTTP collector that reads every export in full and throws it away. */
+async function startSink(): Promise<{ server: Server; url: string; stats: { posts: number; bytes: number } }> {
+  const stats = { posts: 0, bytes: 0 };
+  const server = createServer((req, res) => {
+    req.on('data', (chunk: Buffer) => (stats.bytes += chunk.length));
+    req.on('end', () => {
+      stats.posts += 1;
+      // An empty ExportTraceServiceResponse: full success.
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, stats };
+}
+
+interface Service {
+  name: string;
+  child: ChildProcess;
+  exited: Promise<unknown>;
+}
+
+function startServiceProcess(name: 'identity' | 'gateway', mode: Mode, env: Record<string, string>, sinkUrl: string): Service {
+  const args = ['--enable-source-maps'];
+  if (mode !== 'off') args.push('--import', '@elcorp/kit/telemetry');
+  // One directory per service and mode: the loader-hooks thread of --import writes a profile of its own.
+  if (cpuProfileDir) args.push('--cpu-prof', `--cpu-prof-dir=${join(cpuProfileDir, mode, name)}`);
+  args.push('dist/main.js');
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith('OTEL_') || key.startsWith('OTEL_TRACES_SAMPLER')),
+  ) as Record<string, string>;
+  const child = spawn(process.execPath, args, {
+    cwd: join(root, 'services', name),
+    env: {
+      ...inherited,
+      ...env,
+      LOG_LEVEL: 'warn',
+      ...(mode === 'exporting' ? { OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' } : {}),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => process.stderr.write(`${name} | ${line}\n`));
+  }
+  return { name, child, exited: once(child, 'exit') };
+}
+
+async function waitReady(service: Service, url: string): Promise<void> {
+  const deadline = performance.now() + readyTimeoutMs;
+  while (performance.now() < deadline) {
+    if (service.child.exitCode !== null) throw new Error(`${service.name} exited with ${service.child.exitCode} before it was ready`);
+    const ready = await fetch(`${url}/health/ready`).then((res) => res.status === 200, () => false);
+    if (ready) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${service.name} not ready within ${readyTimeoutMs} ms`);
+}
+
+async function stop(service: Service): Promise<void> {
+  if (service.child.exitCode !== null || service.child.signalCode !== null) return;
+  service.child.kill('SIGTERM');
+  const timer = setTimeout(() => service.child.kill('SIGKILL'), stopTimeoutMs);
+  await service.exited;
+  clearTimeout(timer);
+}
+
+/** The load generator: one command at a time, each answered before the next is sent. */
+function startLoad(): { call: (command: LoadCommand) => Promise<LoadReply & { ok: true }>; child: ChildProcess } {
+  const child = fork(fileURLToPath(new URL('./load.js', import.meta.url)), [], { execArgv: ['--enable-source-maps'] });
+  const call = (command: LoadCommand) =>
+    new Promise<LoadReply & { ok: true }>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`load generator exited (${code})`));
+      child.once('exit', onExit);
+      child.once('message', (reply: LoadReply) => {
+        child.off('exit', onExit);
+        if (reply.ok) resolve(reply);
+        else reject(new Error(`load generator: ${reply.error}`));
+      });
+      child.send(command);
+    });
+  return { call, child };
+}
+
+interface Window {
+  requests: number;
+  seconds: number;
+  ranOut: boolean;
+  gatewayUs: number;
+  identityUs: number;
+}
+
+interface ModeResult {
+  mode: Mode;
+  loadAverage: { before: number; after: number };
+  throughput: Record<Target, Window>;
+  latencyMs: Record<Target, { p50: number; p99: number }>;
+  login: Window;
+  /** CPU each process used per second while no request ran. */
+  idleUsPerSecond: { gateway: number; identity: number };
+  /** Measured beside each mode's login run: the machine is shared and its load drifts. */
+  argon2PerSecond: number;
+  sink?: { posts: number; bytes: number };
+}
+
+const sum = (windows: Window[]): Window => ({
+  requests: windows.reduce((acc, w) => acc + w.requests, 0),
+  seconds: windows.reduce((acc, w) => acc + w.seconds, 0),
+  ranOut: windows.some((w) => w.ranOut),
+  gatewayUs: windows.reduce((acc, w) => acc + w.gatewayUs, 0),
+  identityUs: windows.reduce((acc, w) => acc + w.identityUs, 0),
+});
+const rate = (w: Window) => w.requests / w.seconds;
+const perRequest = (us: number, w: Window) => us / Math.max(1, w.requests);
+
+async function runMode(mode: Mode, admin: Awaited<ReturnType<typeof openAdmin>>, sink: Awaited<ReturnType<typeof startSink>>): Promise<ModeResult> {
+  const tag = randomBytes(5).toString('hex');
+  const names: BenchNames = { schema: `bench_${tag}`, subjectRoot: `bench${tag}`, redisPrefix: `bench:${tag}:`, mailbox: `/tmp/elcorp-bench-${tag}` };
+  const services: Service[] = [];
+  let load: ReturnType<typeof startLoad> | undefined;
+  const sinkBefore = { ...sink.stats };
+  const loadBefore = loadavg()[0]!;
+  try {
+    await admin.database!.pool.query(`CREATE SCHEMA ${names.schema}`);
+    const [gatewayPort, identityPort, internalPort] = [await freePort(), await freePort(), await freePort()];
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    const identityUrl = `http://127.0.0.1:${identityPort}`;
+    const shared = {
+      HOST: '127.0.0.1',
+      NATS_URL: testConfig.natsUrl,
+      REDIS_URL: testConfig.redisUrl,
+      EVENT_SUBJECT_ROOT: names.subjectRoot,
+      EVENT_STREAM_MAX_BYTES: String(8 * 1024 * 1024),
+      REDIS_KEY_PREFIX: names.redisPrefix,
+      PUBLIC_BASE_URL: gatewayUrl,
+    };
+    const identity = startServiceProcess('identity', mode, {
+      ...shared,
+      PORT: String(identityPort),
+      DATABASE_URL: databaseUrl,
+      DATABASE_SCHEMA: names.schema,
+      NOTIFICATIONS_DIR: names.mailbox,
+    }, sink.url);
+    services.push(identity);
+    await waitReady(identity, identityUrl);
+    const gateway = startServiceProcess('gateway', mode, {
+      ...shared,
+      PORT: String(gatewayPort),
+      INTERNAL_PORT: String(internalPort),
+      IDENTITY_URL: identityUrl,
+      PAYMENTS_URL: identityUrl,
+      GOVERNANCE_URL: identityUrl,
+      COMPLIANCE_URL: identityUrl,
+      RATE_LIMIT_PER_IP_PER_MINUTE: rateLimit,
+      RATE_LIMIT_PER_USER_PER_MINUTE: rateLimit,
+      RATE_LIMIT_LOGIN_PER_HOUR: rateLimit,
+    }, sink.url);
+    services.unshift(gateway); // stopped first: it calls identity
+    await waitReady(gateway, gatewayUrl);
+
+    load = startLoad();
+    const { call } = load;
+    await call({ cmd: 'setup', setup: { identityUrl, gatewayUrl, publicBaseUrl: gatewayUrl, tag, users, clients } });
+    const pids = { gateway: gateway.child.pid!, identity: identity.child.pid! };
+    /** A prepared command run between two readings of both services' CPU time. */
+    const measured = async (): Promise<{ reply: LoadReply & { ok: true }; gatewayUs: number; identityUs: number }> => {
+      const before = { gateway: cpuUs(pids.gateway), identity: cpuUs(pids.identity) };
+      const reply = await call({ cmd: 'run' });
+      return { reply, gatewayUs: cpuUs(pids.gateway) - before.gateway, identityUs: cpuUs(pids.identity) - before.identity };
+    };
+    const window = (m: Awaited<ReturnType<typeof measured>>): Window => {
+      const t = m.reply.throughput as ThroughputResult;
+      return { requests: t.requests, seconds: t.seconds, ranOut: t.ranOut, gatewayUs: m.gatewayUs, identityUs: m.identityUs };
+    };
+
+    // What each process burns with no request at all (timers, pollers, the relay, GC), per
+    // second: on a machine too loaded to serve many requests it would swamp the per-request figure.
+    const idleBefore = { gateway: cpuUs(pids.gateway), identity: cpuUs(pids.identity) };
+    const idleStarted = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, idleMs));
+    const idleSeconds = (performance.now() - idleStarted) / 1000;
+    const idleUsPerSecond = { gateway: (cpuUs(pids.gateway) - idleBefore.gateway) / idleSeconds, identity: (cpuUs(pids.identity) - idleBefore.identity) / idleSeconds };
+
+    const order: Target[] = ['direct', 'gateway'];
+    const estimate = {} as Record<Target, number>;
+    for (const target of order) estimate[target] = (await call({ cmd: 'warm', target, ms: warmupMs })).throughput!.rate;
+    const halves: Record<Target, Window[]> = { direct: [], gateway: [] };
+    for (const target of [...order, ...[...order].reverse()]) {
+      await call({ cmd: 'prepare-throughput', target, ms: runMs / 2, expectedRate: estimate[target] });
+      halves[target].push(window(await measured()));
+    }
+    const latencyMs = {} as ModeResult['latencyMs'];
+    for (const target of order) {
+      await call({ cmd: 'prepare-sequential', target, warmup: latencyWarmup, samples: latencySamples });
+      const sorted = (await call({ cmd: 'run' })).latenciesMs!;
+      latencyMs[target] = { p50: round(percentile(sorted, 50), 3), p99: round(percentile(sorted, 99), 3) };
+    }
+    // Logins straight to identity, as the in-process login bench measures them.
+    await call({ cmd: 'prepare-login', ms: 1_000, maxLogins: 300, clients: loginClients });
+    await call({ cmd: 'run' });
+    await call({ cmd: 'prepare-login', ms: loginMs, maxLogins: 1_500, clients: loginClients });
+    const login = window(await measured());
+    const argon2PerSecond = await argon2Rate(loginMs);
+    await call({ cmd: 'close' });
+
+    return {
+      mode,
+      loadAverage: { before: round(loadBefore, 2), after: round(loadavg()[0]!, 2) },
+      throughput: { direct: sum(halves.direct), gateway: sum(halves.gateway) },
+      latencyMs,
+      login,
+      argon2PerSecond,
+      idleUsPerSecond,
+      ...(mode === 'exporting' ? { sink: { posts: sink.stats.posts - sinkBefore.posts, bytes: sink.stats.bytes - sinkBefore.bytes } } : {}),
+    };
+  } finally {
+    if (load) {
+      load.child.kill('SIGTERM');
+      if (load.child.exitCode === null) await once(load.child, 'exit');
+    }
+    for (const service of services) await stop(service);
+    await removeLeftovers(admin, names);
+  }
+}
+
+function openAdmin() {
+  return openInfrastructure<unknown>({
+    service: 'gateway-bench',
+    logger: createLogger({ service: 'gateway-bench', level: 'error' }),
+    postgres: { url: databaseUrl, schema: 'public', migrations: [] },
+    natsUrl: testConfig.natsUrl,
+    redisUrl: testConfig.redisUrl,
+  });
+}
+
+/** argon2id verifies alone, same parameters, at the width of the thread pool that runs them. */
+async function argon2Rate(ms: number): Promise<number> {
+  const stored = await hash(password);
+  const forDuration = async (duration: number) => {
+    const end = performance.now() + duration;
+    let done = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: argon2Concurrency }, async () => {
+        while (performance.now() < end) {
+          await verify(stored, password);
+          done += 1;
+        }
+      }),
+    );
+    return done / ((performance.now() - started) / 1000);
+  };
+  await forDuration(500);
+  return forDuration(ms);
+}
+
+const mark = (met: boolean) => (met ? 'met' : 'MISSED');
+
+function report(result: ModeResult) {
+  const { argon2PerSecond } = result;
+  const { direct, gateway } = result.throughput;
+  const ratio = rate(gateway) / rate(direct);
+  const addedP50 = result.latencyMs.gateway.p50 - result.latencyMs.direct.p50;
+  // Through the gateway, identity does the same work as direct: the gateway's own share is its process.
+  // Net of the background each process burns anyway (measured while idle), which on a shared
+  // machine that serves few requests would otherwise dominate; gross figures are in the JSON.
+  const net = (us: number, seconds: number, idle: number) => us - idle * seconds;
+  const gatewayUs = perRequest(net(gateway.gatewayUs, gateway.seconds, result.idleUsPerSecond.gateway), gateway);
+  const identityUs = perRequest(net(direct.identityUs, direct.seconds, result.idleUsPerSecond.identity), direct);
+  const loginRate = rate(result.login);
+  const figures = {
+    mode: result.mode,
+    loadAverage: result.loadAverage,
+    throughput: { direct: round(rate(direct), 1), gateway: round(rate(gateway), 1), ratio: round(ratio, 3) },
+    latencyMs: { direct: result.latencyMs.direct, gateway: result.latencyMs.gateway, addedP50: round(addedP50, 3) },
+    cpuUsPerRequest: {
+      identityDirect: round(identityUs, 0),
+      gateway: round(gatewayUs, 0),
+      identityBehindGateway: round(perRequest(net(gateway.identityUs, gateway.seconds, result.idleUsPerSecond.identity), gateway), 0),
+      gross: { identityDirect: round(perRequest(direct.identityUs, direct), 0), gateway: round(perRequest(gateway.gatewayUs, gateway), 0) },
+    },
+    idleCpuUsPerSecond: { gateway: round(result.idleUsPerSecond.gateway, 0), identity: round(result.idleUsPerSecond.identity, 0) },
+    login: { perSecond: round(loginRate, 1), argon2idPerSecond: round(argon2PerSecond, 1), ratio: round(loginRate / argon2PerSecond, 3), identityUsPerLogin: round(perRequest(result.login.identityUs, result.login), 0) },
+    ...(result.sink ? { collector: result.sink } : {}),
+    ranOut: direct.ranOut || gateway.ranOut || result.login.ranOut,
+  };
+  const line = (label: string, value: string, goal = '') => console.log(`  ${label.padEnd(34)} ${value.padEnd(36)} ${goal}`);
+  console.log(`\nmode ${result.mode} (load average ${result.loadAverage.before} → ${result.loadAverage.after})`);
+  line('throughput direct / via gateway', `${figures.throughput.direct} / ${figures.throughput.gateway} req/s`, `ratio ${(ratio * 100).toFixed(1)}% (goal >= 60%: ${mark(ratio >= goals.throughputRatio)})`);
+  line('sequential p50 direct / gateway', `${result.latencyMs.direct.p50} / ${result.latencyMs.gateway.p50} ms`, `added ${addedP50.toFixed(3)} ms (goal <= 1: ${mark(addedP50 <= goals.addedP50Ms)})`);
+  line('sequential p99 direct / gateway', `${result.latencyMs.direct.p99} / ${result.latencyMs.gateway.p99} ms`);
+  line('idle CPU gateway / identity', `${figures.idleCpuUsPerSecond.gateway} / ${figures.idleCpuUsPerSecond.identity} µs per s`, '(subtracted below)');
+  line('CPU µs/request gateway', `${figures.cpuUsPerRequest.gateway} (gross ${figures.cpuUsPerRequest.gross.gateway})`, `goal <= 300: ${mark(gatewayUs <= goals.gatewayUsPerRequest)}`);
+  line('CPU µs/request identity GET /me', `${figures.cpuUsPerRequest.identityDirect} (gross ${figures.cpuUsPerRequest.gross.identityDirect}; behind gateway ${figures.cpuUsPerRequest.identityBehindGateway})`, `goal <= 300: ${mark(identityUs <= goals.identityUsPerRequest)}`);
+  line('login / raw argon2id', `${figures.login.perSecond} / ${figures.login.argon2idPerSecond} per s`, `${(figures.login.ratio * 100).toFixed(1)}% (goal >= 90%: ${mark(figures.login.ratio >= goals.loginToArgon2)})`);
+  if (result.sink) line('collector received', `${result.sink.posts} exports, ${(result.sink.bytes / 1024).toFixed(0)} KiB`);
+  if (figures.ranOut) console.log('  (proofs ran out before the end of a window: the rate is over the time measured)');
+  return figures;
+}
+
+async function main() {
+  for (const mode of modes) if (!allModes.includes(mode)) throw new Error(`BENCH_MODES: unknown mode ${mode}; expected ${allModes.join(', ')}`);
+  const admin = await openAdmin();
+  const sink = await startSink();
+  try {
+    console.log(`out-of-process edge bench: GET /api/v1/users/me, token + pre-signed fresh DPoP proof per request, ${clients} clients`);
+    console.log(`from a separate load process, ${runMs / 1000} s per path (A B B A), ${latencySamples} sequential; logins straight to identity, ${loginClients} clients for ${loginMs / 1000} s`);
+    const figures = [];
+    for (const mode of modes) figures.push(report(await runMode(mode, admin, sink)));
+    const exporting = figures.find((f) => f.mode === 'exporting');
+    const off = figures.find((f) => f.mode === 'off');
+    const summary: Record<string, unknown> = { bench: 'edge-out-of-process', clients, modes: figures };
+    if (exporting && off) {
+      const overhead = {
+        gateway: exporting.cpuUsPerRequest.gateway / off.cpuUsPerRequest.gateway - 1,
+        identity: exporting.cpuUsPerRequest.identityDirect / off.cpuUsPerRequest.identityDirect - 1,
+      };
+      summary.tracingCpuOverhead = { gateway: round(overhead.gateway, 3), identity: round(overhead.identity, 3) };
+      console.log(
+        `\ntracing exporting vs off, CPU per request: gateway +${(overhead.gateway * 100).toFixed(1)}%, identity +${(overhead.identity * 100).toFixed(1)}%` +
+          ` (goal <= 15%: ${mark(Math.max(overhead.gateway, overhead.identity) <= goals.tracingCpuOverhead)})`,
+      );
+    }
+    console.log(JSON.stringify(summary));
+  } finally {
+    sink.server.close();
+    await admin.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

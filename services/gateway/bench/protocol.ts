@@ -1,0 +1,33 @@
+// Messages between the out-of-process bench and its load generator (load.ts).
+
+export type Target = 'direct' | 'gateway';
+
+export interface Setup {
+  identityUrl: string;
+  gatewayUrl: string;
+  /** The htu every proof names: the gateway's public origin, which identity checks too. */
+  publicBaseUrl: string;
+  tag: string;
+  users: number;
+  clients: number;
+}
+
+export type LoadCommand =
+  | { cmd: 'setup'; setup: Setup }
+  | { cmd: 'warm'; target: Target; ms: number }
+  | { cmd: 'prepare-throughput'; target: Target; ms: number; expectedRate: number }
+  | { cmd: 'prepare-sequential'; target: Target; warmup: number; samples: number }
+  | { cmd: 'prepare-login'; ms: number; maxLogins: number; clients: number }
+  | { cmd: 'run' }
+  | { cmd: 'close' };
+
+export interface ThroughputResult {
+  requests: number;
+  seconds: number;
+  rate: number;
+  ranOut: boolean;
+}
+
+export type LoadReply =
+  | { ok: true; throughput?: ThroughputResult; latenciesMs?: number[] }
+  | { ok: false; error: string };
