@@ -75,6 +75,13 @@ export const publicErrorCodes = {
   'governance.last_admin': { statuses: [422] },
   'governance.invalid_transition': { statuses: [409] },
   'governance.self_approval': { statuses: [403] },
+  // Each approval of a chain comes from a different person; the admin steps need an admin.
+  'governance.already_approved': { statuses: [409] },
+  'governance.admin_approval_required': { statuses: [403] },
+  // A step of a request that is not the caller's to take (submit and cancel are the requester's).
+  'governance.forbidden': { statuses: [403] },
+  'governance.role_exists': { statuses: [409] },
+  'governance.policy_exists': { statuses: [409] },
 } as const satisfies Record<string, { statuses: readonly [number, ...number[]] }>;
 
 export type PublicErrorCode = keyof typeof publicErrorCodes;

@@ -5,5 +5,6 @@
 // it below, and lists its codes in `publicErrorCodes` (errors.ts).
 export * from './common.js';
 export * from './errors.js';
+export * from './governance.js';
 export * from './identity.js';
 export * from './money.js';
