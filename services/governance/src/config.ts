@@ -10,6 +10,10 @@ export const configShape = {
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('governance'),
   NATS_URL: natsUrl,
   REDIS_URL: redisUrl,
+  /** The account with this email gets `admin` when it registers, while no admin has ever existed. */
+  ELCORP_BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
+  /** How often each replica tries the SLA sweep (one replica at a time runs it). */
+  GOVERNANCE_SLA_SWEEP_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   /** JWKS_URL, JWKS_* timing and REDIS_KEY_PREFIX: how callers' access tokens are verified. */
   ...serviceAuthConfigShape,
 };
