@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // pnpm elcorp bootstrap-admin EMAIL: the CLI path to a first admin that API.md promises.
 // The dispatcher turns EMAIL into the user id (identity's find-user); governance knows ids only.
+// The grant is grant-admin's (grantAdminAsOperator), wrapped in the CLI's contract.
 import { operatorMain, positionals, userIdArgument, type OperatorCommand } from '@elcorp/kit';
-import { grantAdminAsOperator } from '../application/assignments.js';
 import { loadGovernanceConfig } from '../config.js';
-import { environmentNote, governanceFailure, withGovernanceDatabase } from './operator.js';
+import { grantAdmin } from './grant-admin.js';
+import { environmentNote, governanceFailure } from './operator.js';
 
 export const bootstrapAdminCommand: OperatorCommand<{ userId: string }> = {
   name: 'bootstrap-admin',
@@ -22,11 +23,10 @@ exit status: 0 done, 1 no such account or failed, 2 bad arguments`,
     const [user] = positionals(argv, ['EMAIL']);
     return { userId: userIdArgument(user!, 'EMAIL (resolved to a user id)') };
   },
-  run: async ({ userId }) =>
-    withGovernanceDatabase(loadGovernanceConfig(), 'bootstrap-admin', async (deps) => {
-      const granted = await grantAdminAsOperator(deps, userId);
-      return [granted ? `user ${userId} is now an admin` : `user ${userId} already is an admin; nothing changed`];
-    }),
+  run: async ({ userId }) => {
+    const granted = await grantAdmin(loadGovernanceConfig(), userId);
+    return [granted ? `user ${userId} is now an admin` : `user ${userId} already is an admin; nothing changed`];
+  },
   expected: governanceFailure,
 };
 
