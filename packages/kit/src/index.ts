@@ -13,3 +13,4 @@ export { openInfrastructure, type Infrastructure, type InfrastructureOptions, ty
 export type { Logger } from 'pino';
 export { shutdownTelemetry, startTelemetry, type OtlpProtocol, type Telemetry, type TelemetryOptions } from './telemetry.js';
 export { CommandFailure, UsageError, operatorMain, positionals, runOperatorCommand, userIdArgument, type CliStreams, type OperatorCommand } from './cli.js';
+export { dpopSecurity, dpopSecurityScheme, dpopSecuritySchemeName, documentedAsDpop, problemSchemaName, requireDpopInDocument, withProblemResponses } from './openapi.js';
