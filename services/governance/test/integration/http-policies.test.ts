@@ -70,3 +70,14 @@ t.test('POST /authorize explains a decision with the deciding policies, for the 
   t.match((await gov.call('POST', '/authorize', admin, { ...query, context: { amountMinor: 100 } })).json(), { decision: 'allow' });
   t.equal((await gov.call('POST', '/authorize', admin, { ...query, action: 'money:print' })).statusCode, 422);
 });
+
+t.test('a permission added to a custom role changes decisions through the bundle, without new tokens', async (t) => {
+  const gov = await openGovernance(t);
+  const holder = person('auditor');
+  await gov.call('POST', '/roles', admin, { name: 'auditor', permissions: ['user:read'] });
+  await gov.call('PUT', `/users/${holder.userId}/roles/auditor`, admin);
+  const query = { principal: { userId: holder.userId }, action: 'audit:view', resource: { type: 'AuditLog', id: 'log' } };
+  t.same((await gov.call('POST', '/authorize', admin, query)).json(), { decision: 'deny', policies: [] }, 'default deny');
+  t.equal((await gov.call('PATCH', '/roles/auditor', admin, { permissions: ['user:read', 'audit:view'] })).statusCode, 200);
+  t.match((await gov.call('POST', '/authorize', admin, query)).json(), { decision: 'allow', policies: [/^role:auditor/] });
+});
