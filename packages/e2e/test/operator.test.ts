@@ -2,7 +2,7 @@
 // script of examples/ drives its journey through the gateway (so it never rots), and the
 // operator CLI changes roles on the fleet's own database by email.
 import { ElcorpClient, MemoryDeviceKeyStore, MemoryTokenStore } from '@elcorp/sdk';
-import { runOperatorCli, testRedisPrefix, workspaceRoot } from '@elcorp/testing';
+import { runOperatorCli, testConfig, testRedisPrefix, workspaceRoot } from '@elcorp/testing';
 import { execFile } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import t from 'tap';
@@ -14,9 +14,8 @@ const propagationDeadlineMs = 30_000;
 t.setTimeout(600_000);
 
 function runExample(file: string, env: Record<string, string>): Promise<{ status: number; stdout: string; stderr: string }> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(NODE_OPTIONS|NODE_V8_COVERAGE|TAP|_TAPJS)/.test(name)));
   return new Promise((resolve) => {
-    execFile(process.execPath, [file], { cwd: `${workspaceRoot}examples`, env: { ...inherited, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [file], { cwd: `${workspaceRoot}examples`, env: { ...testConfig.commandEnv, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
       resolve({ status: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
     });
   });

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { testConfig } from './config.js';
 
 /** The workspace root, where `pnpm elcorp` is a script (this file is packages/testing/dist/). */
 export const workspaceRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -17,10 +18,8 @@ export interface CliRun {
  * schema and subject root). Bounded: a command that hangs is killed after `timeoutMs`.
  */
 export function runOperatorCli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CliRun> {
-  // The test runner's own variables (its loader hooks, coverage) stay out: an operator has none.
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(NODE_OPTIONS|NODE_V8_COVERAGE|TAP|_TAPJS)/.test(name)));
   return new Promise((resolve) => {
-    execFile('pnpm', ['--silent', 'elcorp', ...args], { cwd: workspaceRoot, env: { ...inherited, ...env }, timeout: timeoutMs, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile('pnpm', ['--silent', 'elcorp', ...args], { cwd: workspaceRoot, env: { ...testConfig.commandEnv, ...env }, timeout: timeoutMs, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
       const status = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ status, stdout, stderr: stderr.replace(/^\[ELIFECYCLE\].*\n?/gm, '') });
     });

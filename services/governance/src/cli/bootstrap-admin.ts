@@ -5,7 +5,7 @@
 import { operatorMain, positionals, userIdArgument, type OperatorCommand } from '@elcorp/kit';
 import { loadGovernanceConfig } from '../config.js';
 import { grantAdmin } from './grant-admin.js';
-import { environmentNote, governanceFailure } from './operator.js';
+import { governanceFailure } from './operator.js';
 
 export const bootstrapAdminCommand: OperatorCommand<{ userId: string }> = {
   name: 'bootstrap-admin',
