@@ -14,6 +14,7 @@ import { classify, toProblem } from './problem.js';
 import { registerHealth, type HealthCheck } from './health.js';
 import { byteOrderMark, byteOrderMarkError, registerInputRules } from './input-rules.js';
 import { createMetricsRegistry, registerMetrics } from './metrics.js';
+import { baseComponents, documentDpopGuard, withProblemResponses } from './openapi.js';
 import { requestIdFrom, requestIdHeader } from './request-id.js';
 import { nameRequestSpan } from './telemetry.js';
 
@@ -98,12 +99,17 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     return parseJson(request, body as string, done);
   });
 
+  // Routes guarded by a DPoP authenticator are documented as such (see openapi.ts).
+  app.addHook('onRoute', documentDpopGuard);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: { title: `elcorp-${options.service}`, version: options.version ?? '0.1.0', description: options.description },
+      components: baseComponents(),
     },
     transform: jsonSchemaTransform,
+    // Every error response is problem details, declared once here rather than on each route.
+    transformObject: (document) => ('openapiObject' in document ? withProblemResponses(document.openapiObject) : document.swaggerObject),
   });
   if (options.openapiRoute ?? true) {
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -22,3 +22,5 @@ export { connectNats, connectRedis, natsHealth, redisHealth } from './connection
 export { openInfrastructure, type Infrastructure, type InfrastructureOptions, type MigrationSet } from './infrastructure.js';
 export type { Logger } from 'pino';
 export { shutdownTelemetry, startTelemetry, type OtlpProtocol, type Telemetry, type TelemetryOptions } from './telemetry.js';
+export { CommandFailure, UsageError, operatorMain, positionals, runOperatorCommand, userIdArgument, type CliStreams, type OperatorCommand } from './cli.js';
+export { dpopSecurity, dpopSecurityScheme, dpopSecuritySchemeName, documentedAsDpop, problemSchemaName, requireDpopInDocument, withProblemResponses } from './openapi.js';

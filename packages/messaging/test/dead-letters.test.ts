@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { deadLetterSubject, streamName } from '@elcorp/contracts';
 import { sql } from '@elcorp/db';
-import { testConfig } from '@elcorp/testing';
+import { runOperatorCli, testConfig } from '@elcorp/testing';
 import t from 'tap';
 import {
   deadLetterBodyBytesMax,
@@ -32,14 +31,10 @@ async function malformedDeadLetters(h: Harness): Promise<{ subject: string; vali
   return { subject, validJsonId, bigBody };
 }
 
+/** `pnpm elcorp dlq …` as an operator types it, against this test's subject root. */
 async function runCli(h: Harness, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, NATS_URL: testConfig.natsUrl, EVENT_SUBJECT_ROOT: h.names.root };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cliPath, ...args], { env, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+  const run = await runOperatorCli(['dlq', ...args], { NATS_URL: testConfig.natsUrl, EVENT_SUBJECT_ROOT: h.names.root });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
 t.test('dead letters are listed with their reason and origin, filtered and paged', async (t) => {
@@ -144,7 +139,7 @@ t.test('a replayed dead letter is applied once, deduplicated, and removed', asyn
   t.same([...(await h.effects())], [[event!.id, 1]], 'still applied once');
 });
 
-t.test('the elcorp-dlq command lists as JSON lines and rejects bad arguments', async (t) => {
+t.test('pnpm elcorp dlq lists as JSON lines, shows help and rejects bad arguments in one line', async (t) => {
   t.ok(existsSync(cliPath), 'the CLI is built (pnpm --filter @elcorp/messaging build)');
   const h = await harness(t);
   const { validJsonId } = await malformedDeadLetters(h);
@@ -167,10 +162,13 @@ t.test('the elcorp-dlq command lists as JSON lines and rejects bad arguments', a
 
   const bogus = await runCli(h, ['bogus-command']);
   t.equal(bogus.code, 2);
-  t.match(bogus.stderr, /unknown command: bogus-command[\s\S]*usage: elcorp-dlq/);
+  t.equal(bogus.stderr, 'elcorp dlq: unknown command: bogus-command (see pnpm elcorp dlq --help)\n', 'one line');
   t.equal(bogus.stdout, '');
+  const help = await runCli(h, ['replay', '--help']);
+  t.equal(help.code, 0);
+  t.match(help.stdout, /^usage: pnpm elcorp dlq <command>[\s\S]*replay SEQ/);
   t.equal((await runCli(h, ['list', '--limit', 'many'])).code, 2, 'a limit that is not a number');
   t.equal((await runCli(h, ['list', '--consumer', 'test.*'])).code, 2, 'a consumer name that is a wildcard');
   const missing = await runCli(h, ['show', '42']);
-  t.same([missing.code, missing.stderr], [1, `elcorp-dlq: no dead letter at sequence 42 in ${streamName(h.names, 'DLQ')}: never written, already replayed, or expired\n`]);
+  t.same([missing.code, missing.stderr], [1, `elcorp dlq failed: no dead letter at sequence 42 in ${streamName(h.names, 'DLQ')}: never written, already replayed, or expired\n`]);
 });

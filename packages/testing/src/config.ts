@@ -9,4 +9,6 @@ export const testConfig = Object.freeze({
   natsServerPaths: ['/usr/sbin/nats-server', 'nats-server'] as readonly string[],
   /** For the apt-get a suite runs to install its own tools (Chromium): never prompt. */
   aptEnv: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } as Readonly<Record<string, string | undefined>>,
+  /** What a command a test runs as a user would inherits: the test runner's own variables (its loader hooks, coverage) left out. */
+  commandEnv: Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(NODE_OPTIONS|NODE_V8_COVERAGE|TAP|_TAPJS)/.test(name))) as Readonly<Record<string, string | undefined>>,
 });

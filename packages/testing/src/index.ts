@@ -11,3 +11,4 @@ export { testConfig } from './config.js';
 export { descendsFrom, type SpanLink } from './spans.js';
 export { chromiumArgs, ensureChromium } from './chromium.js';
 export { settled, type SettledOptions, type SettlementSource } from './settled.js';
+export { runOperatorCli, workspaceRoot, type CliRun } from './operator-cli.js';

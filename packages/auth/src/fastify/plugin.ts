@@ -1,4 +1,4 @@
-import { kitErrors, type App } from '@elcorp/kit';
+import { kitErrors, requireDpopInDocument, type App } from '@elcorp/kit';
 import type { FastifyPluginAsync, FastifyRequest, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { dpopTokenFrom, type Principal } from '../access-token.js';
@@ -70,6 +70,10 @@ export type RouteRegistrar = (scope: App) => Promise<void> | void;
  */
 export function protectedRoutes(auth: ServiceAuth, routes: RouteRegistrar): FastifyPluginAsync<Record<never, never>, RawServerDefault, ZodTypeProvider> {
   return async (scope) => {
+    // The document shows what the hook below enforces: every route but a publicRoute needs DPoP.
+    scope.addHook('onRoute', (route) => {
+      if (route.config?.public !== true) requireDpopInDocument(route);
+    });
     scope.addHook('onRequest', async (request) => {
       if (request.routeOptions.config.public === true) return;
       await authenticateRequest(request, auth);

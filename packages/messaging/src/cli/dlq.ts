@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// elcorp-dlq: list, show and replay dead letters. Output goes through process.stdout.write
+// pnpm elcorp dlq (also the elcorp-dlq bin): list, show and replay dead letters. Output goes through process.stdout.write
 // (no-console is on for src); --json prints one JSON document per line.
 import { parseArgs } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -7,7 +7,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { DeadLetterError, deadLetterPageLimitMax, inspectDeadLetter, listDeadLetters, replayDeadLetter, type DeadLetterSummary } from '../dead-letters.js';
 import { loadCliConfig, type CliConfig } from './config.js';
 
-const usage = `usage: elcorp-dlq <command> [options]
+const usage = `usage: pnpm elcorp dlq <command> [options]
 
   list [--consumer NAME] [--limit N] [--from SEQ] [--json]
         dead letters in stream order; N from 1 to ${deadLetterPageLimitMax} (default 50). With --json, one
@@ -81,7 +81,7 @@ async function run(command: Exclude<Command, { name: 'help' }>, config: CliConfi
     if (command.json) return writeLines([...page.items, { nextSeq: page.nextSeq }].map((o) => JSON.stringify(o)));
     if (page.items.length === 0) return writeLines(['no dead letters']);
     writeLines(listTable(page.items));
-    if (page.nextSeq !== null) writeLines([`more: elcorp-dlq list --from ${page.nextSeq}${command.consumer ? ` --consumer ${command.consumer}` : ''} --limit ${command.limit}`]);
+    if (page.nextSeq !== null) writeLines([`more: pnpm elcorp dlq list --from ${page.nextSeq}${command.consumer ? ` --consumer ${command.consumer}` : ''} --limit ${command.limit}`]);
     return;
   }
   if (command.name === 'show') {
@@ -167,7 +167,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     // The library checks what the parser cannot (a consumer name): both are usage errors.
     if (!(err instanceof UsageError || (err instanceof DeadLetterError && err.code === 'invalid_argument'))) throw err;
-    process.stderr.write(`elcorp-dlq: ${err.message}\n\n${usage}`);
+    process.stderr.write(`elcorp dlq: ${err.message} (see pnpm elcorp dlq --help)\n`);
     return 2;
   }
 }
@@ -177,7 +177,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`elcorp-dlq: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`elcorp dlq failed: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -46,7 +46,7 @@ export async function updateProfile(deps: IdentityDeps, userId: string, change: 
 }
 
 /** Confirms a payee: the id and a masked name of the active account with this email. */
-export async function lookupByEmail(deps: IdentityDeps, email: string): Promise<{ id: string; displayName: string }> {
+export async function lookupByEmail(deps: Pick<IdentityDeps, 'db'>, email: string): Promise<{ id: string; displayName: string }> {
   const row = await deps.db
     .selectFrom('users')
     .select(['id', 'full_name'])
@@ -127,15 +127,16 @@ export async function listUsers(deps: IdentityDeps, query: UserPageQuery): Promi
 
 /**
  * Lifts a lockout at once: the failure counter of the user's email goes. An erased user
- * has no email, hence no counter, and nothing to unlock.
+ * has no email, hence no counter, and nothing to unlock. An operator's unlock (the CLI) has
+ * no actor: the event says `by: null`.
  */
-export async function unlockUser(deps: IdentityDeps, userId: string, actor: Actor): Promise<void> {
+export async function unlockUser(deps: Pick<IdentityDeps, 'db' | 'uow' | 'emailHash'>, userId: string, actor: Actor | null): Promise<void> {
   const user = await deps.db.selectFrom('users').select(['id', 'email_normalized']).where('id', '=', userId).executeTakeFirst();
   if (!user) throw identityErrors.userNotFound();
   const email = user.email_normalized;
   if (email === null) return;
   await deps.uow(async ({ trx, record }) => {
     await trx.deleteFrom('login_failures').where('email_hash', '=', deps.emailHash(email)).execute();
-    record(createEvent('identity.user.unlocked', { subject: { type: 'user', id: userId }, actor, data: { userId, by: actor.userId } }));
+    record(createEvent('identity.user.unlocked', { subject: { type: 'user', id: userId }, actor, data: { userId, by: actor?.userId ?? null } }));
   });
 }

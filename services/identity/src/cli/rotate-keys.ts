@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Operator command: make a new signing key current now (e.g. after a suspected leak).
-//   pnpm --filter @elcorp/identity rotate-keys
+//   pnpm elcorp rotate-keys
 // Reads the service's own configuration (DATABASE_URL, DATABASE_SCHEMA,
 // IDENTITY_KEY_ENCRYPTION_KEY). Tokens signed by the previous key stay valid until they
 // expire: the JWKS keeps publishing it for a day.
 import { createDatabase } from '@elcorp/db';
+import { operatorMain, positionals, type OperatorCommand } from '@elcorp/kit';
 import { loadIdentityConfig, type IdentityConfig } from '../config.js';
 import type { IdentityDB } from '../infrastructure/db/schema.js';
 import { SecretBox } from '../infrastructure/secret-box.js';
@@ -19,12 +20,23 @@ export async function rotateSigningKeys(config: IdentityConfig): Promise<string>
   }
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, ''))) {
-  rotateSigningKeys(loadIdentityConfig()).then(
-    (kid) => process.stdout.write(`signing key ${kid} is now current\n`),
-    (err: unknown) => {
-      process.stderr.write(`rotate-keys failed: ${(err as Error).message}\n`);
-      process.exit(1);
-    },
-  );
-}
+export const rotateKeysCommand: OperatorCommand<Record<string, never>> = {
+  name: 'rotate-keys',
+  help: `usage: pnpm elcorp rotate-keys
+
+Makes a new ES256 signing key current now (the same rotation the hourly schedule runs; one
+replica at a time). Tokens signed by the previous key stay valid until they expire: the
+JWKS keeps publishing it for a day. Replicas pick the new key up within
+SIGNING_KEY_CACHE_SECONDS.
+
+environment: identity's DATABASE_URL, DATABASE_SCHEMA, IDENTITY_KEY_ENCRYPTION_KEY
+exit status: 0 done, 1 failed, 2 bad arguments`,
+  parse: (argv) => {
+    positionals(argv, []);
+    return {};
+  },
+  run: async () => [`signing key ${await rotateSigningKeys(loadIdentityConfig())} is now current`],
+};
+
+// Tests import rotateSigningKeys; only a process started on this file runs the command.
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, ''))) operatorMain(rotateKeysCommand);

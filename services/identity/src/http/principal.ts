@@ -1,6 +1,7 @@
 import { cachedTokenVerifier, dpopTokenFrom, type Principal, invalidToken, verifyDpopProof, type ReplayGuard } from '@elcorp/auth';
 import { principalOf } from '@elcorp/auth/fastify';
 import type { Kysely } from '@elcorp/db';
+import { documentedAsDpop } from '@elcorp/kit';
 import type { FastifyRequest } from 'fastify';
 import type { JWTVerifyGetKey } from 'jose';
 import type { IdentityDB } from '../infrastructure/db/schema.js';
@@ -31,7 +32,8 @@ export function publicUrlOf(publicBaseUrl: string, request: FastifyRequest): str
  */
 export function authenticate(deps: AuthenticationDeps) {
   const tokens = cachedTokenVerifier(deps.keys);
-  return async (request: FastifyRequest): Promise<void> => {
+  // Marked, so the OpenAPI document shows every route it guards as needing the dpop scheme.
+  return documentedAsDpop(async (request: FastifyRequest): Promise<void> => {
     const token = dpopTokenFrom(request.headers.authorization);
     const claims = await tokens.verify(token);
     await verifyDpopProof(header(request, 'dpop'), {
@@ -49,7 +51,7 @@ export function authenticate(deps: AuthenticationDeps) {
       .executeTakeFirst();
     if (!session || session.revoked_at || session.expires_at <= deps.now()) throw invalidToken('session revoked or expired');
     request.principal = { userId: claims.sub, sessionId: claims.sid, roles: claims.roles, jkt: claims.cnf.jkt };
-  };
+  });
 }
 
 export function header(request: FastifyRequest, name: string): string | undefined {
