@@ -7,6 +7,8 @@ import { z } from 'zod';
  * NODE_ENV=production the service refuses to start on it.
  */
 const developmentMasterKey = Buffer.alloc(32, 'elcorp-compliance-development').toString('base64');
+/** The key docker-compose.yml ships for its development stack: public too. */
+const composeDevelopmentMasterKey = Buffer.from('elcorp-compose-compliance-key!!!').toString('base64');
 
 const base64Key = z
   .string()
@@ -16,6 +18,8 @@ const base64Key = z
 export const configShape = {
   ...baseConfigShape,
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /** Set only by a development stack (compose) that runs production images with public keys. */
+  ELCORP_DEVELOPMENT_STACK: z.enum(['true', 'false']).default('false'),
   PORT: port(8084),
   DATABASE_URL: databaseUrl('elcorp_compliance'),
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('compliance'),
@@ -35,7 +39,8 @@ export type ComplianceConfig = ReturnType<typeof loadComplianceConfig>;
 
 export function loadComplianceConfig(env: Record<string, string | undefined> = process.env) {
   const config = loadConfig(configShape, env);
-  if (config.NODE_ENV === 'production' && config.COMPLIANCE_MASTER_KEY === developmentMasterKey) {
+  const publicKey = config.COMPLIANCE_MASTER_KEY === developmentMasterKey || config.COMPLIANCE_MASTER_KEY === composeDevelopmentMasterKey;
+  if (config.NODE_ENV === 'production' && publicKey && config.ELCORP_DEVELOPMENT_STACK !== 'true') {
     throw new ConfigError([{ variable: 'COMPLIANCE_MASTER_KEY', message: 'must be set in production (the development key is public)' }]);
   }
   return config;
