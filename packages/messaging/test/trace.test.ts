@@ -1,7 +1,8 @@
 import { descendsFrom } from '@elcorp/testing';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { startTelemetry } from '@elcorp/kit';
+// The SDK module alone: the kit's index would load fastify (and node:http) before the hooks.
+import { startTelemetry } from '@elcorp/kit/telemetry-sdk';
 import t from 'tap';
 
 // Telemetry starts before fastify and pg load, as `node --import @elcorp/kit/telemetry` does.
