@@ -88,7 +88,7 @@ t.test('/openapi.json merges each upstream document, limited to the prefixes it 
   t.equal(doc.paths['/api/v1/payments/transfers'].get.responses['200'].content['application/json'].schema.$ref, '#/components/schemas/payments.User');
   t.same(doc.components.schemas['identity.User'].properties.roles, { $ref: '#/components/schemas/identity.Roles' }, 'references inside components follow');
   t.same(doc.components.schemas['payments.User'], { type: 'string' }, 'equal names from two services do not collide');
-  t.same(doc.components.securitySchemes, { dpop: { type: 'http', scheme: 'DPoP' } });
+  t.match(doc.components.securitySchemes, { dpop: { type: 'http', scheme: 'DPoP' } });
   t.same(doc.tags, [{ name: 'auth' }, { name: 'transfers' }]);
   t.notMatch(res.body, /internal|127\.0\.0\.1/, 'no internal host or internal route reaches the client');
   t.notOk(doc.servers);

@@ -155,7 +155,7 @@ const events = fc.array(
   fc.record({ outcome: fc.constantFrom<Outcome>('success', 'failure', 'abandoned'), afterMs: fc.integer({ min: 0, max: 3_000 }) }),
   { maxLength: 300 },
 );
-const settings = fc.record({ failureRatio: fc.double({ min: 0.05, max: 1, noNaN: true }), minimumRequests: fc.integer({ min: 1, max: 40 }) });
+const settings = fc.record({ failureRatio: fc.integer({ min: 5, max: 100 }).map((percent) => percent / 100), minimumRequests: fc.integer({ min: 1, max: 40 }) });
 
 /**
  * Against a reference that keeps every outcome with its time: while closed, the circuit is
