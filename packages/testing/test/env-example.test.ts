@@ -1,50 +1,17 @@
 // .env.example is where an operator learns what can be set. This suite finds every variable
 // the code reads (the keys of the zod config shapes, and direct process.env reads) and fails
 // when one is missing from it, or when it lists one nothing reads any more.
-import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import t from 'tap';
+import { isConfigShape, root, variablesRead as scan } from './support/variables-read.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-
-async function sourceFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const found: string[] = [];
-  for (const entry of entries) {
-    if (['node_modules', 'dist', 'dist-bench', '.tap', 'coverage'].includes(entry.name)) continue;
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...(await sourceFiles(path)));
-    else if (/\.(ts|mjs|js)$/.test(entry.name)) found.push(path);
-  }
-  return found;
-}
-
-// Config shapes live in config files, and the auth plugin's shape beside the plugin.
-const isConfigShape = (where: string) => (/(^|\/)config(\.ts|\/)/.test(where) || where.endsWith('src/fastify/service-auth.ts')) && !where.includes('/test/');
 // Set by a test or bench for a child it starts, or by the platform: nothing an operator sets.
 const notConfiguration = new Set(['TAP', 'TAP_CHILD_ID']);
 
-/** Every variable name the code reads, with one file that reads it. */
+/** Every variable an operator may set, with one file that reads it. */
 async function variablesRead(): Promise<Map<string, string>> {
-  const names = new Map<string, string>();
-  const dirs = [join(root, 'scripts'), join(root, 'examples')];
-  for (const group of ['packages', 'services']) {
-    for (const entry of await readdir(join(root, group), { withFileTypes: true })) {
-      if (entry.isDirectory()) dirs.push(join(root, group, entry.name));
-    }
-  }
-  for (const dir of dirs) {
-    for (const file of await sourceFiles(dir)) {
-      const text = await readFile(file, 'utf8');
-      const where = relative(root, file);
-      if (where.includes('/test/')) continue;
-      for (const match of text.matchAll(/process\.env(?:\.([A-Z][A-Z0-9_]+)|\[['"]([A-Z][A-Z0-9_]+)['"]\])/g)) names.set(match[1] ?? match[2]!, where);
-      if (isConfigShape(where)) {
-        for (const match of text.matchAll(/^\s+([A-Z][A-Z0-9_]{2,}):/gm)) names.set(match[1]!, where);
-      }
-    }
-  }
+  const names = await scan({ includeTests: false });
   for (const name of notConfiguration) names.delete(name);
   return names;
 }

@@ -3,50 +3,16 @@
 // run with TEST_DATABASE_URL pointing elsewhere still tested 127.0.0.1). This suite finds
 // every variable the code reads and proves, through a real turbo run, that each reaches a task.
 import { execFile } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { root, variablesRead as scan } from './support/variables-read.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
 const run = promisify(execFile);
 
-async function sourceFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const found: string[] = [];
-  for (const entry of entries) {
-    if (['node_modules', 'dist', 'dist-bench', '.tap', 'coverage'].includes(entry.name)) continue;
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...(await sourceFiles(path)));
-    else if (/\.(ts|mjs|js)$/.test(entry.name)) found.push(path);
-  }
-  return found;
-}
-
-/** Every variable name read anywhere: config shapes (keys of zod shapes) and process.env reads. */
-async function variablesRead(): Promise<Map<string, string>> {
-  const names = new Map<string, string>();
-  const dirs = [join(root, 'scripts')];
-  for (const group of ['packages', 'services']) {
-    for (const entry of await readdir(join(root, group), { withFileTypes: true })) {
-      if (entry.isDirectory()) dirs.push(join(root, group, entry.name));
-    }
-  }
-  for (const dir of dirs) {
-    for (const file of await sourceFiles(dir)) {
-      const text = await readFile(file, 'utf8');
-      const where = relative(root, file);
-      for (const match of text.matchAll(/process\.env(?:\.([A-Z][A-Z0-9_]+)|\[['"]([A-Z][A-Z0-9_]+)['"]\])/g)) {
-        names.set(match[1] ?? match[2]!, where);
-      }
-      if (/(^|\/)config(\.ts|\/)/.test(where) && !where.includes('/test/')) {
-        for (const match of text.matchAll(/^\s+([A-Z][A-Z0-9_]{2,}):/gm)) names.set(match[1]!, where);
-      }
-    }
-  }
-  return names;
-}
+/** Every variable name read anywhere, tests included: a test's variable must reach it too. */
+const variablesRead = () => scan({ includeTests: true });
 
 async function declaredPatterns(): Promise<string[]> {
   const turbo = JSON.parse(await readFile(join(root, 'turbo.json'), 'utf8')) as { globalPassThroughEnv?: string[] };
