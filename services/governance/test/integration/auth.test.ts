@@ -1,46 +1,14 @@
-import { redisSessionDenyList } from '@elcorp/auth';
-import { connectRedis, createLogger } from '@elcorp/kit';
-import { bootService, testTokenIssuer } from '@elcorp/service-testing';
-import { testConfig, testRedisPrefix } from '@elcorp/testing';
-import { randomUUID } from 'node:crypto';
-import t from 'tap';
 import { permissions } from '@elcorp/contracts';
+import { serviceAuthSuite } from '@elcorp/service-testing';
+import t from 'tap';
 import { governanceService } from '../../src/service.js';
 
-// A stand-in for identity's signing key and JWKS; the deny-list is the real Redis under this test's prefix.
-const issuer = await testTokenIssuer(t);
-const { prefix } = await testRedisPrefix(t);
-const { app } = await bootService(t, governanceService, { JWKS_URL: issuer.jwksUrl, REDIS_KEY_PREFIX: prefix });
-const redis = await connectRedis(testConfig.redisUrl, createLogger({ service: 'governance', level: 'silent' }));
-t.teardown(() => redis.quit());
-
-const path = '/api/v1/governance/permissions';
-const caller = (token: string) => ({ authorization: `DPoP ${token}` });
-
-t.test('a request without a valid access token is refused with API.md\'s 401', async (t) => {
-  for (const headers of [{}, caller('not-a-token'), { authorization: `Bearer ${await issuer.sign()}` }, caller(await issuer.sign({ expiresInSeconds: -60 }))]) {
-    const res = await app.inject({ url: path, headers });
-    t.equal(res.statusCode, 401);
-    t.equal(res.json().code, 'auth.invalid_token');
-    t.equal(res.headers['www-authenticate'], 'DPoP error="invalid_token", algs="ES256"');
-  }
-});
-
-t.test('GET /api/v1/governance/permissions: the permission catalogue, for any signed-in user', async (t) => {
-  const res = await app.inject({ url: path, headers: caller(await issuer.sign()) });
-  t.equal(res.statusCode, 200, res.body);
-  t.same(res.json(), { permissions: [...permissions] }, 'the whole catalogue of API.md');
-});
-
-t.test('a revoked session is refused at once', async (t) => {
-  const sessionId = randomUUID();
-  const token = await issuer.sign({ sessionId });
-  t.not((await app.inject({ url: path, headers: caller(token) })).statusCode, 401);
-  await redisSessionDenyList(redis, prefix).deny(sessionId);
-  t.equal((await app.inject({ url: path, headers: caller(token) })).statusCode, 401);
-});
-
-t.test('its own health and metrics stay outside authentication', async (t) => {
-  t.equal((await app.inject('/health/ready')).statusCode, 200);
-  t.equal((await app.inject('/metrics')).statusCode, 200);
+await serviceAuthSuite(t, {
+  definition: governanceService,
+  path: '/api/v1/governance/permissions',
+  async admitted(t, { app, issuer, caller }) {
+    const res = await app.inject({ url: '/api/v1/governance/permissions', headers: caller(await issuer.sign()) });
+    t.equal(res.statusCode, 200, res.body);
+    t.same(res.json(), { permissions: [...permissions] }, 'GET permissions: the whole catalogue of API.md, for any signed-in user');
+  },
 });
