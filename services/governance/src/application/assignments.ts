@@ -2,7 +2,7 @@ import { createEvent, type Actor } from '@elcorp/contracts';
 import type { UnitOfWork } from '@elcorp/messaging';
 import { governanceErrors } from '../domain/errors.js';
 import { adminRole, guardRevocation } from '../domain/roles.js';
-import { grantRole, lockRole, revokeRoleRow, roleHolders, rolesOfUser } from '../infrastructure/db/roles.repository.js';
+import { grantRole, lockRole, holdersIncluding, revokeRoleRow, rolesOfUser } from '../infrastructure/db/roles.repository.js';
 import type { GovernanceDB } from '../infrastructure/db/schema.js';
 import { actorOf } from './common.js';
 import type { Caller, GovernanceDeps } from './ports.js';
@@ -42,7 +42,7 @@ export async function revokeInUnit(
   const role = await lockRole(uow.trx, revocation.role, revocation.role === adminRole ? 'update' : 'share');
   if (!role) throw governanceErrors.roleNotFound(revocation.role);
   if (revocation.enforceLastAdmin && revocation.role === adminRole) {
-    const refused = guardRevocation(revocation.role, revocation.userId, await roleHolders(uow.trx, adminRole));
+    const refused = guardRevocation(revocation.role, revocation.userId, await holdersIncluding(uow.trx, adminRole, revocation.userId, 2));
     if (refused) throw refused;
   }
   if (!(await revokeRoleRow(uow.trx, revocation.userId, revocation.role))) return false;

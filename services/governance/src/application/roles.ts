@@ -53,24 +53,40 @@ export async function updateRole(deps: GovernanceDeps, caller: Caller, name: str
 }
 
 /**
+ * Holders revoked per transaction while a role is deleted: each revocation is one event, and
+ * a unit of work records a bounded number (eventsPerUnitMax); small transactions also keep
+ * the role's row lock short for everyone granting or checking it meanwhile.
+ */
+export const revocationsPerBatch = 500;
+
+/**
  * Deletes a custom role. Its holders lose it first, each with `governance.role.revoked`, so
- * identity's projection drops it and their sessions follow like any other revocation.
+ * identity's projection drops it and their sessions follow like any other revocation. A role
+ * with many holders is emptied over several transactions; the last one, which finds no holder
+ * left, deletes the role and publishes the bundle without it. If the process stops midway,
+ * the holders revoked so far stay revoked and deleting again finishes the work.
  */
 export async function deleteRole(deps: GovernanceDeps, caller: Caller, name: string): Promise<void> {
   const now = deps.now();
-  await deps.uow(async (uow) => {
-    await lockBundles(uow.trx);
-    const role = await lockRole(uow.trx, name, 'update');
-    if (!role) throw governanceErrors.roleNotFound(name);
-    if (role.system) throw governanceErrors.systemRole(name);
-    const permissions = (await findRole(uow.trx, name))?.permissions ?? [];
-    for (const userId of await roleHolders(uow.trx, name)) {
-      await revokeRoleRow(uow.trx, userId, name);
-      uow.record(createEvent('governance.role.revoked', { subject: { type: 'user', id: userId }, actor: actorOf(caller), data: { userId, role: name, by: caller.userId } }));
-    }
-    await deleteRoleRow(uow.trx, name);
-    uow.record(createEvent('governance.role.deleted', { subject: { type: 'role', id: name }, actor: actorOf(caller), data: { role: name, permissions } }));
-    await recordNextBundle(uow, actorOf(caller), now);
-  });
+  for (;;) {
+    const deleted = await deps.uow(async (uow) => {
+      await lockBundles(uow.trx);
+      const role = await lockRole(uow.trx, name, 'update');
+      if (!role) throw governanceErrors.roleNotFound(name);
+      if (role.system) throw governanceErrors.systemRole(name);
+      const holders = await roleHolders(uow.trx, name, revocationsPerBatch);
+      for (const userId of holders) {
+        await revokeRoleRow(uow.trx, userId, name);
+        uow.record(createEvent('governance.role.revoked', { subject: { type: 'user', id: userId }, actor: actorOf(caller), data: { userId, role: name, by: caller.userId } }));
+      }
+      if (holders.length > 0) return false;
+      const permissions = (await findRole(uow.trx, name))?.permissions ?? [];
+      await deleteRoleRow(uow.trx, name);
+      uow.record(createEvent('governance.role.deleted', { subject: { type: 'role', id: name }, actor: actorOf(caller), data: { role: name, permissions } }));
+      await recordNextBundle(uow, actorOf(caller), now);
+      return true;
+    });
+    if (deleted) break;
+  }
   await pushLatestBundle(deps);
 }

@@ -2,7 +2,7 @@ import { systemRoles, uuidv7 } from '@elcorp/contracts';
 import t from 'tap';
 import { assignRole, userRoles } from '../../src/application/assignments.js';
 import type { Caller } from '../../src/application/ports.js';
-import { createRole, deleteRole, listRoles, updateRole } from '../../src/application/roles.js';
+import { createRole, deleteRole, listRoles, revocationsPerBatch, updateRole } from '../../src/application/roles.js';
 import { prepareGovernance } from '../../src/application/startup.js';
 import { openHarness } from './harness.js';
 
@@ -41,6 +41,21 @@ t.test('create, change and delete a custom role; each change is announced and pu
     ['governance.role.created', 'governance.role.updated', 'governance.role.assigned', 'governance.role.revoked', 'governance.role.deleted'],
   );
   t.same((await events('governance.policy.published')).map((e) => e.data.bundleVersion), [1, 2, 3, 4]);
+});
+
+t.test('a role held by more users than one transaction may announce is still deleted, every holder told', async (t) => {
+  const { deps, sunk, events } = await openHarness(t);
+  await createRole(deps, admin, { name: 'teller', description: '', permissions: ['payment:create'] });
+  const holders = Array.from({ length: 2 * revocationsPerBatch + 7 }, () => uuidv7());
+  // Granted straight into the table: the grants' own events are not what this test reads.
+  await deps.db.insertInto('user_roles').values(holders.map((user_id) => ({ user_id, role: 'teller', granted_by: null }))).execute();
+  await deleteRole(deps, admin, 'teller');
+  const revoked = await events('governance.role.revoked');
+  t.equal(revoked.length, holders.length, 'one revocation per holder');
+  t.same(new Set(revoked.map((e) => e.data.userId)), new Set(holders), 'each holder named once');
+  t.equal((await events('governance.role.deleted')).length, 1, 'then the role is deleted');
+  t.notOk('teller' in sunk.at(-1)!.roles, 'and the published bundle no longer has it');
+  t.same(await userRoles(deps, holders[0]!), { roles: [] });
 });
 
 t.test('duplicates are 409, unknown permissions 422, system roles 422, missing roles 404', async (t) => {

@@ -78,8 +78,26 @@ export async function deleteRoleRow(trx: Transaction<GovernanceDB>, name: string
 }
 
 /** Holders of a role in a fixed order; read under the role's row lock for the last-admin guard. */
-export async function roleHolders(db: Db, role: string): Promise<string[]> {
-  const rows = await db.selectFrom('user_roles').select('user_id').where('role', '=', role).orderBy('user_id').execute();
+/** Up to `limit` holders of a role, in a stable order. */
+export async function roleHolders(db: Db, role: string, limit: number): Promise<string[]> {
+  const rows = await db.selectFrom('user_roles').select('user_id').where('role', '=', role).orderBy('user_id').limit(limit).execute();
+  return rows.map((row) => row.user_id);
+}
+
+/**
+ * Up to `limit` holders of a role, `first` among them when it holds the role: enough for the
+ * last-admin guard to tell "the only holder" from "one of several" without reading every
+ * holder of a role thousands may hold.
+ */
+export async function holdersIncluding(db: Db, role: string, first: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('user_roles')
+    .select('user_id')
+    .where('role', '=', role)
+    .orderBy(sql`user_id = ${first}`, 'desc')
+    .orderBy('user_id')
+    .limit(limit)
+    .execute();
   return rows.map((row) => row.user_id);
 }
 
