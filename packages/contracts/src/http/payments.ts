@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { cursorSchema, idSchema, pageLimitSchema, pageSchema, timestampSchema } from './common.js';
-import { currencySchema, toMinorUnits, type Currency } from './money.js';
+import { amountRuleMessage, currencySchema, toMinorUnits, type Currency } from './money.js';
 
 // Payments' public requests and responses (API.md, "Payments"). Amounts are decimal strings
 // checked against their currency's exponent (money.ts); bodies are strict.
@@ -16,7 +16,7 @@ export const idempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,255}$/);
 function withAmount<S extends z.ZodObject<{ amount: typeof amountTextSchema; currency: typeof currencySchema }>>(body: S) {
   return body.refine((value: { amount: string; currency: Currency }) => toMinorUnits(value.amount, value.currency) !== undefined, {
     path: ['amount'],
-    message: 'a positive decimal amount of at most 10^13 with no more fraction digits than the currency has (NAD, ZAR, USD: 2)',
+    message: amountRuleMessage,
   });
 }
 
