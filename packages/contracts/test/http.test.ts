@@ -14,14 +14,12 @@ import {
   userSchema,
 } from '../src/http/index.js';
 
-t.test('money: a positive decimal string with at most the currency digits, up to 10^13 major units', async (t) => {
+t.test('money: a positive decimal string with exactly the currency digits, up to 10^13 major units', async (t) => {
   t.equal(toMinorUnits('125.50', 'NAD'), 12550n);
-  t.equal(toMinorUnits('125.5', 'ZAR'), 12550n, 'fewer fraction digits are whole cents');
-  t.equal(toMinorUnits('7', 'USD'), 700n);
+  t.equal(toMinorUnits('7.00', 'USD'), 700n);
   t.equal(toMinorUnits('0.01', 'NAD'), 1n, 'the smallest amount');
-  t.equal(toMinorUnits('10000000000000', 'NAD'), 10n ** 15n, 'exactly 10^13 major units');
-  t.equal(toMinorUnits('10000000000000.00', 'NAD'), 10n ** 15n);
-  for (const bad of ['10000000000000.01', '0', '0.00', '-1.00', '1.005', '01.00', '1e3', ' 1.00', '1.', '.50', '', 'NaN', '１']) {
+  t.equal(toMinorUnits('10000000000000.00', 'NAD'), 10n ** 15n, 'exactly 10^13 major units');
+  for (const bad of ['125.5', '125', '7', '10000000000000', '10000000000000.01', '0', '0.00', '-1.00', '1.005', '01.00', '1e3', ' 1.00', '1.', '.50', '', 'NaN', '１']) {
     t.equal(toMinorUnits(bad, 'NAD'), undefined, `${JSON.stringify(bad)} is refused`);
   }
   t.equal(formatMinorUnits(12550n, 'NAD'), '125.50');
@@ -29,9 +27,11 @@ t.test('money: a positive decimal string with at most the currency digits, up to
   t.equal(formatMinorUnits(-120n, 'ZAR'), '-1.20', 'balances of system accounts may be negative');
 
   t.ok(moneySchema.safeParse({ amount: '125.50', currency: 'NAD' }).success);
-  const wrong = moneySchema.safeParse({ amount: '1.001', currency: 'NAD' });
-  t.notOk(wrong.success);
-  t.same(wrong.error?.issues.map((issue) => issue.path), [['amount']], 'the amount is named');
+  for (const amount of ['1.001', '1.5', '1']) {
+    const wrong = moneySchema.safeParse({ amount, currency: 'NAD' });
+    t.notOk(wrong.success, `${amount} NAD is refused`);
+    t.same(wrong.error?.issues.map((issue) => issue.path), [['amount']], 'the amount is named');
+  }
   t.notOk(moneySchema.safeParse({ amount: '1.00', currency: 'EUR' }).success, 'an unknown currency');
   t.notOk(moneySchema.safeParse({ amount: 1, currency: 'NAD' }).success, 'a number is not an amount');
   t.notOk(moneySchema.safeParse({ amount: '1.00', currency: 'NAD', extra: 1 }).success, 'unknown fields are refused');

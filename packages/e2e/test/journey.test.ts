@@ -1,15 +1,34 @@
-import { ElcorpApiError, ElcorpClient, MemoryDeviceKeyStore, MemoryTokenStore } from '@elcorp/sdk';
+import { ElcorpApiError, ElcorpClient, MemoryDeviceKeyStore, MemoryTokenStore, type Account } from '@elcorp/sdk';
 import { testRedisPrefix } from '@elcorp/testing';
+import { setTimeout as delay } from 'node:timers/promises';
 import t from 'tap';
+import { password, signedIn, signedInAdmin } from './admin.js';
 import { brokerEnv, freePortBase, startFleet, stopDeadlineMs, waitUntilReady } from './fleet-harness.js';
 
+// Payments opens a new user's account when identity.user.registered reaches it; nothing
+// crossing the process boundary can be awaited, so the client asks, bounded.
+const accountDeadlineMs = 30_000;
+
+async function nadAccountOf(client: ElcorpClient): Promise<Account> {
+  const deadline = Date.now() + accountDeadlineMs;
+  for (;;) {
+    const account = (await client.payments.listAccounts()).items.find((a) => a.currency === 'NAD');
+    if (account || Date.now() > deadline) return account!;
+    await delay(200);
+  }
+}
+
 // The whole fleet as processes, driven only through the gateway with the SDK, as a client.
-t.test('register → login → a call to each service → refresh → logout → the old token refused', async (t) => {
+t.test('register → login → a call to each service → a transfer → refresh → logout → the old token refused', async (t) => {
   const base = await freePortBase();
   const gateway = `http://127.0.0.1:${base}`;
   const redis = await testRedisPrefix(t);
+  const tag = `${Date.now()}-${process.pid}`;
+  const broker = await brokerEnv(t);
   const fleet = startFleet(t, {
-    ...(await brokerEnv(t)),
+    // Three customers and their account polling share one client address.
+    RATE_LIMIT_PER_IP_PER_MINUTE: '1000',
+    ...broker,
     FLEET_PORT_BASE: String(base),
     PUBLIC_BASE_URL: gateway,
     REDIS_KEY_PREFIX: redis.prefix,
@@ -22,17 +41,33 @@ t.test('register → login → a call to each service → refresh → logout →
   const deviceKeys = new MemoryDeviceKeyStore();
   const tokens = new MemoryTokenStore();
   const client = new ElcorpClient({ baseUrl: gateway, deviceKeyStore: deviceKeys, tokenStore: tokens });
-  const email = `journey-${Date.now()}-${process.pid}@example.na`;
-  const password = 'correct horse battery staple 42';
+  const email = `journey-${tag}@example.na`;
   const user = await client.register({ email, password, fullName: 'Ndapewa Shikongo', phone: '+264811234567', agreedTerms: true });
   t.match(user, { email, status: 'active', roles: ['user'] });
   const login = await client.login({ email, password, deviceName: 'e2e' });
   t.equal(login.user.id, user.id);
   t.equal((await client.me()).id, user.id, 'identity through the gateway');
 
-  // The other services have no public routes yet: each answers its own 404 problem through
-  // the gateway, which proves the route, the token check and the proxy all the way there.
-  for (const service of ['payments', 'governance', 'compliance']) {
+  // Money through the gateway: an admin (bootstrap-admin) deposits to this user (A), A pays B.
+  const payee = await signedIn(gateway, `journey-payee-${tag}@example.na`, 'Ben Shikongo');
+  const admin = await signedInAdmin(gateway, `journey-admin-${tag}@example.na`, broker.EVENT_SUBJECT_ROOT!);
+  const [mine, theirs] = await Promise.all([nadAccountOf(client), nadAccountOf(payee)]);
+  t.match([mine, theirs], [{ ownerId: user.id, balance: '0.00' }, { balance: '0.00' }], 'payments opened both NAD accounts');
+  const deposit = await admin.payments.deposit({ accountId: mine.id, amount: '100.00', currency: 'NAD', reference: 'e2e cash' });
+  t.match(deposit.result, { status: 'posted', toAccountId: mine.id, amount: '100.00' });
+  const payeeUser = await payee.me();
+  const sent = await client.payments.transfer({ fromAccountId: mine.id, to: { userId: payeeUser.id }, amount: '30.00', currency: 'NAD', description: 'e2e lunch' });
+  t.match(sent, { result: { status: 'posted', fromAccountId: mine.id, toAccountId: theirs.id, amount: '30.00', initiatedBy: user.id }, replayed: false });
+  const again = await client.payments.transfer({ fromAccountId: mine.id, to: { userId: payeeUser.id }, amount: '30.00', currency: 'NAD', description: 'e2e lunch' }, { idempotencyKey: sent.idempotencyKey });
+  t.match(again, { result: { id: sent.result.id }, replayed: true }, 'a repeat with the same key moves nothing');
+  t.equal((await client.payments.getAccount(mine.id)).balance, '70.00', "A's balance");
+  t.equal((await payee.payments.getAccount(theirs.id)).balance, '30.00', "B's balance");
+  t.match(await payee.payments.receipt(sent.result.id), { transferId: sent.result.id, status: 'posted', amount: '30.00', currency: 'NAD', from: { accountId: mine.id }, to: { accountId: theirs.id } });
+  t.equal(Buffer.from((await client.payments.receiptPdf(sent.result.id)).subarray(0, 5)).toString('latin1'), '%PDF-', 'the receipt as a PDF');
+
+  // Governance and compliance answer their own 404 problem through the gateway, which proves
+  // the route, the token check and the proxy all the way there.
+  for (const service of ['governance', 'compliance']) {
     const err = await client.request('GET', `/api/v1/${service}/nothing-here`).catch((e: unknown) => e);
     t.ok(err instanceof ElcorpApiError, `${service} answered`);
     t.match(err, { status: 404, code: 'not_found' }, `${service} reached`);

@@ -6,6 +6,7 @@ import { runOperatorCli, testConfig, testRedisPrefix, workspaceRoot } from '@elc
 import { execFile } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import t from 'tap';
+import { signedInAdmin } from './admin.js';
 import { brokerEnv, freePortBase, startFleet, stopDeadlineMs, waitUntilReady } from './fleet-harness.js';
 
 const password = 'correct horse battery staple 42';
@@ -26,20 +27,36 @@ t.test('examples/journey.mjs runs against the fleet; bootstrap-admin and grant/r
   const gateway = `http://127.0.0.1:${base}`;
   const redis = await testRedisPrefix(t);
   const broker = await brokerEnv(t);
-  const fleet = startFleet(t, { ...broker, FLEET_PORT_BASE: String(base), PUBLIC_BASE_URL: gateway, REDIS_KEY_PREFIX: redis.prefix, NOTIFICATIONS_DIR: t.testdir({}), LOG_LEVEL: 'warn' });
+  const adminEmail = `example-admin-${Date.now()}-${process.pid}@example.na`;
+  const fleet = startFleet(t, {
+    ...broker,
+    FLEET_PORT_BASE: String(base),
+    PUBLIC_BASE_URL: gateway,
+    REDIS_KEY_PREFIX: redis.prefix,
+    NOTIFICATIONS_DIR: t.testdir({}),
+    LOG_LEVEL: 'warn',
+    // Three customers' calls and this test's polling come from one address.
+    RATE_LIMIT_PER_IP_PER_MINUTE: '1000',
+  });
   const { answers, exitedEarly } = await waitUntilReady(fleet);
   t.notOk(exitedEarly, 'the fleet is up', { output: fleet.output() });
   t.equal(answers.size, 5, 'every service is ready', { output: fleet.output() });
 
+  // The example's deposit is this admin's: made by the operator CLI before the example signs in.
+  await signedInAdmin(gateway, adminEmail, broker.EVENT_SUBJECT_ROOT!);
   const email = `example-${Date.now()}-${process.pid}@example.na`;
-  const example = await runExample('journey.mjs', { ELCORP_BASE_URL: gateway, ELCORP_EXAMPLE_EMAIL: email });
+  const example = await runExample('journey.mjs', { ELCORP_BASE_URL: gateway, ELCORP_EXAMPLE_EMAIL: email, ELCORP_EXAMPLE_ADMIN_EMAIL: adminEmail });
   t.equal(example.status, 0, example.stderr);
   const lines = example.stdout.trim().split('\n');
   t.match(lines, [
     new RegExp(`^registered ${email.replace(/\./g, '\\.')} as user [0-9a-f-]{36}$`),
     /^signed in: session [0-9a-f-]{36}/,
     /^me: Ana Nangolo <.*>, roles user, status active$/,
-    /^transfer: skipped until the payments service/,
+    new RegExp(`^registered payee ${email.replace('@', '+payee@').replace(/[.+]/g, '\\$&')} as user [0-9a-f-]{36}$`),
+    /^deposit [0-9a-f-]{36}: 100\.00 NAD into Ana Nangolo's account, posted$/,
+    /^transfer [0-9a-f-]{36}: posted, 25\.00 NAD to /,
+    'balances: mine 75.00 NAD, payee 25.00 NAD',
+    /^receipt: 25\.00 NAD from .+ to .+, posted \(PDF \d+ bytes\)$/,
     /^signed out/,
     `journey complete against ${gateway}`,
   ]);

@@ -5,6 +5,8 @@ export interface Answer {
   status: number;
   headers: Headers;
   text: string;
+  /** The body as sent, when the request asked for bytes (`SendOptions.binary`) and succeeded. */
+  bytes?: Uint8Array;
 }
 
 // An error body that is not problem details (a proxy's HTML page) is quoted this far.

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { apiErrorOf, resultOf, type Answer } from './answer.js';
 import { MemoryDeviceKeyStore, type DeviceKeyStore } from './device-key-store.js';
 import { ElcorpNetworkError, isApiError } from './errors.js';
+import { Payments } from './payments.js';
 import { MemoryTokenStore, Tokens, type StoredTokens, type TokenStore } from './tokens.js';
 import { Transport, type SendOptions } from './transport.js';
 import type {
@@ -30,7 +31,10 @@ export interface ElcorpClientOptions {
   fetch?: typeof globalThis.fetch;
   /** Per attempt, body included. Default 30 000. */
   timeoutMs?: number;
-  /** Extra attempts of idempotent calls (GET, HEAD, PUT, DELETE) on network errors and 502/503/504. Default 2, at most 10. */
+  /**
+   * Extra attempts of idempotent calls (GET, HEAD, PUT, DELETE, and money-moving POSTs, which
+   * carry an Idempotency-Key) on network errors and 502/503/504. Default 2, at most 10.
+   */
   retries?: number;
   /** Time for token expiry decisions, ms since the epoch (tests move it); proofs always use the system clock. */
   clock?: () => number;
@@ -65,6 +69,8 @@ export class ElcorpClient {
   readonly #transport: Transport;
   readonly #tokens: Tokens;
   readonly #clock: () => number;
+  /** Accounts, deposits, transfers, receipts, invoices and reconciliations (API.md, Payments). */
+  readonly payments: Payments;
 
   constructor(options: ElcorpClientOptions) {
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
@@ -81,6 +87,7 @@ export class ElcorpClient {
       clock: this.#clock,
     });
     this.#tokens = new Tokens(options.tokenStore ?? new MemoryTokenStore(), this.#clock, (token) => this.#exchangeRefreshToken(token));
+    this.payments = new Payments((method, path, sendOptions) => this.#exchange(method, path, sendOptions));
   }
 
   get baseUrl(): string {
@@ -101,10 +108,15 @@ export class ElcorpClient {
    * status throws ElcorpApiError, no answer ElcorpNetworkError.
    */
   async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    return resultOf<T>(await this.#exchange(method, path, options));
+  }
+
+  /** The whole success answer (headers, bytes) of any call; an error status throws as in `request`. */
+  async #exchange(method: string, path: string, options: RequestOptions): Promise<Answer> {
     const verb = method.toUpperCase();
     const answer = options.auth === false ? await this.#transport.send(verb, path, options) : await this.#sendAuthenticated(verb, path, options);
     if (answer.status < 200 || answer.status > 299) throw apiErrorOf(answer, this.#clock());
-    return resultOf<T>(answer);
+    return answer;
   }
 
   // A 401 comes before any handler runs, so sending again after a refresh is safe even for POST.

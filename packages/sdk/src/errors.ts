@@ -12,6 +12,12 @@ export type KnownErrorCode = PublicErrorCode | 'unknown';
 /** Every error this package throws on purpose. */
 export class ElcorpError extends Error {
   override name = 'ElcorpError';
+  /**
+   * The Idempotency-Key a money-moving call was sent with. After a network error the money may
+   * or may not have moved: call again with this key and the server answers as it did the first
+   * time (or moves the money once, if the first never arrived).
+   */
+  idempotencyKey: string | undefined;
 }
 
 export interface ApiErrorFields {

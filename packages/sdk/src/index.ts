@@ -10,6 +10,8 @@ export {
   type FieldError,
   type KnownErrorCode,
 } from './errors.js';
+export { maxPageLimit, type PageQuery } from './pages.js';
+export { Payments } from './payments.js';
 export { MemoryTokenStore, type StoredTokens, type TokenStore } from './tokens.js';
 export type { QueryValue } from './transport.js';
 export type * from './types.js';

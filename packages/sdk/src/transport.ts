@@ -10,7 +10,12 @@ export type QueryValue = string | number | boolean | null | undefined;
 export interface SendOptions {
   body?: unknown;
   query?: Record<string, QueryValue>;
+  /** Also makes a POST retryable: the server answers a repeat with the first answer (API.md, Idempotency). */
   idempotencyKey?: string;
+  /** The `Accept` header; JSON and problem details by default. */
+  accept?: string;
+  /** Keep a success body as bytes (`Answer.bytes`), e.g. a PDF; error bodies are still read as text. */
+  binary?: boolean;
 }
 
 export interface TransportOptions {
@@ -58,9 +63,9 @@ export class Transport {
     return this.#deviceKey;
   }
 
-  /** Sends with retries: idempotent methods only, on network errors and 502/503/504. */
+  /** Sends with retries: idempotent methods (or a POST with an Idempotency-Key) only, on network errors and 502/503/504. */
   async send(method: string, path: string, options: SendOptions, accessToken?: string): Promise<Answer> {
-    const retries = isIdempotent(method) ? this.#options.retries : 0;
+    const retries = isIdempotent(method) || options.idempotencyKey !== undefined ? this.#options.retries : 0;
     for (let attempt = 0; ; attempt += 1) {
       let answer: Answer;
       try {
@@ -85,7 +90,7 @@ export class Transport {
     }
     const url = `${this.baseUrl}${path}`;
     const proof = await signDpopProof(await this.deviceKey(), { method, url, ...(accessToken === undefined ? {} : { accessToken }) });
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json', dpop: proof };
+    const headers: Record<string, string> = { accept: options.accept ?? 'application/json, application/problem+json', dpop: proof };
     if (accessToken !== undefined) headers['authorization'] = `DPoP ${accessToken}`;
     if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
@@ -99,7 +104,8 @@ export class Transport {
         redirect: 'manual',
         signal: AbortSignal.timeout(this.#options.timeoutMs),
       });
-      return { status: response.status, headers: response.headers, text: await response.text() };
+      if (!options.binary || response.status < 200 || response.status > 299) return { status: response.status, headers: response.headers, text: await response.text() };
+      return { status: response.status, headers: response.headers, text: '', bytes: new Uint8Array(await response.arrayBuffer()) };
     } catch (cause) {
       const timedOut = cause instanceof Error && cause.name === 'TimeoutError';
       const reason = timedOut ? `no answer within ${this.#options.timeoutMs} ms` : String((cause as Error | undefined)?.message ?? cause);

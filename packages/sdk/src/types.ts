@@ -1,7 +1,11 @@
 // HTTP shapes of API.md, inferred from the schemas in @elcorp/contracts that the services
 // validate and serialise with. Type-only: nothing of contracts or zod loads at run time.
 import type {
+  DepositBody,
   ErasureReceipt,
+  IssueInvoiceBody,
+  PayInvoiceBody,
+  TransferBody,
   LoginBody,
   Page,
   ProfileUpdateBody,
@@ -31,3 +35,50 @@ export type RegisterInput = RegisterBody;
 export type LoginInput = LoginBody;
 export type ProfileUpdate = ProfileUpdateBody;
 export type UserQuery = UserListQuery;
+
+// Payments (API.md, "Payments"): amounts are decimal strings with exactly the currency's
+// fraction digits ("125.50" NAD), never numbers.
+export type {
+  Account,
+  BalanceAt,
+  Currency,
+  Invoice,
+  InvoiceListQuery,
+  InvoiceStatus,
+  Mismatch,
+  Money,
+  Receipt,
+  Reconciliation,
+  ReconciliationListQuery,
+  ReconciliationResult,
+  StatementEntry,
+  StatementQuery,
+  Transfer,
+  TransferListQuery,
+  TransferStatus,
+} from '@elcorp/contracts/http';
+
+/** `reference`: what the deposit is for (cash slip, EFT reference), 1–140 characters. */
+export type DepositInput = DepositBody;
+/** `to`: an account id, or a user id (their account in `currency`). */
+export type TransferInput = TransferBody;
+export type InvoiceInput = IssueInvoiceBody;
+export type PayInvoiceInput = PayInvoiceBody;
+
+/** Options of a money-moving call (deposit, transfer, invoice payment). */
+export interface MoneyMoveOptions {
+  /**
+   * Sent as Idempotency-Key (1–255 visible ASCII characters). Default: a new random UUID per
+   * call. Pass the key of an earlier call to repeat it safely: the server answers as it did.
+   */
+  idempotencyKey?: string;
+}
+
+/** The answer of a money-moving call, with the key it was sent under. */
+export interface MoneyMove<T> {
+  result: T;
+  /** Call again with it (`{ idempotencyKey }`) to repeat the call without moving money twice. */
+  idempotencyKey: string;
+  /** The server answered from an earlier call with this key (`Idempotent-Replayed: true`). */
+  replayed: boolean;
+}

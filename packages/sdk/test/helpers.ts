@@ -29,47 +29,26 @@ export interface LiveIdentity {
 /** Longest wait for a queued message: a deadlock guard, far above any delivery time. */
 const messageWaitMs = 30_000;
 
-// A package imports no service (eslint.config.js): the SDK meets identity as a client does,
-// over HTTP, with the service run from its build as `pnpm start` runs it.
-const identityDir = fileURLToPath(new URL('../../../services/identity/', import.meta.url));
+// A package imports no service (eslint.config.js): the SDK meets the services as a client does,
+// over HTTP, with each run from its build as `pnpm start` runs it.
+const servicesDir = fileURLToPath(new URL('../../../services/', import.meta.url));
 const readyDeadlineMs = 60_000;
 const readyPollMs = 100;
 const stopDeadlineMs = 10_000;
 
-/** The real identity service on its own schema, stream root and Redis keys, listening on 127.0.0.1. */
-export async function openIdentity(t: Test, env: Record<string, string> = {}): Promise<LiveIdentity> {
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const mailbox = t.testdir({});
-  const redis = await testRedisPrefix(t);
-  const slice = await testSchema(t, 'identity');
-  const nats = await testNatsPrefix(t);
-  // tap's own variables stay out: its loader hooks would load into the service.
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(NODE_OPTIONS|NODE_V8_COVERAGE|TAP|_TAPJS|DATABASE_)/.test(name)),
-  );
+/** The environment a service process inherits: tap's own variables stay out (its loader hooks would load into the service). */
+function inheritedEnv(): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(NODE_OPTIONS|NODE_V8_COVERAGE|TAP|_TAPJS|DATABASE_)/.test(name)));
+}
+
+/**
+ * Runs services/<name>/dist/main.js listening on 127.0.0.1:`port` until the test ends, and
+ * waits until it answers ready (or has died: then its stderr is the error).
+ */
+export async function runService(t: Test, name: string, port: number, env: Record<string, string>): Promise<void> {
   const child = spawn(process.execPath, ['--enable-source-maps', 'dist/main.js'], {
-    cwd: identityDir,
-    env: {
-      ...inherited,
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATABASE_URL: slice.url,
-      DATABASE_SCHEMA: slice.schema,
-      NATS_URL: nats.url,
-      REDIS_URL: testConfig.redisUrl,
-      // Stream names are the upper-cased root, so the prefix's teardown deletes this test's streams.
-      EVENT_SUBJECT_ROOT: nats.prefix.toLowerCase(),
-      // JetStream reserves each stream's max_bytes on the shared server: keep test streams small.
-      EVENT_STREAM_MAX_BYTES: String(8 * 1024 * 1024),
-      PUBLIC_BASE_URL: baseUrl,
-      NOTIFICATIONS_DIR: mailbox,
-      REDIS_KEY_PREFIX: redis.prefix,
-      NODE_ENV: 'test',
-      SIGNING_KEY_CACHE_SECONDS: '0',
-      ...env,
-    },
+    cwd: `${servicesDir}${name}`,
+    env: { ...inheritedEnv(), LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -90,12 +69,38 @@ export async function openIdentity(t: Test, env: Record<string, string> = {}): P
   // Readiness is announced by no event a test could await: poll, bounded, and stop early if it died.
   const deadline = Date.now() + readyDeadlineMs;
   while (!done && Date.now() < deadline) {
-    const response = await fetch(`${baseUrl}/health/ready`).catch(() => undefined);
+    const response = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined);
     await response?.arrayBuffer();
-    if (response?.status === 200) break;
+    if (response?.status === 200) return;
     await Promise.race([exited, delay(readyPollMs)]);
   }
-  if (done || Date.now() >= deadline) throw new Error(`identity did not become ready:\n${stderr}`);
+  throw new Error(`${name} did not become ready:\n${stderr}`);
+}
+
+/** The real identity service on its own schema, stream root and Redis keys, listening on 127.0.0.1. */
+export async function openIdentity(t: Test, env: Record<string, string> = {}): Promise<LiveIdentity> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const mailbox = t.testdir({});
+  const redis = await testRedisPrefix(t);
+  const slice = await testSchema(t, 'identity');
+  const nats = await testNatsPrefix(t);
+  await runService(t, 'identity', port, {
+    DATABASE_URL: slice.url,
+    DATABASE_SCHEMA: slice.schema,
+    NATS_URL: nats.url,
+    REDIS_URL: testConfig.redisUrl,
+    // Stream names are the upper-cased root, so the prefix's teardown deletes this test's streams.
+    EVENT_SUBJECT_ROOT: nats.prefix.toLowerCase(),
+    // JetStream reserves each stream's max_bytes on the shared server: keep test streams small.
+    EVENT_STREAM_MAX_BYTES: String(8 * 1024 * 1024),
+    PUBLIC_BASE_URL: baseUrl,
+    NOTIFICATIONS_DIR: mailbox,
+    REDIS_KEY_PREFIX: redis.prefix,
+    NODE_ENV: 'test',
+    SIGNING_KEY_CACHE_SECONDS: '0',
+    ...env,
+  });
 
   return {
     baseUrl,

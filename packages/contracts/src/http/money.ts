@@ -13,16 +13,17 @@ const decimalPattern = /^(0|[1-9]\d{0,13})(?:\.(\d+))?$/;
 
 /**
  * Minor units of a decimal amount ("125.50" NAD → 12550n), or undefined when the text is not a
- * positive amount of at most `maxMajorUnits` with no more fraction digits than the currency has.
+ * positive amount of at most `maxMajorUnits` written with exactly the currency's fraction digits
+ * (API.md: "125.5" and "125" are not NAD amounts; a currency without minor units has no point).
  * bigint: 10^13 major units in minor units is beyond Number's exact integers.
  */
 export function toMinorUnits(amount: string, currency: Currency): bigint | undefined {
   const match = decimalPattern.exec(amount);
   if (!match) return undefined;
-  const exponent = currencyExponents[currency];
-  const fraction = match[2] ?? '';
-  if (fraction.length > exponent) return undefined;
-  const minor = BigInt(match[1]!) * 10n ** BigInt(exponent) + BigInt(fraction.padEnd(exponent, '0') || '0');
+  const exponent: number = currencyExponents[currency];
+  const fraction = match[2];
+  if (exponent === 0 ? fraction !== undefined : fraction?.length !== exponent) return undefined;
+  const minor = BigInt(match[1]!) * 10n ** BigInt(exponent) + BigInt(fraction ?? '0');
   if (minor <= 0n || minor > maxMajorUnits * 10n ** BigInt(exponent)) return undefined;
   return minor;
 }
@@ -35,12 +36,15 @@ export function formatMinorUnits(minor: bigint, currency: Currency): string {
   return exponent === 0 ? `${sign}${digits}` : `${sign}${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
 }
 
+/** The one message every amount refusal carries, so the SDK, services and docs agree. */
+export const amountRuleMessage = 'a positive decimal amount of at most 10^13 with exactly the currency\'s fraction digits (NAD, ZAR, USD: 2, e.g. 125.50)';
+
 /** `{"amount": "125.50", "currency": "NAD"}`: a positive decimal string within the currency's rules. */
 export const moneySchema = z
   .strictObject({ amount: z.string().max(32), currency: currencySchema })
   .refine((money) => toMinorUnits(money.amount, money.currency) !== undefined, {
     path: ['amount'],
-    message: 'a positive decimal amount of at most 10^13 with no more fraction digits than the currency has (NAD, ZAR, USD: 2)',
+    message: amountRuleMessage,
   });
 
 export type Money = z.infer<typeof moneySchema>;

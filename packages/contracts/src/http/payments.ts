@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { cursorSchema, idSchema, pageLimitSchema, pageSchema, timestampSchema } from './common.js';
-import { currencySchema, toMinorUnits, type Currency } from './money.js';
+import { amountRuleMessage, currencySchema, toMinorUnits, type Currency } from './money.js';
 
 // Payments' public requests and responses (API.md, "Payments"). Amounts are decimal strings
 // checked against their currency's exponent (money.ts); bodies are strict.
@@ -16,7 +16,7 @@ export const idempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,255}$/);
 function withAmount<S extends z.ZodObject<{ amount: typeof amountTextSchema; currency: typeof currencySchema }>>(body: S) {
   return body.refine((value: { amount: string; currency: Currency }) => toMinorUnits(value.amount, value.currency) !== undefined, {
     path: ['amount'],
-    message: 'a positive decimal amount of at most 10^13 with no more fraction digits than the currency has (NAD, ZAR, USD: 2)',
+    message: amountRuleMessage,
   });
 }
 
@@ -139,6 +139,7 @@ export type StatementEntry = z.infer<typeof statementEntrySchema>;
 export type Receipt = z.infer<typeof receiptSchema>;
 export type Invoice = z.infer<typeof invoiceSchema>;
 export type InvoiceStatus = (typeof invoiceStatuses)[number];
+export type Mismatch = z.infer<typeof mismatchSchema>;
 export type Reconciliation = z.infer<typeof reconciliationSchema>;
 export type ReconciliationResult = z.infer<typeof reconciliationResultSchema>;
 export type DepositBody = z.input<typeof depositBody>;
@@ -147,3 +148,5 @@ export type IssueInvoiceBody = z.input<typeof issueInvoiceBody>;
 export type TransferListQuery = Partial<z.output<typeof transferListQuery>>;
 export type InvoiceListQuery = Partial<z.output<typeof invoiceListQuery>>;
 export type StatementQuery = Partial<z.output<typeof statementQuery>>;
+export type ReconciliationListQuery = Partial<z.output<typeof reconciliationListQuery>>;
+export type PayInvoiceBody = z.input<typeof payInvoiceBody>;

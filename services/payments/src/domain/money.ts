@@ -16,11 +16,11 @@ export function maxMinorUnits(currency: Currency): bigint {
 
 export type AmountParse = { ok: true; minor: bigint } | { ok: false; reason: string };
 
-/** "125.50" (or "125.5") → 12550n: positive, at most 10^13 major units, digits only. */
+/** "125.50" → 12550n: positive, at most 10^13 major units, exactly the currency's fraction digits. */
 export function parseAmount(text: string, currency: Currency): AmountParse {
   const minor = toMinorUnits(text, currency);
   if (minor === undefined) {
-    return { ok: false, reason: `must be a positive decimal amount of at most ${maxMajorUnits} with no more than ${exponentOf[currency]} fraction digits, e.g. 125.50` };
+    return { ok: false, reason: `must be a positive decimal amount of at most ${maxMajorUnits} with exactly ${exponentOf[currency]} fraction digits, e.g. 125.50` };
   }
   return { ok: true, minor };
 }

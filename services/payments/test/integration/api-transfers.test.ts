@@ -55,9 +55,17 @@ t.test('payments API: accounts, deposits, transfers, approvals, reads', async (t
     const ok = await post(admin, '/deposits', { accountId: ana.accountId, amount: '500.00', currency: 'NAD', reference: 'cash' }, key());
     t.equal(ok.statusCode, 201);
     t.match(ok.json(), { status: 'posted', toAccountId: ana.accountId, amount: '500.00', initiatedBy: admin.userId });
-    const bad = await post(admin, '/deposits', { accountId: ana.accountId, amount: '5.555', currency: 'NAD', reference: 'cash' }, key());
-    t.equal(bad.statusCode, 422);
-    t.match(bad.json(), { code: 'validation_failed', errors: [{ path: 'body.amount' }] });
+    // API.md: exactly the currency's minor digits, so "125.5" and "125" are not NAD amounts.
+    for (const amount of ['5.555', '125.5', '125']) {
+      const bad = await post(admin, '/deposits', { accountId: ana.accountId, amount, currency: 'NAD', reference: 'cash' }, key());
+      t.equal(bad.statusCode, 422, `${amount} NAD is refused`);
+      t.match(bad.json(), { code: 'validation_failed', errors: [{ path: 'body.amount' }] });
+    }
+    const transfer = await post(ana, '/transfers', { fromAccountId: ana.accountId, to: { userId: ben.userId }, amount: '1.5', currency: 'NAD' }, key());
+    t.match([transfer.statusCode, transfer.json()], [422, { code: 'validation_failed', errors: [{ path: 'body.amount' }] }], 'a transfer of 1.5 NAD is refused');
+    const invoice = await post(ana, '/invoices', { payerId: ben.userId, amount: '20', currency: 'NAD', description: 'x', dueDate: '2099-01-01' });
+    t.match([invoice.statusCode, invoice.json()], [422, { code: 'validation_failed', errors: [{ path: 'body.amount' }] }], 'an invoice of 20 NAD is refused');
+    t.equal((await get(ana, `/accounts/${ana.accountId}`)).json().balance, '500.00', 'no refused amount moved money');
   });
 
   await t.test('transfers: 201 posted, 202 held above the threshold, and every listed refusal', async (t) => {

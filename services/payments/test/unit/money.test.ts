@@ -26,15 +26,13 @@ t.test('known amounts keep every digit', async (t) => {
 });
 
 t.test('rejects amounts with the wrong digits, sign, size or spelling', async (t) => {
-  t.same(parseAmount('125.5', 'NAD'), { ok: true, minor: 12550n }, 'fewer fraction digits than the currency has');
-  t.same(parseAmount('125', 'NAD'), { ok: true, minor: 12500n });
-  for (const bad of ['125.500', '-1.00', '+1.00', '0.00', '01.00', '1,00', ' 1.00', '1.00 ', '1e3', '.50', '1.', '', '10000000000000.01', 'NaN', '１.00']) {
+  for (const bad of ['125.5', '125', '0.1', '125.500', '-1.00', '+1.00', '0.00', '01.00', '1,00', ' 1.00', '1.00 ', '1e3', '.50', '1.', '', '10000000000000.01', 'NaN', '１.00']) {
     t.notOk(parseAmount(bad, 'NAD').ok, `refuses ${JSON.stringify(bad)}`);
   }
 });
 
 t.test('random strings that are not canonical amounts are refused', async (t) => {
-  const wellFormed = /^(0|[1-9]\d*)(\.\d{1,2})?$/;
+  const wellFormed = /^(0|[1-9]\d*)\.\d{2}$/;
   fc.assert(
     fc.property(currency, fc.string({ maxLength: 20 }), (c, text) => {
       const parsed = parseAmount(text, c);
