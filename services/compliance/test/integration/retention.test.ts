@@ -1,3 +1,4 @@
+import { testTokenIssuer } from '@elcorp/service-testing';
 import t from 'tap';
 import { archiveExpiredEntries } from '../../src/application/archive-entries.js';
 import { queryAudit } from '../../src/application/audit-query.js';
@@ -119,4 +120,25 @@ t.test('two replicas racing archive each entry once', async (t) => {
   t.same(counts, { archived: '300', live: '0' });
   t.equal((await compliance.query<{ n: string }>('SELECT count(*) AS n FROM archived_entries'))[0]!.n, '300');
   t.match(await archiveExpiredEntries(aged, policy), { ran: true, archived: 0 }, 'a later run finds nothing left');
+});
+
+t.test('over HTTP: the query marks archived entries, the export carries them whole, verification passes', async (t) => {
+  const issuer = await testTokenIssuer(t);
+  const compliance = await openCompliance(t, { JWKS_URL: issuer.jwksUrl }, { consume: false });
+  const admin = async (path: string) =>
+    compliance.app.inject({ method: path.startsWith('/audit/verifications') ? 'POST' : 'GET', url: `/api/v1/compliance${path}`, headers: { authorization: `DPoP ${await issuer.sign({ userId: crypto.randomUUID(), roles: ['admin'] })}` } });
+  await compliance.append([loginFailed('192.0.2.44'), transfer(crypto.randomUUID())]);
+  await issueCheckpoint(compliance.deps);
+  t.match(await archiveExpiredEntries(later(compliance.deps, 400), policy), { archived: 1 });
+
+  const page = await admin('/audit?limit=10');
+  t.equal(page.statusCode, 200);
+  const [archived, live] = page.json().items as Array<Record<string, unknown>>;
+  t.match(archived, { seq: 1, type: 'identity.user.login_failed', archived: true, data: {} }, 'the response schema keeps the archived flag');
+  t.same(archived!['data'], {});
+  t.notOk('archived' in live!, 'a live entry has none');
+  const exported = await admin('/audit/export?format=jsonl');
+  t.equal(exported.statusCode, 200);
+  t.match(JSON.parse(exported.body.split('\n')[0]!), { seq: 1, archived: true, data: { ip: '192.0.2.44' } });
+  t.match((await admin('/audit/verifications')).json(), { valid: true, treeSize: 2, firstInvalidSeq: null });
 });
