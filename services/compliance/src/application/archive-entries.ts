@@ -15,7 +15,7 @@ export interface ArchivalRun {
   /** false: another replica held the archival lock, this run did nothing. */
   ran: boolean;
   archived: number;
-  /** Expired entries left live because their row no longer matches its leaf hash. */
+  /** Expired entries left live: their row, or an archive row already there, no longer matches the leaf hash. */
   unmatched: number[];
 }
 
@@ -76,8 +76,15 @@ async function archiveBatch(
     INSERT INTO archived_entries (seq, leaf_input, archived_at)
     SELECT seq, leaf_input, ${now} FROM unnest(${inputs.map((i) => String(i.seq))}::bigint[], ${inputs.map((i) => i.input)}::bytea[]) AS a(seq, leaf_input)
     ON CONFLICT (seq) DO NOTHING`.execute(trx);
-  const { rows: stripped } = await sql<{ n: number }>`SELECT archive_audit_entries(${inputs.map((i) => String(i.seq))}::bigint[]) AS n`.execute(trx);
-  return { expired: rows.length, archived: stripped[0]!.n, unmatched };
+  const seqs = inputs.map((i) => String(i.seq));
+  const { rows: stripped } = await sql<{ n: number }>`SELECT archive_audit_entries(${seqs}::bigint[]) AS n`.execute(trx);
+  const archived = stripped[0]!.n;
+  if (archived < inputs.length) {
+    // An archive row that was there before and does not hash to the leaf: someone wrote it.
+    const left = await trx.selectFrom('audit_entries').select('seq').where('seq', 'in', seqs.map(BigInt)).where('archived_at', 'is', null).execute();
+    unmatched.push(...left.map((r) => Number(r.seq)));
+  }
+  return { expired: rows.length, archived, unmatched };
 }
 
 /**

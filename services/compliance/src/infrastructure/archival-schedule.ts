@@ -13,7 +13,7 @@ export function scheduleArchival(run: () => Promise<ArchivalRun>, logger: Logger
       .then((result) => {
         if (!result.ran) return;
         logger.info({ archived: result.archived }, 'audit entries past retention archived');
-        if (result.unmatched.length > 0) logger.error({ seqs: result.unmatched.slice(0, 20), count: result.unmatched.length }, 'expired audit entries no longer match their leaf hash: left live, run a verification');
+        if (result.unmatched.length > 0) logger.error({ seqs: result.unmatched.slice(0, 20), count: result.unmatched.length }, 'expired audit entries whose row or archive no longer matches the leaf hash: left live, run a verification');
       })
       .catch((err: unknown) => logger.error({ err }, 'archiving audit entries failed'))
       .finally(() => {
