@@ -1,6 +1,7 @@
 import { serviceAuthConfigShape } from '@elcorp/auth/fastify';
 import { baseConfigShape, ConfigError, databaseUrl, loadConfig, natsUrl, port, redisUrl } from '@elcorp/kit';
 import { z } from 'zod';
+import { parseRetentionRules, retentionDaysMax, retentionDaysMin } from './domain/retention.js';
 
 /**
  * Development master key. It only protects keys on a developer machine; with
@@ -33,6 +34,20 @@ export const configShape = {
   AUDIT_LOG_ORIGIN: z.string().regex(/^[^\s+]{1,255}$/, 'no spaces or "+"').default('elcorp.na/compliance/audit-log'),
   /** How often a replica tries to sign a checkpoint of a grown log. */
   CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
+  /** Days an entry stays in the live log before its data moves to the archive (10 years). */
+  COMPLIANCE_RETENTION_DAYS: z.coerce.number().int().min(retentionDaysMin).max(retentionDaysMax).default(3_650),
+  /** Per-type retention, `type=days` or `family.*=days`, comma-separated; README says why these. */
+  COMPLIANCE_RETENTION_OVERRIDES: z
+    .string()
+    .default('identity.user.login_failed=365')
+    .transform((text, ctx) => {
+      const parsed = parseRetentionRules(text);
+      if (parsed.ok) return parsed.rules;
+      for (const message of parsed.errors) ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    }),
+  /** How often a replica tries the archival job (one replica runs it at a time). */
+  COMPLIANCE_ARCHIVAL_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(3_600_000),
 };
 
 export type ComplianceConfig = ReturnType<typeof loadComplianceConfig>;

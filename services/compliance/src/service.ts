@@ -5,8 +5,10 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { attachMessaging, messagingMigrations, unitOfWork, type SettledOutcome } from '@elcorp/messaging';
 import { fileURLToPath } from 'node:url';
 import { buildComplianceApp } from './app.js';
+import { archiveExpiredEntries } from './application/archive-entries.js';
 import { issueCheckpoint } from './application/checkpoints.js';
 import { generateNextReport } from './application/reports.js';
+import { scheduleArchival } from './infrastructure/archival-schedule.js';
 import { ReportWorker } from './infrastructure/report-worker.js';
 import type { ComplianceDeps } from './application/ports.js';
 import { loadComplianceConfig, type ComplianceConfig } from './config.js';
@@ -74,9 +76,11 @@ export function defineComplianceService(hooks: ComplianceHooks = {}): ServiceDef
       }, config.CHECKPOINT_INTERVAL_MS);
       checkpoints.unref();
       reports.start();
+      const retention = { defaultDays: config.COMPLIANCE_RETENTION_DAYS, rules: config.COMPLIANCE_RETENTION_OVERRIDES };
+      const stopArchival = scheduleArchival(() => archiveExpiredEntries(deps, retention), logger, config.COMPLIANCE_ARCHIVAL_INTERVAL_MS);
       infra.defer(async () => {
         clearInterval(checkpoints);
-        await reports.stop();
+        await Promise.all([reports.stop(), stopArchival()]);
       });
       hooks.onReady?.(deps);
       return app;

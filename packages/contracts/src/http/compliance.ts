@@ -58,6 +58,8 @@ export const auditEntrySchema = z.object({
   /** Personal data decrypted for the reader, "[erased]" once its subject was erased. */
   data: z.record(z.string(), z.unknown()),
   leafHash: hashHexSchema,
+  /** Extension: true once the entry's data moved to the archive (data reads {} here; export has it). */
+  archived: z.literal(true).optional(),
 });
 export const checkpointSchema = z.object({
   treeSize: z.number().int(),

@@ -16,6 +16,18 @@ export interface AuditFilter {
 
 export interface AuditItem extends RevealedEntry {
   leafHash: string;
+  /**
+   * Present (true) once the entry's data moved to the archive: the query shows it with
+   * `data: {}` and no sealed actor fields; the export reads it back from the archive.
+   */
+  archived?: true;
+}
+
+/** A page entry to reveal: its stored form, leaf hash and whether it is archived. */
+export interface PageEntry {
+  entry: StoredEntry;
+  leafHash: Buffer;
+  archived: boolean;
 }
 
 export function encodeCursor(seq: number): string {
@@ -45,10 +57,10 @@ function sealedSubjects(entry: StoredEntry): string[] {
 }
 
 /** Decrypts a page of entries for a reader: one key lookup for the page, "[erased]" where shredded. */
-export async function revealPage(deps: Pick<ComplianceDeps, 'db' | 'keys'>, entries: ReadonlyArray<{ entry: StoredEntry; leafHash: Buffer }>): Promise<AuditItem[]> {
+export async function revealPage(deps: Pick<ComplianceDeps, 'db' | 'keys'>, entries: readonly PageEntry[]): Promise<AuditItem[]> {
   const keys = await deps.keys.keysFor(deps.db, entries.flatMap((e) => sealedSubjects(e.entry)), false);
   const unseal = unsealerFor(keys);
-  return entries.map(({ entry, leafHash }) => ({ ...revealEntry(entry, unseal), leafHash: leafHash.toString('hex') }));
+  return entries.map(({ entry, leafHash, archived }) => ({ ...revealEntry(entry, unseal), leafHash: leafHash.toString('hex'), ...(archived ? { archived: true as const } : {}) }));
 }
 
 export async function queryAudit(
@@ -58,6 +70,6 @@ export async function queryAudit(
 ): Promise<{ items: AuditItem[]; nextCursor: string | null }> {
   const after = page.cursor ? decodeCursor(page.cursor) : 0;
   const rows = await filteredEntries(deps.db, filter, after).limit(page.limit + 1).execute();
-  const items = await revealPage(deps, rows.slice(0, page.limit).map((row) => ({ entry: entryFromRow(row), leafHash: row.leaf_hash })));
+  const items = await revealPage(deps, rows.slice(0, page.limit).map((row) => ({ entry: entryFromRow(row), leafHash: row.leaf_hash, archived: row.archived_at !== null })));
   return { items, nextCursor: rows.length > page.limit ? encodeCursor(items.at(-1)!.seq) : null };
 }

@@ -1,5 +1,5 @@
 import { csvLine } from '../domain/csv.js';
-import { entryFromRow } from '../infrastructure/entries.js';
+import { archivedInputs, entryFromArchive, entryFromRow } from '../infrastructure/entries.js';
 import { filteredEntries, revealPage, type AuditFilter, type AuditItem } from './audit-query.js';
 import type { ComplianceDeps } from './ports.js';
 
@@ -7,13 +7,25 @@ const exportPageSize = 1_000;
 
 export const csvColumns = ['seq', 'eventId', 'type', 'version', 'source', 'occurredAt', 'recordedAt', 'subjectType', 'subjectId', 'actor', 'data', 'leafHash'] as const;
 
-/** Every matching entry, decrypted for the reader, one page in memory at a time. */
+/**
+ * Every matching entry, decrypted for the reader, one page in memory at a time. An archived
+ * entry is read back whole from the archive (and carries `archived: true`).
+ */
 export async function* auditEntries(deps: Pick<ComplianceDeps, 'db' | 'keys'>, filter: AuditFilter): AsyncGenerator<AuditItem> {
   let after = 0;
   for (;;) {
     const rows = await filteredEntries(deps.db, filter, after).limit(exportPageSize).execute();
     if (rows.length === 0) return;
-    yield* await revealPage(deps, rows.map((row) => ({ entry: entryFromRow(row), leafHash: row.leaf_hash })));
+    const archive = await archivedInputs(deps.db, rows.filter((r) => r.archived_at !== null).map((r) => Number(r.seq)));
+    const entries = rows.map((row) => {
+      if (row.archived_at === null) return { entry: entryFromRow(row), leafHash: row.leaf_hash, archived: false };
+      const input = archive.get(Number(row.seq));
+      const entry = input && entryFromArchive(input);
+      // A torn archive is damage to the log, not bad input: verification names the entry.
+      if (!entry) throw new Error(`the archive of audit entry ${row.seq} is missing or unreadable`);
+      return { entry, leafHash: row.leaf_hash, archived: true };
+    });
+    yield* await revealPage(deps, entries);
     after = Number(rows.at(-1)!.seq);
     if (rows.length < exportPageSize) return;
   }

@@ -2,8 +2,8 @@ import { createPublicKey, verify as verifySignature } from 'node:crypto';
 import { sql } from '@elcorp/db';
 import { entryLeafHash } from '../domain/audit-entry.js';
 import { parseCheckpointNote } from '../domain/checkpoint.js';
-import { appendNodes, frontier, FrontierTree, nodeHash, type Hash, type StoredNode } from '../domain/merkle.js';
-import { entryColumns, entryFromRow } from '../infrastructure/entries.js';
+import { appendNodes, frontier, FrontierTree, leafHash, nodeHash, type Hash, type StoredNode } from '../domain/merkle.js';
+import { archivedInputs, entryColumns, entryFromRow } from '../infrastructure/entries.js';
 import type { ComplianceDeps } from './ports.js';
 
 export interface Verification {
@@ -17,7 +17,8 @@ const pageSize = 2_000;
 
 /**
  * Recomputes the log from storage, page by page, keeping only tree frontiers in memory:
- * - every entry's leaf hash from its columns, against the stored leaf hash (names the row);
+ * - every entry's leaf hash from its columns (an archived entry: from the archive's bytes),
+ *   against the stored leaf hash (names the row);
  * - the tree of the recomputed leaves, whose root at the latest checkpoint's size must be the
  *   signed root, under a valid signature;
  * - every stored inner node, against its stored children (names the first leaf of a node
@@ -45,10 +46,13 @@ export async function verifyLog(deps: Pick<ComplianceDeps, 'db' | 'origin'>): Pr
     const done = recomputed.treeSize;
     const rows = await db.selectFrom('audit_entries').select(entryColumns).where('seq', '>', BigInt(done)).orderBy('seq').limit(pageSize).execute();
     if (rows.length === 0) break;
+    const archived = await archivedInputs(db, rows.filter((r) => r.archived_at !== null).map((r) => Number(r.seq)));
     const leaves: Hash[] = [];
     const storedLeaves: Checked[] = [];
     rows.forEach((row, i) => {
-      const leaf = entryLeafHash(entryFromRow(row));
+      const input = archived.get(Number(row.seq));
+      // An archived row whose archive is missing cannot be recomputed: it counts as altered.
+      const leaf = row.archived_at === null ? entryLeafHash(entryFromRow(row)) : input ? leafHash(input) : Buffer.alloc(32);
       const ok = Number(row.seq) === done + i + 1 && leaf.equals(row.leaf_hash);
       if (!ok) note(done + i + 1);
       leaves.push(leaf);

@@ -1,8 +1,14 @@
+import type { Kysely, Transaction } from '@elcorp/db';
 import type { StoredActor, StoredEntry } from '../domain/audit-entry.js';
-import type { AuditEntriesTable } from './db/schema.js';
+import type { AuditEntriesTable, ComplianceDB } from './db/schema.js';
 
-/** The stored entry a row holds, exactly as it was hashed. */
-export function entryFromRow(row: Omit<AuditEntriesTable, 'leaf_hash'>): StoredEntry {
+type Db = Kysely<ComplianceDB> | Transaction<ComplianceDB>;
+
+/**
+ * The stored entry a live row holds, exactly as it was hashed. An archived row has no data
+ * (and no sealed actor fields): it reads as `{}` here, and its hashed form is in the archive.
+ */
+export function entryFromRow(row: Omit<AuditEntriesTable, 'leaf_hash' | 'archived_at'>): StoredEntry {
   return {
     seq: Number(row.seq),
     eventId: row.event_id,
@@ -13,7 +19,7 @@ export function entryFromRow(row: Omit<AuditEntriesTable, 'leaf_hash'>): StoredE
     recordedAt: row.recorded_at.toISOString(),
     subject: { type: row.subject_type, id: row.subject_id },
     actor: (row.actor ?? null) as StoredActor | null,
-    data: row.data as Record<string, unknown>,
+    data: (row.data ?? {}) as Record<string, unknown>,
   };
 }
 
@@ -30,4 +36,26 @@ export const entryColumns = [
   'actor',
   'data',
   'leaf_hash',
+  'archived_at',
 ] as const;
+
+/** The archived bytes (the leaf hash's input) of the given sequences, one round trip. */
+export async function archivedInputs(db: Db, seqs: readonly number[]): Promise<Map<number, Buffer>> {
+  if (seqs.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('archived_entries')
+    .select(['seq', 'leaf_input'])
+    .where('seq', 'in', seqs.map((s) => BigInt(s)))
+    .execute();
+  return new Map(rows.map((r) => [Number(r.seq), r.leaf_input]));
+}
+
+/** An archived entry as stored and hashed; undefined when its bytes are not an entry. */
+export function entryFromArchive(leafInput: Buffer): StoredEntry | undefined {
+  try {
+    const entry = JSON.parse(leafInput.toString('utf8')) as StoredEntry;
+    return typeof entry === 'object' && entry !== null && typeof entry.seq === 'number' ? entry : undefined;
+  } catch {
+    return undefined;
+  }
+}

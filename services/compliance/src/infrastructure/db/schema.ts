@@ -13,8 +13,17 @@ export interface AuditEntriesTable {
   subject_type: string;
   subject_id: string;
   actor: unknown;
+  /** NULL once archived: the archive holds the entry's hashed bytes. */
   data: unknown;
   leaf_hash: Buffer;
+  archived_at: Date | null;
+}
+
+/** An archived entry: exactly the bytes its leaf hash covers (RFC 8785 JSON). */
+export interface ArchivedEntriesTable {
+  seq: bigint;
+  leaf_input: Buffer;
+  archived_at: Date;
 }
 
 export interface MerkleNodesTable {
@@ -102,6 +111,7 @@ export interface ReportsTable {
 
 export interface ComplianceDB extends MessagingTables {
   audit_entries: AuditEntriesTable;
+  archived_entries: ArchivedEntriesTable;
   merkle_nodes: MerkleNodesTable;
   log_head: LogHeadTable;
   signing_keys: SigningKeysTable;
