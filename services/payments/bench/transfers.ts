@@ -66,9 +66,9 @@ async function forDuration(task: (client: number) => Promise<void>): Promise<Res
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
-// tpcb-like plus the NOTIFY every outbox commit sends to wake the relay: NOTIFY takes one
-// database-wide lock from pre-commit until the commit is flushed, so notifying transactions
-// commit one at a time. Shown beside plain tpcb-like to separate that cost from the ledger's.
+// tpcb-like plus a NOTIFY, as every outbox commit sent to wake the relay until the relay was
+// woken in-process instead: NOTIFY takes one database-wide lock from pre-commit until the
+// commit is flushed, so notifying transactions commit one at a time. Kept to show that cost.
 const tpcbWithNotify = `\\set aid random(1, 100000 * :scale)
 \\set bid random(1, 1 * :scale)
 \\set tid random(1, 10 * :scale)
