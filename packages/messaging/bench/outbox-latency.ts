@@ -1,6 +1,6 @@
 /**
  * Outbox bench: how long from a producer's COMMIT until a consumer's handler runs, with the
- * real Postgres and NATS, one OutboxRelay woken by NOTIFY and one batched EventConsumer, all in this
+ * real Postgres and NATS, one OutboxRelay woken after each commit (in-process) and one batched EventConsumer, all in this
  * process (as a producer service and a consumer service would be, each with its own pool and
  * NATS connection).
  *
@@ -188,6 +188,7 @@ async function setup(res: Resources): Promise<Env> {
   const timeline = new Timeline();
   res.relay = new OutboxRelay({
     pool: res.producer.pool,
+    db: res.producer.db,
     schema,
     js: jetstream(res.producerNats),
     logger,

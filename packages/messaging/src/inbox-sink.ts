@@ -1,5 +1,6 @@
 import type { BrokerNames, DomainEvent } from '@elcorp/contracts';
 import { sql, type Kysely, type Transaction } from '@elcorp/db';
+import { signalOutboxCommit } from './commit-signal.js';
 import type { Delivery, EventSink, SinkResult } from './consumer.js';
 import { writeOutbox } from './outbox.js';
 import type { MessagingTables } from './tables.js';
@@ -33,12 +34,18 @@ export function inboxSink<DB extends MessagingTables>(options: InboxSinkOptions<
   const db = options.db as unknown as Kysely<MessagingTables>;
   return {
     async apply(batch) {
+      const written = { events: 0 };
+      let results: SinkResult[];
       try {
-        return await db.transaction().execute((trx) => applyBatch(trx, batch, options));
+        results = await db.transaction().execute((trx) => applyBatch(trx, batch, options, written));
       } catch (err) {
         if (!(err instanceof HandlerFailed)) throw err;
-        return db.transaction().execute((trx) => applyBatch(trx, batch, options, err));
+        written.events = 0;
+        results = await db.transaction().execute((trx) => applyBatch(trx, batch, options, written, err));
       }
+      // Committed: the handlers' events are in the outbox, so the relay need not wait for its poll.
+      if (written.events > 0) signalOutboxCommit(options.db);
+      return results;
     },
   };
 }
@@ -57,6 +64,7 @@ async function applyBatch<DB extends MessagingTables>(
   trx: Transaction<MessagingTables>,
   batch: ReadonlyArray<Delivery>,
   options: InboxSinkOptions<DB>,
+  written: { events: number },
   isolate?: HandlerFailed,
 ): Promise<SinkResult[]> {
   const failedFirst = isolate ? batch[isolate.index]?.event.id : undefined;
@@ -92,6 +100,9 @@ async function applyBatch<DB extends MessagingTables>(
           throw err;
         });
         await writeOutbox(trx, options.names, recorded);
+        // Counted for the wake after commit; a savepoint rolled back later may undo some, which
+        // costs only a needless drain.
+        written.events += recorded.length;
       });
       results.push({ kind: 'applied' });
     } catch (err) {

@@ -13,7 +13,7 @@ export { durableName, isEventOf, on, sourceOf, subscriptionConsumer, type Subscr
 export { deadLetterHeaders, publishDeadLetter } from './dead-letter.js';
 export { MessagingMetrics } from './metrics.js';
 export { messagingMigrations } from './migrations.js';
-export { outboxChannel } from './outbox.js';
+export { onOutboxCommit } from './commit-signal.js';
 export { eventsPerUnitMax, openUnitOfWork, unitOfWork, type RunInUnitOfWork, type UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js';
 export { OutboxRelay, type RelayOptions } from './relay.js';
 export { ensureStreams } from './streams.js';

@@ -1,10 +1,7 @@
 import { eventSubject, type BrokerNames, type DomainEvent } from '@elcorp/contracts';
-import { sql, type Kysely, type Transaction } from '@elcorp/db';
+import type { Kysely, Transaction } from '@elcorp/db';
 import type { MessagingTables } from './tables.js';
 import { currentTraceHeaders } from './tracing.js';
-
-/** Postgres delivers a NOTIFY only when its transaction commits: the relay wakes right after. */
-export const outboxChannel = 'elcorp_outbox';
 
 /**
  * Writes events into the outbox inside the caller's transaction, so they commit or vanish
@@ -13,6 +10,7 @@ export const outboxChannel = 'elcorp_outbox';
  * Transaction, never a plain connection, and the package does not export it, so use cases
  * record events on their UnitOfWork instead. The active trace context is stored with each
  * row so the publish (and every consumer) joins the trace of the request that caused it.
+ * Whoever commits the transaction then calls signalOutboxCommit, so the relay drains at once.
  */
 export async function writeOutbox<DB>(
   trx: Transaction<DB>,
@@ -34,5 +32,4 @@ export async function writeOutbox<DB>(
       })),
     )
     .execute();
-  await sql`SELECT pg_notify(${outboxChannel}, current_schema())`.execute(db);
 }

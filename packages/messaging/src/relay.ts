@@ -2,14 +2,19 @@ import type { Pool, PoolClient } from '@elcorp/db';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
+import { onOutboxCommit } from './commit-signal.js';
 import { MessagingMetrics } from './metrics.js';
-import { outboxChannel } from './outbox.js';
 import { currentTraceHeaders, SpanKind, withSpan } from './tracing.js';
 
 export interface RelayOptions {
   pool: Pool;
-  /** The schema whose outbox this relay drains (NOTIFY payloads are filtered by it). */
+  /** The schema whose outbox this relay drains. */
   schema: string;
+  /**
+   * The Kysely handle this process's units of work and consumers commit through (the same
+   * database as `pool`): each of their commits that wrote outbox rows wakes this relay at once.
+   */
+  db?: object;
   js: JetStreamClient;
   logger: Logger;
   metrics?: MessagingMetrics;
@@ -17,7 +22,10 @@ export interface RelayOptions {
   batchSize?: number;
   /** Publishes awaiting their ack at once (at most 1,000). */
   publishConcurrency?: number;
-  /** Fallback poll when no NOTIFY arrives (a lost listen connection, a backoff expiring). */
+  /**
+   * Poll between drains when nothing in this process committed events: rows other processes
+   * committed (a replica that is idle itself, a CLI) and backoffs expiring wait at most this.
+   */
   pollIntervalMs?: number;
   publishTimeoutMs?: number;
   maxBackoffMs?: number;
@@ -56,8 +64,7 @@ export class OutboxRelay {
   private loopDone: Promise<void> = Promise.resolve();
   private wakeUp: (() => void) | undefined;
   private woken = false;
-  private listener: PoolClient | undefined;
-  private releaseListener: () => void = () => undefined;
+  private stopWaking: () => void = () => undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: RelayOptions) {
@@ -73,7 +80,7 @@ export class OutboxRelay {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    await this.listen();
+    if (this.options.db) this.stopWaking = onOutboxCommit(this.options.db, () => this.wake());
     this.pruneTimer = setInterval(() => {
       this.prune().catch((err: unknown) => this.options.logger.warn({ err }, 'outbox prune failed'));
     }, this.options.pruneIntervalMs ?? 60_000);
@@ -81,7 +88,7 @@ export class OutboxRelay {
     this.loopDone = this.loop();
   }
 
-  /** Drain now rather than at the next poll; producers' commits trigger this via NOTIFY. */
+  /** Drain now rather than at the next poll; this process's commits of outbox rows call it. */
   wake(): void {
     this.woken = true;
     this.wakeUp?.();
@@ -89,12 +96,10 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.stopWaking();
     clearInterval(this.pruneTimer);
     this.wake();
     await this.loopDone;
-    const listener = this.listener;
-    if (listener) await listener.query(`UNLISTEN ${outboxChannel}`).catch(() => undefined);
-    this.releaseListener();
   }
 
   /** Publishes one batch of due rows; returns how many were published. */
@@ -237,37 +242,4 @@ export class OutboxRelay {
     );
     this.options.logger.warn({ eventId: row.id, attempts: row.attempts + 1, err: { message: err.message } }, 'outbox publish failed; backing off');
   }
-
-  private async listen(): Promise<void> {
-    if (!this.running) return;
-    let client: PoolClient | undefined;
-    let released = false;
-    // Released exactly once, whichever comes first: stop(), a connection error, a failed LISTEN.
-    const release = () => {
-      if (released || !client) return;
-      released = true;
-      if (this.listener === client) this.listener = undefined;
-      client.release(true);
-    };
-    try {
-      client = await this.options.pool.connect();
-      client.on('notification', (msg) => {
-        if (msg.channel === outboxChannel && msg.payload === this.options.schema) this.wake();
-      });
-      client.on('error', () => {
-        // The connection is gone; fall back to polling and listen again shortly.
-        const wasListening = !released;
-        release();
-        if (wasListening && this.running) setTimeout(() => void this.listen(), 1_000).unref();
-      });
-      await client.query(`LISTEN ${outboxChannel}`);
-      this.listener = client;
-      this.releaseListener = release;
-    } catch (err) {
-      release();
-      this.options.logger.warn({ err }, 'outbox listen failed; polling until it succeeds');
-      if (this.running) setTimeout(() => void this.listen(), 1_000).unref();
-    }
-  }
-
 }

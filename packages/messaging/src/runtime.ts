@@ -26,7 +26,7 @@ export interface MessagingRuntimeOptions<DB extends MessagingTables> {
   subscriptions?: ReadonlyArray<Subscription<DB>>;
   /** Applies to every subscription's consumer. */
   consumer?: ConsumerTuning;
-  relay?: Partial<Omit<RelayOptions, 'pool' | 'schema' | 'js' | 'logger' | 'metrics'>>;
+  relay?: Partial<Omit<RelayOptions, 'pool' | 'db' | 'schema' | 'js' | 'logger' | 'metrics'>>;
 }
 
 /** Observes every event any of the runtime's consumers settles; returns the unsubscribe. */
@@ -56,6 +56,7 @@ export async function startMessaging<DB extends MessagingTables>(options: Messag
   const relay = new OutboxRelay({
     ...options.relay,
     pool: options.database.pool,
+    db: options.database.db,
     schema: options.schema,
     js,
     logger: options.logger,

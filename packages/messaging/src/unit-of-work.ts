@@ -1,5 +1,6 @@
 import type { BrokerNames, DomainEvent, EventType } from '@elcorp/contracts';
 import type { Kysely, Transaction } from '@elcorp/db';
+import { signalOutboxCommit } from './commit-signal.js';
 import { writeOutbox } from './outbox.js';
 import type { MessagingTables } from './tables.js';
 
@@ -32,18 +33,23 @@ export type RunInUnitOfWork<DB> = <T>(work: (uow: UnitOfWork<DB>) => Promise<T>,
  * Opens a transaction, hands the use case a UnitOfWork, and writes the recorded events to
  * the outbox inside that transaction after the work returns. A rollback (the work throws)
  * discards them with everything else. Recording after the work has returned is a bug and
- * throws.
+ * throws. After a commit that wrote events, the relay started on `db` is woken (in-process).
  */
 export function unitOfWork<DB extends MessagingTables>(db: Kysely<DB>, names: BrokerNames): RunInUnitOfWork<DB> {
   return async (work, options) => {
     let builder = db.transaction();
     if (options?.isolation) builder = builder.setIsolationLevel(options.isolation);
-    return builder.execute(async (trx) => {
+    let written = 0;
+    const result = await builder.execute(async (trx) => {
       const { uow, close } = openUnitOfWork(trx);
       const result = await work(uow);
-      await writeOutbox(trx, names, close());
+      const events = close();
+      await writeOutbox(trx, names, events);
+      written = events.length;
       return result;
     });
+    if (written > 0) signalOutboxCommit(db);
+    return result;
   };
 }
 

@@ -95,7 +95,7 @@ export async function harness(t: Test, natsUrl?: string): Promise<Harness> {
       return events;
     },
     relay(overrides = {}) {
-      const relay = new OutboxRelay({ pool: database.pool, schema, js, logger: silent, pollIntervalMs: 200, maxBackoffMs: 500, publishTimeoutMs: 1_000, ...overrides });
+      const relay = new OutboxRelay({ pool: database.pool, db: database.db, schema, js, logger: silent, pollIntervalMs: 200, maxBackoffMs: 500, publishTimeoutMs: 1_000, ...overrides });
       stoppers.push(() => relay.stop());
       return relay;
     },

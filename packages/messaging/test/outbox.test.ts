@@ -1,6 +1,6 @@
 import { createEvent } from '@elcorp/contracts';
 import t from 'tap';
-import { unitOfWork } from '../src/index.js';
+import { isEventOf, onOutboxCommit, unitOfWork } from '../src/index.js';
 import { everyOnce, harness } from './harness.js';
 
 t.test('committed events are published once each and applied once each', async (t) => {
@@ -51,13 +51,57 @@ t.test('a crash after publish but before mark-sent publishes again and the broke
 
 t.test('the relay wakes on commit without waiting for its poll', async (t) => {
   const h = await harness(t);
-  // A poll far longer than the test: only the NOTIFY on commit can trigger the publish.
+  // A poll far longer than the test: only the wake after the commit can trigger the publish.
   const relay = h.relay({ pollIntervalMs: 600_000 });
   await relay.start();
   await h.consumer().start();
+  // The relay's first drain runs at start and finds nothing; these commit after it sleeps.
+  t.equal((await relay.backlog()).count, 0);
   const events = await h.commitEvents(3);
   await h.settled('applied', 3);
   everyOnce(t, events, await h.effects());
+});
+
+t.test('events a consumer records in its batch are published without waiting for the poll', async (t) => {
+  const h = await harness(t);
+  const relay = h.relay({ pollIntervalMs: 600_000 });
+  await relay.start();
+  // Each registration handled records a follow-up event, which the same consumer then applies.
+  const followUps = new Set<string>();
+  await h
+    .consumer({
+      handle: async (event, uow) => {
+        if (!isEventOf(event, 'identity.user.registered') || event.data.email.startsWith('again')) return;
+        const followUp = createEvent('identity.user.registered', { subject: event.subject, actor: null, data: { ...event.data, email: `again-${event.data.email}` } });
+        followUps.add(followUp.id);
+        uow.record(followUp);
+      },
+    })
+    .start();
+  await h.commitEvents(2);
+  await h.settled('applied', 4);
+  t.equal(followUps.size, 2);
+  t.equal(await h.streamMessages(`${h.names.root.toUpperCase()}_IDENTITY`), 4, 'both follow-ups published by the wake after the batch commit');
+});
+
+t.test('only a committed unit of work that wrote events wakes the relay', async (t) => {
+  const h = await harness(t);
+  let wakes = 0;
+  t.teardown(onOutboxCommit(h.database.db, () => wakes++));
+  const run = unitOfWork(h.database.db, h.names);
+  const userId = crypto.randomUUID();
+  const updated = () => createEvent('identity.user.updated', { subject: { type: 'user', id: userId }, actor: null, data: { userId, changed: ['phone'] } });
+  await t.rejects(
+    run(async ({ record }) => {
+      record(updated());
+      throw new Error('the state change failed');
+    }),
+  );
+  t.equal(wakes, 0, 'a rollback does not wake');
+  await run(async () => undefined);
+  t.equal(wakes, 0, 'nor a commit without events');
+  await run(async ({ record }) => record(updated()));
+  t.equal(wakes, 1, 'a commit with events wakes once');
 });
 
 t.test('two relays and two consumer instances: every event in effect exactly once', async (t) => {

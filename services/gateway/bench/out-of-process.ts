@@ -14,18 +14,15 @@
 // (no preload). Default: all three. BENCH_CPU_PROF_DIR: write a --cpu-prof profile of each
 // service per mode there. OTEL_TRACES_SAMPLER(_ARG) are passed on to the services.
 import { createLogger, openInfrastructure } from '@elcorp/kit';
-import { freePort, testConfig } from '@elcorp/testing';
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { cpuUsOf as cpuUs, freePort, startServiceProcess as startProcess, stopServiceProcess as stop, testConfig, waitReady, type ServiceProcess as Service } from '@elcorp/testing';
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { hash, verify } from '../../identity/dist/infrastructure/password-hasher.js';
 import { removeLeftovers, type BenchNames } from './leftovers.js';
@@ -50,15 +47,10 @@ const loginClients = 16;
 const idleMs = 3_000;
 /** libuv's default thread pool, where argon2 runs: the raw rate is measured at this width. */
 const argon2Concurrency = 4;
-/** Generous: on a loaded shared machine a cold start with migrations can take tens of seconds. */
-const readyTimeoutMs = 120_000;
-const stopTimeoutMs = 15_000;
 /** The highest limit the gateway's configuration accepts: the limiter is on the path, never refusing. */
 const rateLimit = '1000000';
 const password = 'correct horse battery staple 42';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const clockTicksPerSecond = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 const goals = {
   gatewayUsPerRequest: 300,
@@ -68,15 +60,6 @@ const goals = {
   loginToArgon2: 0.9,
   tracingCpuOverhead: 0.15,
 };
-
-/** User plus system CPU time of a process, all threads, in µs. */
-function cpuUs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name, which is in parentheses and may hold spaces.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clockTicksPerSecond;
-}
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
@@ -97,54 +80,23 @@ async function startSink(): Promise<{ server: Server; url: string; stats: { post
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, stats };
 }
 
-interface Service {
-  name: string;
-  child: ChildProcess;
-  exited: Promise<unknown>;
-}
-
 function startServiceProcess(name: 'identity' | 'gateway', mode: Mode, env: Record<string, string>, sinkUrl: string): Service {
-  const args = ['--enable-source-maps'];
-  if (mode !== 'off') args.push('--import', '@elcorp/kit/telemetry');
+  const nodeArgs: string[] = [];
+  if (mode !== 'off') nodeArgs.push('--import', '@elcorp/kit/telemetry');
   // One directory per service and mode: the loader-hooks thread of --import writes a profile of its own.
-  if (cpuProfileDir) args.push('--cpu-prof', `--cpu-prof-dir=${join(cpuProfileDir, mode, name)}`);
-  args.push('dist/main.js');
+  if (cpuProfileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${join(cpuProfileDir, mode, name)}`);
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !key.startsWith('OTEL_') || key.startsWith('OTEL_TRACES_SAMPLER')),
   ) as Record<string, string>;
-  const child = spawn(process.execPath, args, {
-    cwd: join(root, 'services', name),
+  return startProcess(name, {
+    nodeArgs,
     env: {
       ...inherited,
       ...env,
       LOG_LEVEL: 'warn',
       ...(mode === 'exporting' ? { OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' } : {}),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  for (const stream of [child.stdout!, child.stderr!]) {
-    createInterface({ input: stream }).on('line', (line) => process.stderr.write(`${name} | ${line}\n`));
-  }
-  return { name, child, exited: once(child, 'exit') };
-}
-
-async function waitReady(service: Service, url: string): Promise<void> {
-  const deadline = performance.now() + readyTimeoutMs;
-  while (performance.now() < deadline) {
-    if (service.child.exitCode !== null) throw new Error(`${service.name} exited with ${service.child.exitCode} before it was ready`);
-    const ready = await fetch(`${url}/health/ready`).then((res) => res.status === 200, () => false);
-    if (ready) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${service.name} not ready within ${readyTimeoutMs} ms`);
-}
-
-async function stop(service: Service): Promise<void> {
-  if (service.child.exitCode !== null || service.child.signalCode !== null) return;
-  service.child.kill('SIGTERM');
-  const timer = setTimeout(() => service.child.kill('SIGKILL'), stopTimeoutMs);
-  await service.exited;
-  clearTimeout(timer);
 }
 
 /** The load generator: one command at a time, each answered before the next is sent. */

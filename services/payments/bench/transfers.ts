@@ -1,38 +1,46 @@
 // pnpm --filter @elcorp/payments bench
-// Transfers per second and p99 straight to the payments service (HTTP, token verified,
-// idempotency key, ledger, outbox, relay to NATS), beside `pgbench -b tpcb-like` on the same
-// Postgres with the same client count, for two workloads:
+// One run, for two workloads with the same client count:
 //   many accounts: random payer → random payee among many users;
-//   hot merchant:  many payers → one merchant account (credits must not serialise).
-// pgbench's tpcb-like at scale = clients is the spread-out baseline; at scale 1 every
-// transaction updates the single branch row, its own hot-row case.
-// Runs the real service in this process on its own schema and subject root, removed at the end.
+//   hot merchant:  many payers → one merchant account (credits must not serialise);
+// transfers per second and p50/p99 straight to the payments service and through the gateway
+// (a real access token from identity, bound to a DPoP key, and a fresh signed proof per
+// request), beside `pgbench -b tpcb-like` on the same Postgres with the same client count.
+// Goals: service >= 50% of pgbench's TPS, gateway >= 60% of the service.
+// pgbench at scale = clients is the spread-out baseline; at scale 1 every transaction updates
+// the single branch row, its own hot-row case.
+// Identity, payments and the gateway each run as `pnpm start` runs them (a process each,
+// LOG_LEVEL=warn, no telemetry preload), on their own schemas and subject root, removed at the
+// end; this process generates the load (proofs signed inline, the same for both paths) and
+// reads each service's CPU time from /proc around every window.
+// BENCH_CLIENTS (8), BENCH_RUN_MS (8000), BENCH_USERS (64); BENCH_CPU_PROF_DIR: write a
+// --cpu-prof profile of the payments process there.
+import { generateDeviceKey, signDpopProof, type DeviceKey } from '@elcorp/auth';
+import { createDatabase, sql } from '@elcorp/db';
+import { cpuUsOf, freePort, startServiceProcess, stopServiceProcess, testConfig, waitReady, type ServiceProcess } from '@elcorp/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { createDatabase, sql } from '@elcorp/db';
-import { openService } from '@elcorp/kit';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { once } from 'node:events';
-import { createServer } from 'node:http';
+import { Redis } from 'ioredis';
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { createEvent } from '@elcorp/contracts';
-import { unitOfWork } from '@elcorp/messaging';
-import { onUserRegistered } from '../dist/application/accounts.js';
-import type { PaymentsDB } from '../dist/infrastructure/db/schema.js';
+import { createDeposit } from '../dist/application/transfers.js';
+import { paymentsDeps } from '../dist/deps.js';
 import { compactDeltas } from '../dist/infrastructure/db/ledger.js';
-import { definePaymentsService } from '../dist/service.js';
+import type { PaymentsDB } from '../dist/infrastructure/db/schema.js';
 
-const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/elcorp';
+const adminUrl = process.env.BENCH_DATABASE_URL ?? testConfig.databaseUrl;
 const clients = Number(process.env.BENCH_CLIENTS ?? 8);
 const runMs = Number(process.env.BENCH_RUN_MS ?? 8_000);
-const users = 200;
+const users = Number(process.env.BENCH_USERS ?? 64);
+const cpuProfileDir = process.env.BENCH_CPU_PROF_DIR;
+const password = 'correct horse battery staple 42';
+const transfersPath = '/api/v1/payments/transfers';
+const accountsTimeoutMs = 120_000;
+const goals = { serviceToPgbench: 0.5, gatewayToService: 0.6 };
 const run = promisify(execFile);
 
 interface Result {
@@ -41,34 +49,20 @@ interface Result {
   p99Ms: number;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-
-async function forDuration(task: (client: number) => Promise<void>): Promise<Result> {
-  const latencies: number[] = [];
-  const cpuBefore = process.cpuUsage();
-  const start = performance.now();
-  const end = start + runMs;
-  await Promise.all(
-    Array.from({ length: clients }, async (_, client) => {
-      while (performance.now() < end) {
-        const t0 = performance.now();
-        await task(client);
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const elapsedS = (performance.now() - start) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  console.log(`  service process CPU ${((cpu.user + cpu.system) / 1e6 / elapsedS * 100).toFixed(0)}% of one core, ${((cpu.user + cpu.system) / 1e3 / Math.max(latencies.length, 1)).toFixed(2)} ms CPU per transfer; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
-  latencies.sort((a, b) => a - b);
-  return { tps: latencies.length / elapsedS, p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
+/** A window's rate and latencies, and the CPU each process spent per transfer in it. */
+interface Measured extends Result {
+  transfers: number;
+  /** Net of each process's idle CPU; `load` is this process (signing proofs, HTTP client). */
+  cpuUsPerTransfer: Record<string, number>;
+  grossCpuUsPerTransfer: Record<string, number>;
 }
 
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
-// tpcb-like plus the NOTIFY every outbox commit sends to wake the relay: NOTIFY takes one
-// database-wide lock from pre-commit until the commit is flushed, so notifying transactions
-// commit one at a time. Shown beside plain tpcb-like to separate that cost from the ledger's.
+// tpcb-like plus a NOTIFY, as every outbox commit sent to wake the relay until the relay was
+// woken in-process instead: NOTIFY takes one database-wide lock from pre-commit until the
+// commit is flushed, so notifying transactions commit one at a time. Kept to show that cost.
 const tpcbWithNotify = `\\set aid random(1, 100000 * :scale)
 \\set bid random(1, 1 * :scale)
 \\set tid random(1, 10 * :scale)
@@ -111,98 +105,241 @@ async function pgbench(schema: string, scale: number, withNotify = false): Promi
   }
 }
 
+interface Payer {
+  token: string;
+  accountId: string;
+}
+
 async function main() {
   const tag = randomBytes(5).toString('hex');
-  const schema = `bench_${tag}`;
+  const schemas = { identity: `bench_${tag}_identity`, payments: `bench_${tag}_payments`, pgbench: `bench_${tag}_pgbench` };
+  const subjectRoot = `bench${tag}`;
+  const redisPrefix = `bench:${tag}:`;
+  const mailbox = join(tmpdir(), `elcorp-bench-${tag}`);
   const admin = createDatabase({ url: adminUrl, schema: 'public', poolMax: 1 });
-  await sql.raw(`CREATE SCHEMA ${schema}`).execute(admin.db);
-  // A stand-in for identity's JWKS, served locally: the service verifies every token as in production.
-  const { privateKey, publicKey } = await generateKeyPair('ES256');
-  const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'bench', alg: 'ES256', use: 'sig' }] });
-  const jwksServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(jwks));
-  jwksServer.listen(0, '127.0.0.1');
-  await once(jwksServer, 'listening');
-  const { app } = await openService(definePaymentsService(), {
-    JWKS_URL: `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/.well-known/jwks.json`,
-    REDIS_KEY_PREFIX: `bench:${tag}:`,
-    DATABASE_URL: adminUrl,
-    DATABASE_SCHEMA: schema,
-    EVENT_SUBJECT_ROOT: `bench${tag}`,
-    EVENT_STREAM_MAX_BYTES: String(64 * 1024 * 1024),
-    LOG_LEVEL: 'error',
-  });
-  const token = (userId: string, roles: string[]) =>
-    new SignJWT({ sid: randomUUID(), roles, cnf: { jkt: 'bench' } })
-      .setProtectedHeader({ alg: 'ES256', kid: 'bench', typ: 'at+jwt' })
-      .setIssuer('elcorp-identity')
-      .setAudience('elcorp')
-      .setSubject(userId)
-      .setJti(randomUUID())
-      .setIssuedAt()
-      .setExpirationTime('1h')
-      .sign(privateKey);
+  const services: ServiceProcess[] = [];
   try {
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/api/v1/payments`;
-    const post = async (auth: string, path: string, body: object, expect: number[]) => {
-      const res = await fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `DPoP ${auth}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() }, body: JSON.stringify(body) });
-      if (!expect.includes(res.status)) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-      return res;
+    for (const schema of Object.values(schemas)) await sql.raw(`CREATE SCHEMA ${schema}`).execute(admin.db);
+    const [identityPort, paymentsPort, gatewayPort, internalPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const identityUrl = `http://127.0.0.1:${identityPort}`;
+    const paymentsUrl = `http://127.0.0.1:${paymentsPort}`;
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('OTEL_'))) as Record<string, string>;
+    const shared = {
+      ...inherited,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      NATS_URL: testConfig.natsUrl,
+      REDIS_URL: testConfig.redisUrl,
+      EVENT_SUBJECT_ROOT: subjectRoot,
+      EVENT_STREAM_MAX_BYTES: String(64 * 1024 * 1024),
+      REDIS_KEY_PREFIX: redisPrefix,
+      PUBLIC_BASE_URL: gatewayUrl,
     };
-    // Users arrive as identity.user.registered would bring them: through the same use case.
-    const db = createDatabase<PaymentsDB>({ url: adminUrl, schema, poolMax: 2 });
-    const uow = unitOfWork(db.db, { root: `bench${tag}` });
-    const people: Array<{ token: string; accountId: string }> = [];
-    for (let i = 0; i < users + 1; i++) {
-      const userId = randomUUID();
-      const event = createEvent('identity.user.registered', { subject: { type: 'user', id: userId }, actor: null, data: { userId, email: `b${i}@example.na`, fullName: `Bench User${i}`, phone: '+264811234567' } });
-      await uow((work) => onUserRegistered(event, work));
-      const account = await db.db.selectFrom('accounts').select('id').where('owner_id', '=', userId).executeTakeFirstOrThrow();
-      people.push({ token: await token(userId, ['user']), accountId: account.id });
-    }
-    const merchant = people.pop()!;
-    const staff = await token(randomUUID(), ['admin']);
-    for (const p of people) await post(staff, '/deposits', { accountId: p.accountId, amount: '100000.00', currency: 'NAD', reference: 'bench' }, [201]);
-    // Fold the deposits into the account rows, as the compaction schedule would have, so the
-    // runs measure the steady state rather than each account's first debit.
-    await compactDeltas(db.db, { minDeltas: 1, accountsMax: users + 10 });
-    await db.close();
-    const pick = () => people[Math.floor(Math.random() * people.length)]!;
-    const transfer = (from: { token: string; accountId: string }, to: string) =>
-      post(from.token, '/transfers', { fromAccountId: from.accountId, to: { accountId: to }, amount: '1.00', currency: 'NAD' }, [201]).then(() => undefined);
+    const identity = startServiceProcess('identity', { env: { ...shared, PORT: String(identityPort), DATABASE_URL: adminUrl, DATABASE_SCHEMA: schemas.identity, NOTIFICATIONS_DIR: mailbox } });
+    services.push(identity);
+    await waitReady(identity, identityUrl);
+    const payments = startServiceProcess('payments', {
+      nodeArgs: cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
+      env: { ...shared, PORT: String(paymentsPort), DATABASE_URL: adminUrl, DATABASE_SCHEMA: schemas.payments, JWKS_URL: `${identityUrl}/.well-known/jwks.json` },
+    });
+    services.unshift(payments);
+    await waitReady(payments, paymentsUrl);
+    const gateway = startServiceProcess('gateway', {
+      env: {
+        ...shared,
+        PORT: String(gatewayPort),
+        INTERNAL_PORT: String(internalPort),
+        IDENTITY_URL: identityUrl,
+        PAYMENTS_URL: paymentsUrl,
+        GOVERNANCE_URL: identityUrl,
+        COMPLIANCE_URL: identityUrl,
+        // The highest limits the gateway accepts: the limiter is on the path, never refusing.
+        RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
+        RATE_LIMIT_PER_USER_PER_MINUTE: '1000000',
+        RATE_LIMIT_LOGIN_PER_HOUR: '1000000',
+      },
+    });
+    services.unshift(gateway); // stopped first: it calls the others
+    await waitReady(gateway, gatewayUrl);
 
-    const manyAccounts = await forDuration(async () => {
+    const device = await generateDeviceKey();
+    const people = await signUp(identityUrl, gatewayUrl, device, tag, users + 1);
+    const db = createDatabase<PaymentsDB>({ url: adminUrl, schema: schemas.payments, poolMax: 2 });
+    let payers: Payer[];
+    let merchant: Payer;
+    try {
+      // Accounts open when payments applies identity.user.registered from the stream.
+      const accounts = await accountsOf(db, people.map((p) => p.userId));
+      const funded = people.map((p) => ({ token: p.token, accountId: accounts.get(p.userId)! }));
+      merchant = funded.pop()!;
+      payers = funded;
+      // Deposits through the use case, by a stand-in staff member: only the money matters here.
+      const deps = paymentsDeps(db.db, { root: subjectRoot }, { approvalThreshold: '50000.00', approvalExpiryMs: 60_000 });
+      const staffId = randomUUID();
+      for (const p of payers) {
+        await deps.uow((uow) => createDeposit(deps, uow, { userId: staffId, actor: { userId: staffId } }, { accountId: p.accountId, amountMinor: 10_000_000n, currency: 'NAD', reference: 'bench' }));
+      }
+      // Folded into the rows, as the compaction schedule would have: the steady state, not each account's first debit.
+      await compactDeltas(db.db, { minDeltas: 1, accountsMax: users + 10 });
+    } finally {
+      await db.close();
+    }
+
+    const pids = { payments: payments.child.pid!, gateway: gateway.child.pid!, identity: identity.child.pid! };
+    const pick = () => payers[Math.floor(Math.random() * payers.length)]!;
+    const transfer = async (base: string, from: Payer, to: string) => {
+      const proof = await signDpopProof(device, { method: 'POST', url: `${gatewayUrl}${transfersPath}`, accessToken: from.token });
+      const res = await fetch(`${base}${transfersPath}`, {
+        method: 'POST',
+        headers: { authorization: `DPoP ${from.token}`, dpop: proof, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+        body: JSON.stringify({ fromAccountId: from.accountId, to: { accountId: to }, amount: '1.00', currency: 'NAD' }),
+      });
+      const body = await res.text();
+      if (res.status !== 201) throw new Error(`POST ${transfersPath}: ${res.status} ${body}`);
+    };
+    const spread = (base: string) => async () => {
       const from = pick();
       let to = pick();
       while (to === from) to = pick();
-      await transfer(from, to.accountId);
-    });
-    const hotMerchant = await forDuration(async () => transfer(pick(), merchant.accountId));
-    const pgSpread = await pgbench(schema, clients);
-    const pgHot = await pgbench(schema, 1);
-    const pgNotify = await pgbench(schema, clients, true);
+      await transfer(base, from, to.accountId);
+    };
+    const hot = (base: string) => () => transfer(base, pick(), merchant.accountId);
 
-    const line = (name: string, r: Result, baseline?: Result) =>
-      console.log(`${name.padEnd(44)} ${r.tps.toFixed(0).padStart(6)} /s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms${baseline ? `  (${((r.tps / baseline.tps) * 100).toFixed(0)}% of pgbench, goal >= 50%)` : ''}`);
-    console.log(`payments transfers, ${clients} clients, ${runMs / 1000} s each`);
-    line('service: many accounts', manyAccounts, pgSpread);
-    line('service: hot merchant (one credited account)', hotMerchant, pgSpread);
-    line(`pgbench tpcb-like, scale ${clients}`, pgSpread);
-    line('pgbench tpcb-like, scale 1 (one hot branch row)', pgHot);
-    line(`pgbench tpcb-like + NOTIFY, scale ${clients}`, pgNotify);
-    console.log(JSON.stringify({ clients, runMs, manyAccounts, hotMerchant, pgbenchSpread: pgSpread, pgbenchHotRow: pgHot, pgbenchWithNotify: pgNotify }));
+    // A short warm-up of both paths: JIT, pools and the gateway's caches.
+    await forDuration(Math.min(2_000, runMs), spread(gatewayUrl), pids);
+    await forDuration(Math.min(1_000, runMs), spread(paymentsUrl), pids);
+    idleUsPerSecond = await idleCpu(pids);
+    const loadBefore = loadavg()[0]!;
+    const figures = {
+      manyAccounts: { service: await forDuration(runMs, spread(paymentsUrl), pids), gateway: await forDuration(runMs, spread(gatewayUrl), pids), pgbench: await pgbench(schemas.pgbench, clients) },
+      hotMerchant: { service: await forDuration(runMs, hot(paymentsUrl), pids), gateway: await forDuration(runMs, hot(gatewayUrl), pids), pgbench: await pgbench(schemas.pgbench, clients) },
+      pgbenchHotRow: await pgbench(schemas.pgbench, 1),
+      pgbenchWithNotify: await pgbench(schemas.pgbench, clients, true),
+    };
+    const loadAfter = loadavg()[0]!;
+    report(figures, { before: loadBefore, after: loadAfter });
   } finally {
-    await app.close();
-    jwksServer.close();
-    await sql.raw(`DROP SCHEMA ${schema} CASCADE`).execute(admin.db);
+    for (const service of services) await stopServiceProcess(service);
+    for (const schema of Object.values(schemas)) await sql.raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).execute(admin.db);
     await admin.close();
-    await deleteStreams(`BENCH${tag.toUpperCase()}_`);
+    await rm(mailbox, { recursive: true, force: true });
+    await deleteStreams(`${subjectRoot.toUpperCase()}_`);
+    await deleteRedisKeys(redisPrefix);
   }
 }
 
-/** The service created streams under the bench's subject root; they reserve disk until deleted. */
+/** Registers `count` people with identity and logs each in through the gateway with the DPoP key. */
+async function signUp(identityUrl: string, gatewayUrl: string, device: DeviceKey, tag: string, count: number): Promise<Array<{ userId: string; token: string }>> {
+  const people: Array<{ userId: string; token: string }> = [];
+  for (let i = 0; i < count; i++) {
+    const email = `bench-${tag}-${i}@example.na`;
+    const registered = await fetch(`${identityUrl}/api/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password, fullName: 'Bench Mark', phone: '+264811234567', agreedTerms: true }),
+    });
+    if (registered.status !== 201) throw new Error(`register: ${registered.status} ${await registered.text()}`);
+    const loginUrl = `${gatewayUrl}/api/v1/auth/login`;
+    const login = await fetch(loginUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', dpop: await signDpopProof(device, { method: 'POST', url: loginUrl }) },
+      body: JSON.stringify({ email, password }),
+    });
+    if (login.status !== 200) throw new Error(`login: ${login.status} ${await login.text()}`);
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const claims = JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()) as { sub: string };
+    people.push({ userId: claims.sub, token: accessToken });
+  }
+  return people;
+}
+
+/** Each user's account, once payments has opened them all from identity's events. */
+async function accountsOf(db: ReturnType<typeof createDatabase<PaymentsDB>>, userIds: string[]): Promise<Map<string, string>> {
+  const deadline = performance.now() + accountsTimeoutMs;
+  for (;;) {
+    const rows = await db.db.selectFrom('accounts').select(['id', 'owner_id']).where('owner_id', 'in', userIds).execute();
+    if (rows.length >= userIds.length) return new Map(rows.map((r) => [r.owner_id!, r.id]));
+    if (performance.now() > deadline) throw new Error(`payments opened ${rows.length} of ${userIds.length} accounts within ${accountsTimeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * What each process burns per second with no request (relay and consumer polls, timers, GC):
+ * at the low rates of a loaded shared machine it would swamp the per-transfer figure, so it
+ * is subtracted (the gross figure is in the JSON).
+ */
+let idleUsPerSecond: Record<string, number> = {};
+const idleMs = 3_000;
+
+async function idleCpu(pids: Record<string, number>): Promise<Record<string, number>> {
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuUsOf(pid)]));
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, idleMs));
+  const seconds = (performance.now() - started) / 1000;
+  return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, Math.round((cpuUsOf(pid) - before[name]!) / seconds)]));
+}
+
+async function forDuration(ms: number, task: () => Promise<void>, pids: Record<string, number>): Promise<Measured> {
+  const latencies: number[] = [];
+  const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuUsOf(pid)]));
+  const benchBefore = process.cpuUsage();
+  const start = performance.now();
+  const end = start + ms;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        await task();
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const elapsedS = (performance.now() - start) / 1000;
+  const bench = process.cpuUsage(benchBefore);
+  const transfers = Math.max(latencies.length, 1);
+  const cpuUsPerTransfer: Record<string, number> = { load: Math.round((bench.user + bench.system) / transfers) };
+  const grossCpuUsPerTransfer: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    const used = cpuUsOf(pid) - cpuBefore[name]!;
+    grossCpuUsPerTransfer[name] = Math.round(used / transfers);
+    cpuUsPerTransfer[name] = Math.round((used - (idleUsPerSecond[name] ?? 0) * elapsedS) / transfers);
+  }
+  latencies.sort((a, b) => a - b);
+  return { transfers: latencies.length, tps: latencies.length / elapsedS, p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), cpuUsPerTransfer, grossCpuUsPerTransfer };
+}
+
+interface Workload {
+  service: Measured;
+  gateway: Measured;
+  pgbench: Result;
+}
+
+function report(figures: { manyAccounts: Workload; hotMerchant: Workload; pgbenchHotRow: Result; pgbenchWithNotify: Result }, load: { before: number; after: number }) {
+  const mark = (ratio: number, goal: number) => `${(ratio * 100).toFixed(0)}% (goal >= ${goal * 100}%: ${ratio >= goal ? 'met' : 'MISSED'})`;
+  const line = (name: string, r: Result, note = '') =>
+    console.log(`  ${name.padEnd(30)} ${r.tps.toFixed(0).padStart(6)} /s  p50 ${String(r.p50Ms).padStart(7)} ms  p99 ${String(r.p99Ms).padStart(7)} ms  ${note}`);
+  const cpu = (m: Measured) => `CPU µs/transfer (net of idle) ${Object.entries(m.cpuUsPerTransfer).map(([k, v]) => `${k} ${v}`).join(', ')}`;
+  console.log(`payments transfers, ${clients} clients, ${runMs / 1000} s per window; load average ${load.before.toFixed(1)} → ${load.after.toFixed(1)} on ${cpus().length} cores`);
+  for (const [name, w] of [['many accounts', figures.manyAccounts], ['hot merchant (one credited account)', figures.hotMerchant]] as const) {
+    console.log(name);
+    line(`pgbench tpcb-like, scale ${clients}`, w.pgbench);
+    line('service direct', w.service, `${mark(w.service.tps / w.pgbench.tps, goals.serviceToPgbench)} of pgbench`);
+    line('through the gateway (DPoP)', w.gateway, `${mark(w.gateway.tps / w.service.tps, goals.gatewayToService)} of the service`);
+    console.log(`  direct:  ${cpu(w.service)}`);
+    console.log(`  gateway: ${cpu(w.gateway)}`);
+  }
+  console.log(`hot merchant / many accounts, service direct: ${((figures.hotMerchant.service.tps / figures.manyAccounts.service.tps) * 100).toFixed(0)}%`);
+  line('pgbench tpcb-like, scale 1 (one hot branch row)', figures.pgbenchHotRow);
+  line(`pgbench tpcb-like + NOTIFY, scale ${clients}`, figures.pgbenchWithNotify);
+  console.log(`idle CPU µs per s: ${Object.entries(idleUsPerSecond).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(JSON.stringify({ clients, runMs, users, loadAverage: load, idleUsPerSecond, ...figures }));
+}
+
+/** The services created streams under the bench's subject root; they reserve disk until deleted. */
 async function deleteStreams(prefix: string): Promise<void> {
-  const nc = await connect({ servers: process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222' });
+  const nc = await connect({ servers: testConfig.natsUrl });
   try {
     const jsm = await jetstreamManager(nc);
     const doomed: string[] = [];
@@ -210,6 +347,20 @@ async function deleteStreams(prefix: string): Promise<void> {
     for (const name of doomed) await jsm.streams.delete(name);
   } finally {
     await nc.close();
+  }
+}
+
+async function deleteRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(testConfig.redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
   }
 }
 
