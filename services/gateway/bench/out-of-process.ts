@@ -7,6 +7,8 @@
 // One run reports, per tracing mode: throughput straight to identity and through the gateway,
 // sequential p50/p99 of both, CPU µs per request of each process, and the login rate beside
 // the raw argon2id rate; then what tracing that exports to a collector costs over tracing off.
+// The first mode also measures honest logins' p50/p99 quiet and while 16 clients register
+// long varied passwords straight to identity (as identity's registration-load bench does).
 //
 // BENCH_MODES: comma-separated subset of `start` (telemetry preloaded, no collector: what
 // `pnpm start` does without OTEL_EXPORTER_OTLP_ENDPOINT), `exporting` (preloaded, exporting
@@ -29,7 +31,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { hash, verify } from '../../identity/dist/infrastructure/password-hasher.js';
 import { removeLeftovers, type BenchNames } from './leftovers.js';
-import type { LoadCommand, LoadReply, Target, ThroughputResult } from './protocol.js';
+import type { LoadCommand, LoadReply, RegistrationLoadResult, Target, ThroughputResult } from './protocol.js';
 
 type Mode = 'start' | 'exporting' | 'off';
 const allModes: Mode[] = ['start', 'exporting', 'off'];
@@ -46,6 +48,9 @@ const latencyWarmup = 100;
 const latencySamples = 600;
 const loginMs = 5_000;
 const loginClients = 16;
+/** Honest logins quiet, then as long while this many clients register long varied passwords (first mode only). */
+const registrationPhaseMs = 6_000;
+const registrants = 16;
 /** The quiet window that measures each process's background CPU. */
 const idleMs = 3_000;
 /** libuv's default thread pool, where argon2 runs: the raw rate is measured at this width. */
@@ -66,6 +71,7 @@ const goals = {
   throughputRatio: 0.6,
   addedP50Ms: 1,
   loginToArgon2: 0.9,
+  registrationP99Ratio: 2,
   tracingCpuOverhead: 0.15,
 };
 
@@ -190,6 +196,7 @@ interface ModeResult {
   /** Measured beside each mode's login run: the machine is shared and its load drifts. */
   argon2PerSecond: number;
   sink?: { posts: number; bytes: number };
+  registrationLoad?: RegistrationLoadResult;
 }
 
 const sum = (windows: Window[]): Window => ({
@@ -203,7 +210,7 @@ const sum = (windows: Window[]): Window => ({
 const rate = (w: Window) => w.requests / w.seconds;
 const perRequest = (us: number, w: Window) => us / Math.max(1, w.requests);
 
-async function runMode(mode: Mode, admin: Awaited<ReturnType<typeof openAdmin>>, sink: Awaited<ReturnType<typeof startSink>>): Promise<ModeResult> {
+async function runMode(mode: Mode, admin: Awaited<ReturnType<typeof openAdmin>>, sink: Awaited<ReturnType<typeof startSink>>, withRegistrationLoad: boolean): Promise<ModeResult> {
   const tag = randomBytes(5).toString('hex');
   const names: BenchNames = { schema: `bench_${tag}`, subjectRoot: `bench${tag}`, redisPrefix: `bench:${tag}:`, mailbox: `/tmp/elcorp-bench-${tag}` };
   const services: Service[] = [];
@@ -299,6 +306,7 @@ async function runMode(mode: Mode, admin: Awaited<ReturnType<typeof openAdmin>>,
     await call({ cmd: 'prepare-login', ms: loginMs, maxLogins: 1_500, clients: loginClients });
     const login = window(await measured());
     const argon2PerSecond = await argon2Rate(loginMs);
+    const registrationLoad = withRegistrationLoad ? (await call({ cmd: 'registration-load', ms: registrationPhaseMs, registrants })).registrationLoad : undefined;
     await call({ cmd: 'close' });
 
     return {
@@ -310,6 +318,7 @@ async function runMode(mode: Mode, admin: Awaited<ReturnType<typeof openAdmin>>,
       argon2PerSecond,
       idleUsPerSecond,
       ...(mode === 'exporting' ? { sink: { posts: sink.stats.posts - sinkBefore.posts, bytes: sink.stats.bytes - sinkBefore.bytes } } : {}),
+      ...(registrationLoad ? { registrationLoad } : {}),
     };
   } finally {
     if (load) {
@@ -366,6 +375,13 @@ function report(result: ModeResult) {
   const gatewayUs = perRequest(net(gateway.gatewayUs, gateway.seconds, result.idleUsPerSecond.gateway), gateway);
   const identityUs = perRequest(net(direct.identityUs, direct.seconds, result.idleUsPerSecond.identity), direct);
   const loginRate = rate(result.login);
+  const load = result.registrationLoad;
+  const registration = load && {
+    quietLoginMs: { p50: round(percentile(load.quietMs, 50), 1), p99: round(percentile(load.quietMs, 99), 1), samples: load.quietMs.length },
+    loadedLoginMs: { p50: round(percentile(load.loadedMs, 50), 1), p99: round(percentile(load.loadedMs, 99), 1), samples: load.loadedMs.length },
+    p99Ratio: round(percentile(load.loadedMs, 99) / percentile(load.quietMs, 99), 2),
+    registrations: load.registrations,
+  };
   const figures = {
     mode: result.mode,
     loadAverage: result.loadAverage,
@@ -381,6 +397,7 @@ function report(result: ModeResult) {
     idleCpuUsPerSecond: { gateway: round(result.idleUsPerSecond.gateway, 0), identity: round(result.idleUsPerSecond.identity, 0) },
     login: { perSecond: round(loginRate, 1), argon2idPerSecond: round(argon2PerSecond, 1), ratio: round(loginRate / argon2PerSecond, 3), identityUsPerLogin: round(perRequest(result.login.identityUs, result.login), 0) },
     ...(result.sink ? { collector: result.sink } : {}),
+    ...(registration ? { registrationLoad: registration } : {}),
     ranOut: direct.ranOut || gateway.ranOut || result.login.ranOut,
   };
   const line = (label: string, value: string, goal = '') => console.log(`  ${label.padEnd(34)} ${value.padEnd(36)} ${goal}`);
@@ -392,6 +409,10 @@ function report(result: ModeResult) {
   line('CPU µs/request gateway', `${figures.cpuUsPerRequest.gateway} (gross ${figures.cpuUsPerRequest.gross.gateway}, kernel ${figures.cpuUsPerRequest.gatewayKernel})`, `goal <= 300: ${mark(gatewayUs <= goals.gatewayUsPerRequest)}`);
   line('CPU µs/request identity GET /me', `${figures.cpuUsPerRequest.identityDirect} (gross ${figures.cpuUsPerRequest.gross.identityDirect}; behind gateway ${figures.cpuUsPerRequest.identityBehindGateway})`, `goal <= 300: ${mark(identityUs <= goals.identityUsPerRequest)}`);
   line('login / raw argon2id', `${figures.login.perSecond} / ${figures.login.argon2idPerSecond} per s`, `${(figures.login.ratio * 100).toFixed(1)}% (goal >= 90%: ${mark(figures.login.ratio >= goals.loginToArgon2)})`);
+  if (registration) {
+    line('honest login p50/p99 quiet', `${registration.quietLoginMs.p50} / ${registration.quietLoginMs.p99} ms (${registration.quietLoginMs.samples})`);
+    line(`  while ${registrants} register long passwords`, `${registration.loadedLoginMs.p50} / ${registration.loadedLoginMs.p99} ms (${registration.loadedLoginMs.samples})`, `p99 ${registration.p99Ratio}x (goal <= 2x: ${mark(registration.p99Ratio <= goals.registrationP99Ratio)}); registrations ${JSON.stringify(registration.registrations)}`);
+  }
   if (result.sink) line('collector received', `${result.sink.posts} exports, ${(result.sink.bytes / 1024).toFixed(0)} KiB`);
   if (figures.ranOut) console.log('  (proofs ran out before the end of a window: the rate is over the time measured)');
   return figures;
@@ -405,7 +426,7 @@ async function main() {
     console.log(`out-of-process edge bench: GET /api/v1/users/me, token + pre-signed fresh DPoP proof per request, ${clients} clients`);
     console.log(`from a separate load process, ${runMs / 1000} s per path (A B B A), ${latencySamples} sequential; logins straight to identity, ${loginClients} clients for ${loginMs / 1000} s`);
     const figures = [];
-    for (const mode of modes) figures.push(report(await runMode(mode, admin, sink)));
+    for (const [i, mode] of modes.entries()) figures.push(report(await runMode(mode, admin, sink, i === 0)));
     const exporting = figures.find((f) => f.mode === 'exporting');
     const off = figures.find((f) => f.mode === 'off');
     const summary: Record<string, unknown> = { bench: 'edge-out-of-process', clients, modes: figures };
