@@ -13,6 +13,9 @@ t.test('/metrics exposes per-route request counts, durations and errors in Prome
   t.match(res.body, /http_request_duration_seconds_count\{service="sample",method="POST",route="\/transfers",status="201"\} 2/);
   t.match(res.body, /http_request_errors_total\{method="GET",route="\/boom",service="sample"\} 1/);
   t.match(res.body, /process_cpu_user_seconds_total/);
+  t.match(res.body, /nodejs_eventloop_lag_p99_seconds/, 'event-loop delay still measured, once a second');
+  const utilization = /nodejs_eventloop_utilization_ratio\{service="sample"\} ([0-9.e-]+)/.exec(res.body);
+  t.ok(utilization && Number(utilization[1]) > 0 && Number(utilization[1]) <= 1, `event-loop utilization since the previous scrape: ${utilization?.[1]}`);
 });
 
 t.test('two apps in one process keep separate registries', async (t) => {

@@ -12,4 +12,4 @@ export { descendsFrom, type SpanLink } from './spans.js';
 export { chromiumArgs, ensureChromium } from './chromium.js';
 export { settled, type SettledOptions, type SettlementSource } from './settled.js';
 export { runOperatorCli, workspaceRoot, type CliRun } from './operator-cli.js';
-export { cpuUsOf, startServiceProcess, stopServiceProcess, waitReady, type ServiceProcess, type ServiceProcessOptions } from './service-process.js';
+export { cpuTimesUsOf, cpuUsOf, startServiceProcess, stopServiceProcess, waitReady, type ServiceProcess, type ServiceProcessOptions } from './service-process.js';

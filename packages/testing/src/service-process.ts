@@ -23,14 +23,20 @@ export interface ServiceProcessOptions {
 
 let clockTicksPerSecond: number | undefined;
 
-/** User plus system CPU time of a process, all threads, in µs (Linux /proc). */
-export function cpuUsOf(pid: number): number {
+/** User and system (kernel: sockets, scheduling) CPU time of a process, all threads, in µs (Linux /proc). */
+export function cpuTimesUsOf(pid: number): { user: number; system: number } {
   clockTicksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name, which is in parentheses and may hold spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clockTicksPerSecond;
+  return { user: (Number(fields[11]) * 1e6) / clockTicksPerSecond, system: (Number(fields[12]) * 1e6) / clockTicksPerSecond };
+}
+
+/** User plus system CPU time of a process, all threads, in µs. */
+export function cpuUsOf(pid: number): number {
+  const { user, system } = cpuTimesUsOf(pid);
+  return user + system;
 }
 
 /** `node dist/main.js` in services/<name>, its output prefixed with the name on stderr. */

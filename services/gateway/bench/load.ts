@@ -6,7 +6,8 @@
 import { generateDeviceKey, signDpopProof, type DeviceKey } from '@elcorp/auth';
 import { performance } from 'node:perf_hooks';
 import { Client, Pool, type Dispatcher } from 'undici';
-import type { LoadCommand, LoadReply, Setup, Target, ThroughputResult } from './protocol.js';
+import { randomInt } from 'node:crypto';
+import type { LoadCommand, LoadReply, RegistrationLoadResult, Setup, Target, ThroughputResult } from './protocol.js';
 
 const path = '/api/v1/users/me';
 const loginPath = '/api/v1/auth/login';
@@ -92,13 +93,60 @@ async function saturate(proofs: string[], ms: number, task: (proof: string, i: n
   return { requests: done, seconds, rate: done / seconds, ranOut: next >= proofs.length && performance.now() < end };
 }
 
-async function register(email: string): Promise<void> {
+async function register(email: string, secret = password): Promise<number> {
   const response = await fetch(`${setup.identityUrl}/api/v1/auth/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password, fullName: 'Bench Mark', phone: '+264811234567', agreedTerms: true }),
+    body: JSON.stringify({ email, password: secret, fullName: 'Bench Mark', phone: '+264811234567', agreedTerms: true }),
   });
-  if (response.status !== 201) throw new Error(`register: ${response.status} ${await response.text()}`);
+  const body = await response.text();
+  if (secret === password && response.status !== 201) throw new Error(`register: ${response.status} ${body}`);
+  return response.status;
+}
+
+/** 128 characters of words, digits and symbols that read as l33t letters: the strength estimator's worst case. */
+function longVariedPassword(): string {
+  const words = ['correct', 'horse', 'battery', 'staple', 'dragon', 'monkey', 'sunshine', 'shadow', 'master', 'welcome'];
+  let value = '';
+  while (value.length < 128) value += `${words[randomInt(words.length)]}${randomInt(1000)}${'!@#$%^&*'[randomInt(8)]}`;
+  return value.slice(0, 128);
+}
+
+/** As identity's registration-load bench, against the identity process: quiet, then under registrations. */
+async function registrationLoad(ms: number, registrants: number): Promise<RegistrationLoadResult> {
+  const client = new Client(setup.identityUrl, requestTimeouts);
+  let next = 0;
+  const honest = async () => {
+    const latencies: number[] = [];
+    const end = performance.now() + ms;
+    while (performance.now() < end) {
+      const [proof] = await loginProofs(1);
+      const started = performance.now();
+      await login(client, emailOf(next++ % setup.users), proof!);
+      latencies.push(performance.now() - started);
+    }
+    return latencies.sort((a, b) => a - b);
+  };
+  try {
+    const quietMs = await honest();
+    let stop = false;
+    let index = 0;
+    const registrations = { registered: 0, refused503: 0, other: 0 };
+    const registering = Array.from({ length: registrants }, async () => {
+      while (!stop) {
+        const status = await register(`load-${setup.tag}-${index++}@example.na`, longVariedPassword());
+        if (status === 201) registrations.registered += 1;
+        else if (status === 503) registrations.refused503 += 1;
+        else registrations.other += 1;
+      }
+    });
+    const loadedMs = await honest();
+    stop = true;
+    await Promise.all(registering);
+    return { quietMs, loadedMs, registrations };
+  } finally {
+    await client.close();
+  }
 }
 
 const emailOf = (i: number) => `bench-${setup.tag}-${i}@example.na`;
@@ -161,6 +209,8 @@ async function handle(command: LoadCommand): Promise<LoadReply> {
       });
       return { ok: true };
     }
+    case 'registration-load':
+      return { ok: true, registrationLoad: await registrationLoad(command.ms, command.registrants) };
     case 'run': {
       const run = prepared;
       prepared = undefined;

@@ -18,6 +18,8 @@ export type LoadCommand =
   | { cmd: 'prepare-throughput'; target: Target; ms: number; expectedRate: number }
   | { cmd: 'prepare-sequential'; target: Target; warmup: number; samples: number }
   | { cmd: 'prepare-login'; ms: number; maxLogins: number; clients: number }
+  /** One honest client logging in back to back, quiet then while `registrants` register long varied passwords. */
+  | { cmd: 'registration-load'; ms: number; registrants: number }
   | { cmd: 'run' }
   | { cmd: 'close' };
 
@@ -29,5 +31,12 @@ export interface ThroughputResult {
 }
 
 export type LoadReply =
-  | { ok: true; throughput?: ThroughputResult; latenciesMs?: number[] }
+  | { ok: true; throughput?: ThroughputResult; latenciesMs?: number[]; registrationLoad?: RegistrationLoadResult }
   | { ok: false; error: string };
+
+export interface RegistrationLoadResult {
+  /** Honest logins' latencies, sorted. */
+  quietMs: number[];
+  loadedMs: number[];
+  registrations: { registered: number; refused503: number; other: number };
+}

@@ -6,6 +6,7 @@ import type { GatewayConfig } from '../config.js';
 import { rateLimitSubjectOf } from '../domain/client-address.js';
 import { isLoginAttempt } from '../domain/routes.js';
 import { rateLimitHeaders, tighter, type WindowDecision } from '../domain/sliding-window.js';
+import type { LimitHit } from '../infrastructure/admission-check.js';
 import type { RateLimiter } from '../infrastructure/rate-limiter.js';
 import { policyPathOf } from './authenticate.js';
 
@@ -37,28 +38,37 @@ const utf8ByteOrderMark = Buffer.from([0xef, 0xbb, 0xbf]);
  */
 const unlimitedPaths = new Set(['/health/live']);
 
+/** The per-address limit of a request, as the hook below and token admission count it. */
+export function addressLimitOf(request: FastifyRequest, config: RateLimitDeps['config']): LimitHit {
+  const subject = rateLimitSubjectOf(request.clientAddress ?? request.ip);
+  return { key: `${config.REDIS_KEY_PREFIX}ratelimit:ip:${subject}`, limit: config.RATE_LIMIT_PER_IP_PER_MINUTE, windowMs: minuteMs };
+}
+
+/** The per-user limit of an authenticated request, wherever it comes from. */
+export function userLimitOf(userId: string, config: RateLimitDeps['config']): LimitHit {
+  return { key: `${config.REDIS_KEY_PREFIX}ratelimit:user:${userId}`, limit: config.RATE_LIMIT_PER_USER_PER_MINUTE, windowMs: minuteMs };
+}
+
 /**
  * Every request, public ones included, counts against its client address. Redis down: the
  * request passes (fail open) — refusing all traffic because a counter is away would turn a
  * Redis outage into a full outage, and what a limit protects is guarded again downstream
  * (login attempts below, identity's own lockout). Registered after registerClientAddress.
+ * `countedElsewhere`: requests whose address another hook counts (token admission does it
+ * in the same Redis round trip as the proof and the deny-list).
  */
-export function registerIpRateLimit(app: App, deps: RateLimitDeps): void {
-  const { REDIS_KEY_PREFIX, RATE_LIMIT_PER_IP_PER_MINUTE } = deps.config;
+export function registerIpRateLimit(app: App, deps: RateLimitDeps & { countedElsewhere?: (request: FastifyRequest) => boolean }): void {
   app.addHook('onRequest', async (request, reply) => {
     if (unlimitedPaths.has(request.url.split('?')[0]!)) return;
-    const subject = rateLimitSubjectOf(request.clientAddress ?? request.ip);
-    await enforce(request, reply, deps.limiter, `${REDIS_KEY_PREFIX}ratelimit:ip:${subject}`, RATE_LIMIT_PER_IP_PER_MINUTE, minuteMs, 'open');
+    if (deps.countedElsewhere?.(request)) return;
+    await countAddress(request, reply, deps);
   });
 }
 
-/** Authenticated requests count against their user, wherever they come from. After registerAuthentication. */
-export function registerUserRateLimit(app: App, deps: RateLimitDeps): void {
-  const { REDIS_KEY_PREFIX, RATE_LIMIT_PER_USER_PER_MINUTE } = deps.config;
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.principal) return;
-    await enforce(request, reply, deps.limiter, `${REDIS_KEY_PREFIX}ratelimit:user:${request.principal.userId}`, RATE_LIMIT_PER_USER_PER_MINUTE, minuteMs, 'open');
-  });
+/** Counts the request against its address, fail open; throws the 429 when it is over. */
+export async function countAddress(request: FastifyRequest, reply: FastifyReply, deps: RateLimitDeps): Promise<void> {
+  const { key, limit, windowMs } = addressLimitOf(request, deps.config);
+  await enforce(request, reply, deps.limiter, key, limit, windowMs, 'open');
 }
 
 /**
@@ -105,10 +115,15 @@ async function enforce(
     }
     throw new AppError(503, 'service_unavailable', 'Service unavailable', { detail: 'attempts cannot be counted right now', headers: { 'retry-after': '5' }, cause: err });
   }
+  applyDecision(request, reply, decision, windowMs);
+}
+
+/** Shows the tightest limit so far in the RateLimit headers; a refusal is a 429 that says which limit. */
+export function applyDecision(request: FastifyRequest, reply: FastifyReply, decision: WindowDecision, windowMs: number): void {
   request.rateLimit = tighter(request.rateLimit, decision);
   const headers = rateLimitHeaders(request.rateLimit);
   if (!decision.allowed) {
-    throw new AppError(429, 'rate_limited', 'Too many requests', { detail: `at most ${limit} requests per ${windowMs / 1000} s`, headers });
+    throw new AppError(429, 'rate_limited', 'Too many requests', { detail: `at most ${decision.limit} requests per ${windowMs / 1000} s`, headers });
   }
   reply.headers(headers);
 }

@@ -8,28 +8,34 @@ import type { WindowDecision } from '../domain/sliding-window.js';
  * Time comes from the Redis server (TIME), so replicas with skewed clocks share one window.
  * Refused requests are not logged: hammering does not extend one's own refusal.
  *
- * KEYS[1] the window's key; ARGV[1] window in ms, ARGV[2] limit, ARGV[3] a unique member.
+ * A Lua function, so the authenticated path's script (admission-check.ts) counts the same way.
  * Returns { allowed (0/1), remaining, ms until the oldest counted request leaves }.
  */
-export const slidingWindowScript = `
-local key = KEYS[1]
-local window = tonumber(ARGV[1])
-local limit = tonumber(ARGV[2])
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-local count = redis.call('ZCARD', key)
-local allowed = 0
-if count < limit then
-  redis.call('ZADD', key, now, ARGV[3])
-  redis.call('PEXPIRE', key, window)
-  count = count + 1
-  allowed = 1
+export const slidingWindowLua = `
+local function server_now_ms()
+  local time = redis.call('TIME')
+  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 end
-local reset = window
-local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-if oldest[2] then reset = tonumber(oldest[2]) + window - now end
-return { allowed, limit - count, reset }
+local function window_hit(key, window, limit, member, now)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  local count = redis.call('ZCARD', key)
+  local allowed = 0
+  if count < limit then
+    redis.call('ZADD', key, now, member)
+    redis.call('PEXPIRE', key, window)
+    count = count + 1
+    allowed = 1
+  end
+  local reset = window
+  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  if oldest[2] then reset = tonumber(oldest[2]) + window - now end
+  return { allowed, limit - count, reset }
+end
+`;
+
+/** KEYS[1] the window's key; ARGV[1] window in ms, ARGV[2] limit, ARGV[3] a unique member. */
+export const slidingWindowScript = `${slidingWindowLua}
+return window_hit(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], server_now_ms())
 `;
 
 const scriptSha = createHash('sha1').update(slidingWindowScript).digest('hex');
@@ -42,14 +48,25 @@ export interface RateLimiter {
 const memberPrefix = randomBytes(9).toString('base64url');
 let memberCounter = 0;
 
+/**
+ * Unique per counted request: two requests in the same millisecond are two entries. A
+ * per-process random prefix and a counter: cheaper per request than fresh random bytes and
+ * just as collision-free across replicas.
+ */
+export function windowMember(): string {
+  return `${memberPrefix}${(memberCounter++).toString(36)}`;
+}
+
+/** The script's { allowed, remaining, resetMs } as the decision the headers are made of. */
+export function decisionOf(reply: [number, number, number], limit: number): WindowDecision {
+  const [allowed, remaining, resetMs] = reply;
+  return { allowed: allowed === 1, limit, remaining, resetMs };
+}
+
 export function redisRateLimiter(redis: Redis): RateLimiter {
   return {
     async hit(key, limit, windowMs) {
-      // Unique per request: two requests in the same millisecond are two entries.
-      // Unique per counted request: a per-process random prefix and a counter, cheaper per
-      // request than fresh random bytes and just as collision-free across replicas.
-      const member = `${memberPrefix}${(memberCounter++).toString(36)}`;
-      const args = [1, key, windowMs, limit, member] as const;
+      const args = [1, key, windowMs, limit, windowMember()] as const;
       let reply: unknown;
       try {
         reply = await redis.evalsha(scriptSha, ...args);
@@ -58,8 +75,7 @@ export function redisRateLimiter(redis: Redis): RateLimiter {
         if (!/NOSCRIPT/.test((err as Error).message)) throw err;
         reply = await redis.eval(slidingWindowScript, ...args);
       }
-      const [allowed, remaining, resetMs] = reply as [number, number, number];
-      return { allowed: allowed === 1, limit, remaining, resetMs };
+      return decisionOf(reply as [number, number, number], limit);
     },
   };
 }

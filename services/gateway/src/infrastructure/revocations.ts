@@ -24,46 +24,6 @@ export function gatewayReplayGuard(redis: Redis, prefix: string): ReplayGuard {
   return async (key, ttlSeconds) => (await redis.set(`${prefix}dpop:gateway:${key}`, '1', 'EX', ttlSeconds, 'NX')) === 'OK';
 }
 
-/**
- * The replay check and the revocation check of one token-protected request in one Redis
- * round trip (one script, so one write on the socket and one answer): the proof's
- * (jkt, jti) is recorded if new, and the session's deny-list entry is read beside it.
- */
-const proofAndSessionScript = `
-local fresh = redis.call('SET', KEYS[1], '1', 'EX', ARGV[1], 'NX')
-local revoked = redis.call('EXISTS', KEYS[2])
-if fresh then return {1, revoked} end
-return {0, revoked}
-`;
-
-type ProofAndSessionRedis = Redis & { gatewayProofAndSession(replayKey: string, revokedKey: string, ttlSeconds: number): Promise<[number, number]> };
-
-export interface ProofAndSessionCheck {
-  /** The replay guard verifyDpopProof calls (once, last); it also reads the deny-list. */
-  guard: ReplayGuard;
-  /** Whether the session was found revoked; known once the guard has run. */
-  revoked(): boolean;
-}
-
-export function proofAndSessionCheck(redis: Redis, prefix: string, sessionId: string): ProofAndSessionCheck {
-  const client = redis as ProofAndSessionRedis;
-  if (typeof client.gatewayProofAndSession !== 'function') {
-    redis.defineCommand('gatewayProofAndSession', { numberOfKeys: 2, lua: proofAndSessionScript });
-  }
-  let revoked: boolean | undefined;
-  return {
-    guard: async (key, ttlSeconds) => {
-      const [fresh, denied] = await client.gatewayProofAndSession(`${prefix}dpop:gateway:${key}`, revokedSessionKey(prefix, sessionId), ttlSeconds);
-      revoked = denied === 1;
-      return fresh === 1;
-    },
-    revoked: () => {
-      if (revoked === undefined) throw new Error('the proof was not checked against Redis');
-      return revoked;
-    },
-  };
-}
-
 export interface RevocationConsumerDeps {
   nats: NatsConnection;
   /** Writes the deny-list entry; `denySession` in production, a fake in failure tests. */

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import t, { type Test } from 'tap';
 import { openIdentityUpstream, password, publicBaseUrl } from './identity-upstream.js';
 import { loadGatewayConfig } from '../../src/config.js';
+import { registerAdmission } from '../../src/http/admission.js';
 import { registerAuthentication } from '../../src/http/authenticate.js';
-import { registerIpRateLimit, registerLoginRateLimit, registerUserRateLimit } from '../../src/http/rate-limit.js';
 import { apiContentSecurityPolicy, docsContentSecurityPolicy, registerClientAddress, registerSecurity } from '../../src/http/security.js';
 import { redisRateLimiter } from '../../src/infrastructure/rate-limiter.js';
 
@@ -47,10 +47,7 @@ async function gateway(options: { keys?: JWTVerifyGetKey; env?: Record<string, s
   const app = await buildApp({ service: 'gateway', logger });
   await registerSecurity(app, { config });
   registerClientAddress(app, { config });
-  registerIpRateLimit(app, { limiter, config });
-  registerAuthentication(app, { keys, redis, config });
-  registerUserRateLimit(app, { limiter, config });
-  registerLoginRateLimit(app, { limiter, config });
+  registerAdmission(app, { keys, redis, limiter, config });
   // Stands in for the proxy: shows what an upstream would be told.
   app.route({
     method: ['GET', 'POST', 'DELETE'],

@@ -7,8 +7,8 @@ import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK } from
 import { randomUUID } from 'node:crypto';
 import t, { type Test } from 'tap';
 import { loadGatewayConfig } from '../../src/config.js';
-import { registerAuthentication } from '../../src/http/authenticate.js';
-import { maxLoginBodyBytes, registerIpRateLimit, registerLoginRateLimit, registerUserRateLimit } from '../../src/http/rate-limit.js';
+import { registerAdmission } from '../../src/http/admission.js';
+import { maxLoginBodyBytes, registerIpRateLimit, registerLoginRateLimit } from '../../src/http/rate-limit.js';
 import { registerClientAddress, registerSecurity } from '../../src/http/security.js';
 import { redisRateLimiter } from '../../src/infrastructure/rate-limiter.js';
 
@@ -28,10 +28,7 @@ async function gateway(t: Test, env: Record<string, string>, store: Redis = redi
   const app = await buildApp({ service: 'gateway', logger });
   await registerSecurity(app, { config });
   registerClientAddress(app, { config });
-  registerIpRateLimit(app, { limiter, config });
-  registerAuthentication(app, { keys: createLocalJWKSet({ keys: [issuerJwk] }), redis: store, config });
-  registerUserRateLimit(app, { limiter, config });
-  registerLoginRateLimit(app, { limiter, config });
+  registerAdmission(app, { keys: createLocalJWKSet({ keys: [issuerJwk] }), redis: store, limiter, config });
   app.route({
     method: ['GET', 'POST'],
     url: '/api/v1/*',
@@ -161,6 +158,60 @@ t.test('authenticated requests are limited per user, whatever their address', as
   t.equal(second.headers['ratelimit-limit'], '2', 'the user limit is the tighter one');
   limited(t, await asUser(ana, '203.0.113.22'), 60);
   t.equal((await asUser(ben, '203.0.113.22')).statusCode, 200, 'another user is not affected');
+});
+
+/** A token for `userId` bound to `device`, and a fresh proof for GET `path` with it. */
+async function tokenRequest(device: DeviceKey, userId: string, path: string) {
+  const now = Math.floor(Date.now() / 1000);
+  const token = await new SignJWT({ iss: 'elcorp-identity', aud: 'elcorp', sub: userId, sid: randomUUID(), jti: randomUUID(), iat: now, exp: now + 900, roles: ['user'], cnf: { jkt: device.jkt } })
+    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'test-issuer' })
+    .sign(issuer.privateKey);
+  const proof = await signDpopProof(device, { method: 'GET', url: `${publicBaseUrl}${path}`, accessToken: token });
+  return { token, proof, headers: { authorization: `DPoP ${token}`, dpop: proof } };
+}
+
+const proofKeyOf = (proof: string) => {
+  const { jti } = JSON.parse(Buffer.from(proof.split('.')[1]!, 'base64url').toString('utf8')) as { jti: string };
+  return jti;
+};
+
+t.test('a token-protected request asks Redis once: address, proof, deny-list and user together', async (t) => {
+  const store = await connectRedis(testConfig.redisUrl, logger);
+  t.teardown(() => store.quit());
+  const sent: string[] = [];
+  const send = store.sendCommand.bind(store);
+  store.sendCommand = ((command: { name: string }) => {
+    sent.push(command.name);
+    return send(command as never);
+  }) as typeof store.sendCommand;
+  const app = await gateway(t, { RATE_LIMIT_PER_IP_PER_MINUTE: '5', RATE_LIMIT_PER_USER_PER_MINUTE: '3' }, store);
+  const device = await generateDeviceKey();
+  const path = '/api/v1/payments/accounts';
+  const first = await tokenRequest(device, randomUUID(), path);
+  sent.length = 0;
+  const res = await app.inject({ url: path, remoteAddress: '203.0.113.40', headers: first.headers });
+  t.equal(res.statusCode, 200);
+  t.same(sent, ['evalsha'], 'one command, one round trip');
+  t.equal(res.headers['ratelimit-limit'], '3', 'both limits counted: the user limit is the tighter one');
+  t.equal(res.headers['ratelimit-remaining'], '2');
+  const replayed = await app.inject({ url: path, remoteAddress: '203.0.113.40', headers: first.headers });
+  t.equal(replayed.statusCode, 401, 'the proof was recorded by that round trip');
+  t.equal(replayed.headers['ratelimit-remaining'], '3', 'a replay counts against the address (5 - 2), not the user');
+});
+
+t.test('over its address limit, a token-protected request gets 429 and its proof stays unused', async (t) => {
+  const app = await gateway(t, { RATE_LIMIT_PER_IP_PER_MINUTE: '2' });
+  const device = await generateDeviceKey();
+  const path = '/api/v1/payments/accounts';
+  const badToken = { authorization: 'DPoP not-a-token', dpop: (await tokenRequest(device, randomUUID(), path)).proof };
+  t.equal((await app.inject({ url: path, remoteAddress: '203.0.113.41', headers: badToken })).statusCode, 401);
+  const good = await tokenRequest(device, randomUUID(), path);
+  t.equal((await app.inject({ url: path, remoteAddress: '203.0.113.41', headers: good.headers })).statusCode, 200, 'the refused token counted once');
+  const next = await tokenRequest(device, randomUUID(), path);
+  limited(t, await app.inject({ url: path, remoteAddress: '203.0.113.41', headers: next.headers }), 60);
+  limited(t, await app.inject({ url: path, remoteAddress: '203.0.113.41', headers: badToken }), 60);
+  const elsewhere = await app.inject({ url: path, remoteAddress: '203.0.113.42', headers: next.headers });
+  t.equal(elsewhere.statusCode, 200, `the refused proof (jti ${proofKeyOf(next.proof)}) was not burnt`);
 });
 
 t.test('Redis down: other requests pass (fail open), login attempts are refused (fail closed)', async (t) => {
