@@ -1,3 +1,4 @@
+import { sealedValuesOf, type SealedValue } from '../domain/audit-entry.js';
 import { csvLine } from '../domain/csv.js';
 import { entryFromRow } from '../infrastructure/entries.js';
 import { filteredEntries, revealPage, type AuditFilter, type AuditItem } from './audit-query.js';
@@ -7,13 +8,23 @@ const exportPageSize = 1_000;
 
 export const csvColumns = ['seq', 'eventId', 'type', 'version', 'source', 'occurredAt', 'recordedAt', 'subjectType', 'subjectId', 'actor', 'data', 'leafHash'] as const;
 
+/**
+ * An entry for a reader, with its ciphertexts by place (`sealed`): with them the exact stored
+ * form, and so the leaf hash, is rebuilt from the export alone (`pnpm elcorp audit verify`).
+ */
+export interface ExportedItem extends AuditItem {
+  sealed: Record<string, SealedValue>;
+}
+
 /** Every matching entry, decrypted for the reader, one page in memory at a time. */
-export async function* auditEntries(deps: Pick<ComplianceDeps, 'db' | 'keys'>, filter: AuditFilter): AsyncGenerator<AuditItem> {
+export async function* auditEntries(deps: Pick<ComplianceDeps, 'db' | 'keys'>, filter: AuditFilter): AsyncGenerator<ExportedItem> {
   let after = 0;
   for (;;) {
     const rows = await filteredEntries(deps.db, filter, after).limit(exportPageSize).execute();
     if (rows.length === 0) return;
-    yield* await revealPage(deps, rows.map((row) => ({ entry: entryFromRow(row), leafHash: row.leaf_hash })));
+    const entries = rows.map((row) => ({ entry: entryFromRow(row), leafHash: row.leaf_hash }));
+    const items = await revealPage(deps, entries);
+    yield* items.map((item, i) => ({ ...item, sealed: sealedValuesOf(entries[i]!.entry) }));
     after = Number(rows.at(-1)!.seq);
     if (rows.length < exportPageSize) return;
   }
