@@ -36,6 +36,8 @@ export type SettledObserver = (listener: (outcome: SettledOutcome) => void) => (
 
 export interface MessagingRuntime {
   relay: OutboxRelay;
+  /** The service's messaging metrics: consumers a service starts itself report through them too. */
+  metrics: MessagingMetrics;
   consumers: ReadonlyArray<EventConsumer>;
   onSettled: SettledObserver;
   stop(): Promise<void>;
@@ -89,6 +91,7 @@ export async function startMessaging<DB extends MessagingTables>(options: Messag
   for (const consumer of consumers) await consumer.start();
   return {
     relay,
+    metrics,
     consumers,
     onSettled(listener) {
       listeners.add(listener);
