@@ -116,6 +116,11 @@ t.test('pnpm elcorp audit verify, run as an operator runs it', async (t) => {
   const trusting = await runOperatorCli(['audit', 'verify', '--url', url, '--trust-published-key'], { ELCORP_ACCESS_TOKEN: token });
   t.equal(trusting.status, 0, trusting.stderr);
   t.match(trusting.stdout, 'not an independent check');
+  const device = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+  const deviceFile = await file('device.jwk', JSON.stringify(await crypto.subtle.exportKey('jwk', device.privateKey)));
+  const proved = await verify('--url', url, '--token', token, '--dpop-key', deviceFile, '--key', key);
+  t.equal(proved.status, 0, `with DPoP proofs, as through the gateway: ${proved.stderr}`);
+  t.match(await verify('--url', url, '--token', token, '--dpop-key', keysFile, '--key', key), { status: 1, stderr: /is not a private ES256 \(P-256\) JWK/ });
   const liveWrongKey = await verify('--url', url, '--token', token, '--key', other);
   t.match(liveWrongKey, { status: 1, stderr: /the checkpoint is not signed by this key/ });
 });
