@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { verifyExport, type ExportVerdict } from '../application/verify-export.js';
 import { parseVerifierKey } from '../domain/checkpoint.js';
+import { loadAuditVerifyConfig } from '../config.js';
 import { liveAudit, readDeviceKey } from './audit-source.js';
 import { progressReporter } from './progress.js';
 
@@ -87,7 +88,7 @@ function parse(argv: string[]): VerifyArgs {
   const trustPublishedKey = values['trust-published-key'] === true;
   if (keys.length === 0 && !values.keys && !trustPublishedKey) throw new UsageError('say which key signs: --key, --keys, or (with --url) --trust-published-key');
   if (trustPublishedKey && (keys.length > 0 || values.keys)) throw new UsageError('--trust-published-key replaces --key and --keys');
-  const token = values.token ?? process.env['ELCORP_ACCESS_TOKEN'];
+  const token = values.token ?? loadAuditVerifyConfig().ELCORP_ACCESS_TOKEN;
   return {
     keys,
     trustPublishedKey,
