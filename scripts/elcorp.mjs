@@ -34,7 +34,7 @@ const commands = {
   'find-user': { synopsis: 'EMAIL', about: 'print the id of the active account with this email', target: identity('find-user') },
   'rotate-keys': { synopsis: '', about: "make a new signing key current now (identity's token keys)", target: identity('rotate-keys') },
   dlq: { synopsis: 'list|show|replay …', about: 'dead letters: list them, show one, replay one to its subject', target: messaging('dlq') },
-  'audit verify': { synopsis: '', about: "recompute the audit log's hashes against its checkpoints", target: compliance('audit-verify') },
+  'audit verify': { synopsis: '…', about: 'verify an audit export or a live log against a signed checkpoint', target: compliance('audit-verify') },
 };
 
 const usage = `usage: pnpm elcorp <command> [arguments]    (pnpm elcorp <command> --help for each)

@@ -13,13 +13,17 @@ export {
 } from './catalogue.js';
 export {
   deadLetterSubject,
+  defaultStreamAges,
   defaultStreamMaxBytes,
   eventSubject,
+  hoursToMs,
+  inboxRetentionMsFor,
   productionNames,
   sourceSubjects,
   streamDefinitions,
   streamName,
   type BrokerNames,
+  type StreamAges,
   type StreamDefinition,
 } from './subjects.js';
 export { uuidv7 } from './uuid.js';

@@ -21,6 +21,13 @@ export const baseConfigShape = {
   EVENT_SUBJECT_ROOT: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/).default('elcorp'),
   /** Size limit of each event stream; JetStream reserves it on disk when the stream is made. */
   EVENT_STREAM_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).default(1024 ** 3),
+  /**
+   * How long the event streams keep a message (PII included: erasure cannot reach the broker).
+   * A week: consumers catch up after an outage of days. Outbox rows and inbox ids follow it.
+   */
+  EVENT_STREAM_MAX_AGE_HOURS: z.coerce.number().int().min(1).max(8_760).default(168),
+  /** How long the dead-letter stream keeps a message: two weeks to inspect and replay it. */
+  EVENT_DLQ_MAX_AGE_HOURS: z.coerce.number().int().min(1).max(8_760).default(336),
 };
 
 export const port = (defaultPort: number) => z.coerce.number().int().min(0).max(65_535).default(defaultPort);

@@ -1,3 +1,4 @@
+import { defaultStreamAges, inboxRetentionMsFor } from '@elcorp/contracts';
 import type { Pool, PoolClient } from '@elcorp/db';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { JetStreamClient } from '@nats-io/jetstream';
@@ -29,7 +30,9 @@ export interface RelayOptions {
   pollIntervalMs?: number;
   publishTimeoutMs?: number;
   maxBackoffMs?: number;
+  /** How long a published row is kept (defaults to the event streams' default age). */
   sentRetentionMs?: number;
+  /** How long a consumed event id is remembered: contracts' inboxRetentionMsFor(stream ages). */
   inboxRetentionMs?: number;
   pruneIntervalMs?: number;
   /** Failure injection for tests: runs after a publish is acknowledged, before mark-sent. */
@@ -44,8 +47,6 @@ interface OutboxRow {
   headers: Record<string, string>;
   attempts: number;
 }
-
-const day = 24 * 60 * 60 * 1000;
 
 /**
  * Publishes committed outbox rows to JetStream. Rows are claimed with FOR UPDATE SKIP
@@ -129,9 +130,9 @@ export class OutboxRelay {
 
   /** Deletes sent outbox rows and old inbox rows past retention, a bounded batch at a time. */
   async prune(): Promise<number> {
-    const sentRetention = `${this.options.sentRetentionMs ?? 7 * day} milliseconds`;
-    // Longer than dead letters are kept (90 days), so a replayed event is still recognised.
-    const inboxRetention = `${this.options.inboxRetentionMs ?? 100 * day} milliseconds`;
+    const sentRetention = `${this.options.sentRetentionMs ?? defaultStreamAges.eventMaxAgeMs} milliseconds`;
+    // Longer than an event can come back (stream age, then DLQ age), so a replay is recognised.
+    const inboxRetention = `${this.options.inboxRetentionMs ?? inboxRetentionMsFor(defaultStreamAges)} milliseconds`;
     const outbox = await this.options.pool.query(
       `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at < clock_timestamp() - $1::interval LIMIT 5000)`,
       [sentRetention],

@@ -1,4 +1,4 @@
-import type { BrokerNames } from '@elcorp/contracts';
+import { defaultStreamAges, inboxRetentionMsFor, type BrokerNames, type StreamAges } from '@elcorp/contracts';
 import type { Database } from '@elcorp/db';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -20,6 +20,8 @@ export interface MessagingRuntimeOptions<DB extends MessagingTables> {
   names: BrokerNames;
   /** Per stream; JetStream reserves it on disk. Defaults to contracts' defaultStreamMaxBytes. */
   streamMaxBytes?: number;
+  /** How long the streams keep messages; the relay's retention of sent rows and inbox ids follows it. */
+  streamAges?: StreamAges;
   logger: Logger;
   registry?: Registry;
   /** Every event type the service handles, declared in one place; one durable each. */
@@ -34,6 +36,8 @@ export type SettledObserver = (listener: (outcome: SettledOutcome) => void) => (
 
 export interface MessagingRuntime {
   relay: OutboxRelay;
+  /** The service's messaging metrics: consumers a service starts itself report through them too. */
+  metrics: MessagingMetrics;
   consumers: ReadonlyArray<EventConsumer>;
   onSettled: SettledObserver;
   stop(): Promise<void>;
@@ -51,9 +55,14 @@ export async function startMessaging<DB extends MessagingTables>(options: Messag
 
   const jsm = await jetstreamManager(options.nats);
   const js = jetstream(options.nats);
-  await ensureStreams(jsm, options.names, options.streamMaxBytes);
+  const ages = options.streamAges ?? defaultStreamAges;
+  await ensureStreams(jsm, options.names, options.streamMaxBytes, ages);
   const metrics = new MessagingMetrics(options.registry);
   const relay = new OutboxRelay({
+    // A sent row (its payload holds PII) lives no longer than its message on the broker; an
+    // inbox remembers an id as long as the event can come back (redelivery, DLQ replay).
+    sentRetentionMs: ages.eventMaxAgeMs,
+    inboxRetentionMs: inboxRetentionMsFor(ages),
     ...options.relay,
     pool: options.database.pool,
     db: options.database.db,
@@ -83,6 +92,7 @@ export async function startMessaging<DB extends MessagingTables>(options: Messag
   for (const consumer of consumers) await consumer.start();
   return {
     relay,
+    metrics,
     consumers,
     onSettled(listener) {
       listeners.add(listener);

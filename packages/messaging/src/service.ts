@@ -1,3 +1,4 @@
+import { hoursToMs } from '@elcorp/contracts';
 import type { Database } from '@elcorp/db';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
@@ -11,6 +12,8 @@ export interface MessagingConfig {
   DATABASE_SCHEMA: string;
   EVENT_SUBJECT_ROOT: string;
   EVENT_STREAM_MAX_BYTES: number;
+  EVENT_STREAM_MAX_AGE_HOURS: number;
+  EVENT_DLQ_MAX_AGE_HOURS: number;
 }
 
 /** The part of the kit's Infrastructure messaging needs, structurally. */
@@ -55,6 +58,7 @@ export async function attachMessaging<DB extends MessagingTables>(options: Attac
     schema: config.DATABASE_SCHEMA,
     names: { root: config.EVENT_SUBJECT_ROOT },
     streamMaxBytes: config.EVENT_STREAM_MAX_BYTES,
+    streamAges: { eventMaxAgeMs: hoursToMs(config.EVENT_STREAM_MAX_AGE_HOURS), deadLetterMaxAgeMs: hoursToMs(config.EVENT_DLQ_MAX_AGE_HOURS) },
     logger,
     registry,
     subscriptions,

@@ -1,4 +1,4 @@
-import { streamDefinitions, type BrokerNames, type StreamDefinition } from '@elcorp/contracts';
+import { streamDefinitions, type BrokerNames, type StreamAges, type StreamDefinition } from '@elcorp/contracts';
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 
 const nanosPerMs = 1_000_000;
@@ -19,12 +19,13 @@ function toConfig(definition: StreamDefinition): Partial<StreamConfig> & { name:
 }
 
 /**
- * Creates each stream or brings an existing one to the current definition. Several services
+ * Creates each stream or brings an existing one to the current definition (a shorter max age
+ * applies to what the stream already holds: JetStream drops the older messages at once). Several services
  * run this at start at once; a create that loses the race is retried as an update.
  */
-export async function ensureStreams(jsm: JetStreamManager, names: BrokerNames, maxBytesPerStream?: number): Promise<string[]> {
+export async function ensureStreams(jsm: JetStreamManager, names: BrokerNames, maxBytesPerStream?: number, ages?: StreamAges): Promise<string[]> {
   const ensured: string[] = [];
-  for (const definition of streamDefinitions(names, maxBytesPerStream)) {
+  for (const definition of streamDefinitions(names, maxBytesPerStream, ages)) {
     const config = toConfig(definition);
     try {
       await jsm.streams.info(definition.name);

@@ -60,3 +60,16 @@ export function loadComplianceConfig(env: Record<string, string | undefined> = p
   }
   return config;
 }
+
+/**
+ * What `pnpm elcorp audit verify` reads: only the caller's access token, for --url. The
+ * verifier is a client of the service, so it reads none of the service's own settings.
+ */
+export const auditVerifyConfigShape = {
+  /** An access token with audit:view and audit:export; in the environment, where ps does not show it. */
+  ELCORP_ACCESS_TOKEN: z.string().min(1).max(8_192).optional(),
+};
+
+export function loadAuditVerifyConfig(env: Record<string, string | undefined> = process.env) {
+  return loadConfig(auditVerifyConfigShape, env);
+}

@@ -13,6 +13,7 @@ import { ReportWorker } from './infrastructure/report-worker.js';
 import type { ComplianceDeps } from './application/ports.js';
 import { loadComplianceConfig, type ComplianceConfig } from './config.js';
 import type { ComplianceDB } from './infrastructure/db/schema.js';
+import { AuditMetrics } from './infrastructure/audit-metrics.js';
 import { auditConsumers } from './infrastructure/messaging/subscriptions.js';
 import { MasterKey } from './infrastructure/secret-box.js';
 import { CheckpointSigner } from './infrastructure/signing-keys.js';
@@ -54,13 +55,16 @@ export function defineComplianceService(hooks: ComplianceHooks = {}): ServiceDef
       const bundles = await watchBundles(infra.nats!, names, { logger });
       infra.defer(() => bundles.stop());
       const app = await buildComplianceApp({ logger, healthChecks: infra.healthChecks, deps, auth, authorizer: bundles.authorizer, kickReports: () => reports.kick() });
-      await attachMessaging({ service: 'compliance', config, logger, infra, registry: app.metrics });
+      const messaging = await attachMessaging({ service: 'compliance', config, logger, infra, registry: app.metrics });
+      const auditMetrics = new AuditMetrics(app.metrics, db);
       if (hooks.consume !== false) {
         const consumers = auditConsumers(deps, {
           js: jetstream(infra.nats!),
           jsm: await jetstreamManager(infra.nats!),
           names,
           logger,
+          metrics: messaging.metrics,
+          audit: auditMetrics,
           ...(hooks.onSettled ? { onSettled: hooks.onSettled } : {}),
         });
         for (const consumer of consumers) await consumer.start();

@@ -1,3 +1,4 @@
+import { sealedValuesOf, type SealedValue } from '../domain/audit-entry.js';
 import { csvLine } from '../domain/csv.js';
 import { archivedInputs, entryFromArchive, entryFromRow } from '../infrastructure/entries.js';
 import { filteredEntries, revealPage, type AuditFilter, type AuditItem } from './audit-query.js';
@@ -8,10 +9,19 @@ const exportPageSize = 1_000;
 export const csvColumns = ['seq', 'eventId', 'type', 'version', 'source', 'occurredAt', 'recordedAt', 'subjectType', 'subjectId', 'actor', 'data', 'leafHash'] as const;
 
 /**
+/**
+ * An entry for a reader, with its ciphertexts by place (`sealed`): with them the exact stored
+ * form, and so the leaf hash, is rebuilt from the export alone (`pnpm elcorp audit verify`).
+ */
+export interface ExportedItem extends AuditItem {
+  sealed: Record<string, SealedValue>;
+}
+
+/**
  * Every matching entry, decrypted for the reader, one page in memory at a time. An archived
  * entry is read back whole from the archive (and carries `archived: true`).
  */
-export async function* auditEntries(deps: Pick<ComplianceDeps, 'db' | 'keys'>, filter: AuditFilter): AsyncGenerator<AuditItem> {
+export async function* auditEntries(deps: Pick<ComplianceDeps, 'db' | 'keys'>, filter: AuditFilter): AsyncGenerator<ExportedItem> {
   let after = 0;
   for (;;) {
     const rows = await filteredEntries(deps.db, filter, after).limit(exportPageSize).execute();
@@ -25,7 +35,8 @@ export async function* auditEntries(deps: Pick<ComplianceDeps, 'db' | 'keys'>, f
       if (!entry) throw new Error(`the archive of audit entry ${row.seq} is missing or unreadable`);
       return { entry, leafHash: row.leaf_hash, archived: true };
     });
-    yield* await revealPage(deps, entries);
+    const items = await revealPage(deps, entries);
+    yield* items.map((item, i) => ({ ...item, sealed: sealedValuesOf(entries[i]!.entry) }));
     after = Number(rows.at(-1)!.seq);
     if (rows.length < exportPageSize) return;
   }

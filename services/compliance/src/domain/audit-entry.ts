@@ -131,3 +131,48 @@ export function dataSubjectsOf(event: DomainEvent): string[] {
   if (event.actor && (event.actor.ip !== undefined || event.actor.userAgent !== undefined)) subjects.add(event.actor.userId);
   return [...subjects];
 }
+
+/** Where a sealed value sits in an entry: `data.<field>`, `actor.ip` or `actor.userAgent`. */
+export type SealedPath = `data.${string}` | 'actor.ip' | 'actor.userAgent';
+
+/**
+ * The ciphertexts an entry holds, by place. An export carries them beside the decrypted
+ * entry so that anyone can rebuild the exact stored form, and so the leaf hash, without keys.
+ */
+export function sealedValuesOf(entry: StoredEntry): Record<SealedPath, SealedValue> {
+  const sealed: Record<string, SealedValue> = {};
+  for (const [field, value] of Object.entries(entry.data)) if (isSealed(value)) sealed[`data.${field}`] = value;
+  if (entry.actor?.ip !== undefined && isSealed(entry.actor.ip)) sealed['actor.ip'] = entry.actor.ip;
+  if (entry.actor?.userAgent !== undefined && isSealed(entry.actor.userAgent)) sealed['actor.userAgent'] = entry.actor.userAgent;
+  return sealed;
+}
+
+const sealedPathPattern = /^(data\.[^.]+|actor\.ip|actor\.userAgent)$/;
+
+/**
+ * The stored entry behind a revealed one: the ciphertexts put back where the reader sees
+ * plaintext (or "[erased]"). Throws when a sealed value names no place the entry has.
+ */
+export function restoreStoredEntry(revealed: RevealedEntry, sealed: Readonly<Record<string, unknown>>): StoredEntry {
+  const data: Record<string, unknown> = { ...revealed.data };
+  const actor: Record<string, unknown> | null = revealed.actor ? { ...revealed.actor } : null;
+  for (const [path, value] of Object.entries(sealed)) {
+    if (!sealedPathPattern.test(path) || !isSealed(value)) throw new SyntaxError(`"${path}" is not a sealed value of an entry`);
+    const [place, field] = path.split('.') as ['data' | 'actor', string];
+    const target = place === 'data' ? data : actor;
+    if (target === null || !(field in target)) throw new SyntaxError(`the entry has no ${path} to seal`);
+    target[field] = value;
+  }
+  return {
+    seq: revealed.seq,
+    eventId: revealed.eventId,
+    type: revealed.type,
+    version: revealed.version,
+    source: revealed.source,
+    occurredAt: revealed.occurredAt,
+    recordedAt: revealed.recordedAt,
+    subject: revealed.subject,
+    actor: actor as StoredActor | null,
+    data,
+  };
+}

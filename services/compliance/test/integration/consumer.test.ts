@@ -4,6 +4,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import t from 'tap';
 import { queryAudit } from '../../src/application/audit-query.js';
+import { issueCheckpoint } from '../../src/application/checkpoints.js';
 import { verifyLog } from '../../src/application/verify-log.js';
 import { event, openCompliance, registration, transfer } from './harness.js';
 
@@ -47,4 +48,18 @@ t.test('the audit consumers log every event of every stream once, and act on era
   t.match(await verifyLog(compliance.deps), { valid: true, firstInvalidSeq: null });
   const ids = (await compliance.query<{ event_id: string }>('SELECT event_id FROM audit_entries')).map((r) => r.event_id);
   t.equal(new Set(ids).size, ids.length, 'no event twice');
+
+  await issueCheckpoint(compliance.deps);
+  const metrics = (await compliance.app.inject({ method: 'GET', url: '/metrics' })).body;
+  // Every series carries the registry's default label, service="compliance".
+  const value = (name: string, labels = '') => Number(new RegExp(`^${name}\\{${labels}[^}]*\\} ([\\d.e+-]+)$`, 'm').exec(metrics)?.[1]);
+  t.ok(value('elcorp_audit_appended_total') >= ids.length, 'every entry the consumers appended is counted');
+  t.ok(value('elcorp_audit_append_batch_size_count') >= 1, 'batch sizes');
+  t.ok(value('elcorp_audit_append_duration_seconds_count') >= 1, 'append time');
+  t.equal(value('elcorp_consumer_processed_total', 'consumer="compliance-audit-payments",outcome="applied",'), 1, 'the audit durables report through the messaging metrics');
+  t.equal(value('elcorp_consumer_lag', 'consumer="compliance-audit-identity",'), 0, 'and their lag');
+  const logSize = value('elcorp_audit_log_entries');
+  const checkpointSize = value('elcorp_audit_checkpoint_tree_size');
+  t.ok(checkpointSize >= ids.length && checkpointSize <= logSize, "the latest checkpoint's tree size, within the log size");
+  t.ok(value('elcorp_audit_checkpoint_age_seconds') >= 0, 'and its age');
 });

@@ -1,10 +1,12 @@
 import { testTokenIssuer } from '@elcorp/service-testing';
+import { Readable } from 'node:stream';
 import t from 'tap';
 import { archiveExpiredEntries } from '../../src/application/archive-entries.js';
 import { queryAudit } from '../../src/application/audit-query.js';
-import { issueCheckpoint, latestCheckpoint } from '../../src/application/checkpoints.js';
+import { issueCheckpoint, latestCheckpoint, latestSignedNote } from '../../src/application/checkpoints.js';
 import { exportAudit } from '../../src/application/export-audit.js';
 import { consistencyProof, inclusionProof } from '../../src/application/proofs.js';
+import { verifyExport } from '../../src/application/verify-export.js';
 import { verifyLog } from '../../src/application/verify-log.js';
 import type { RetentionPolicy } from '../../src/domain/retention.js';
 import { verifyConsistency, verifyInclusion } from '../../src/domain/merkle.js';
@@ -64,6 +66,9 @@ t.test('archival moves only entries past their type\'s retention; proofs signed 
   t.match(exported[0], { seq: 1, archived: true, data: { email: 'ana@example.na', fullName: 'Ndapewa Shikongo' }, actor: { userId, ip: '198.51.100.7' } }, 'decrypted from the archive');
   t.match(exported[1], { seq: 2, archived: true, data: { ip: '203.0.113.9', reason: 'invalid_credentials' } });
   t.notOk('archived' in exported[3]!, 'live entries carry no archived flag');
+  const [key] = await deps.signer.published();
+  const verdict = await verifyExport(Readable.from(lines), await latestSignedNote(deps), [key!.noteVerifierKey]);
+  t.same(verdict, { valid: true, treeSize: after.treeSize }, 'the export, archived entries included, passes `elcorp audit verify` against the signed checkpoint');
 
   // Erasure still shreds archived PII: the archive holds only ciphertext.
   await compliance.append([event('identity.user.erased', { subject: { type: 'user', id: userId }, actor: null, data: { userId, by: userId } })]);

@@ -1,8 +1,9 @@
 import { eventSources, sourceSubjects, streamName, type BrokerNames } from '@elcorp/contracts';
-import { EventConsumer, type SettledOutcome } from '@elcorp/messaging';
+import { EventConsumer, type MessagingMetrics, type SettledOutcome } from '@elcorp/messaging';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from '@elcorp/kit';
 import type { ComplianceDeps } from '../../application/ports.js';
+import type { AuditMetrics } from '../audit-metrics.js';
 import { auditSink } from './audit-sink.js';
 
 /** Events appended per transaction (the consumer caps it at its largest batch, 256). */
@@ -15,9 +16,18 @@ const auditBatchSize = 256;
  */
 export function auditConsumers(
   deps: ComplianceDeps,
-  options: { js: JetStreamClient; jsm: JetStreamManager; names: BrokerNames; logger: Logger; onSettled?: (outcome: SettledOutcome) => void },
+  options: {
+    js: JetStreamClient;
+    jsm: JetStreamManager;
+    names: BrokerNames;
+    logger: Logger;
+    /** The service's messaging metrics, so the audit durables show on /metrics (processed, lag, dead letters). */
+    metrics?: MessagingMetrics;
+    audit?: AuditMetrics;
+    onSettled?: (outcome: SettledOutcome) => void;
+  },
 ): EventConsumer[] {
-  const sink = auditSink(deps);
+  const sink = auditSink(deps, options.audit);
   return eventSources.map(
     (source) =>
       new EventConsumer({
@@ -30,6 +40,7 @@ export function auditConsumers(
         filterSubject: sourceSubjects(options.names, source),
         sink,
         batchSize: auditBatchSize,
+        ...(options.metrics ? { metrics: options.metrics } : {}),
         ...(options.onSettled ? { onSettled: options.onSettled } : {}),
       }),
   );
