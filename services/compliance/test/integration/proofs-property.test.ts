@@ -3,6 +3,7 @@ import t from 'tap';
 import { issueCheckpoint } from '../../src/application/checkpoints.js';
 import { consistencyProof, inclusionProof } from '../../src/application/proofs.js';
 import { signedNote } from '../../src/domain/checkpoint.js';
+import { verifyInclusion } from '../../src/domain/merkle.js';
 import { runGoVerifierBatch, type VerifierInput } from './go-verifier.js';
 import { openCompliance, origin, transfer } from './harness.js';
 
@@ -64,4 +65,29 @@ t.test('proofs served for random tree sizes verify with Go sumdb/tlog; corrupted
   t.equal(verdicts.length, inputs.length);
   const wrong = verdicts.map((v, i) => ({ v, i })).filter(({ v, i }) => !v.startsWith(expected[i]!));
   t.same(wrong.map(({ v, i }) => ({ expected: expected[i], got: v, sizes: [inputs[i]!.consistency!.from, inputs[i]!.inclusion!.leafIndex] })), [], `Go agrees on all ${inputs.length} cases (half of them corrupted)`);
+});
+
+const hex = (s: string) => Buffer.from(s, 'hex');
+
+t.test('a proof without a tree size follows the latest checkpoint as it moves, and newer entries the log', async (t) => {
+  const compliance = await openCompliance(t, {}, { consume: false });
+  const { deps } = compliance;
+  const rootOf = async (size: number) => (await compliance.query<{ root_hash: Buffer }>('SELECT root_hash FROM checkpoints WHERE tree_size = $1', [size]))[0]!.root_hash;
+  const checks = async (seq: number, size: number) => {
+    const proof = await inclusionProof(deps, seq);
+    t.equal(proof.treeSize, size, `entry ${seq} is proved at ${size}`);
+    return proof;
+  };
+  await compliance.append(Array.from({ length: 9 }, () => transfer(crypto.randomUUID())));
+  await issueCheckpoint(deps);
+  await checks(3, 9);
+  await checks(5, 9);
+  await compliance.append(Array.from({ length: 8 }, () => transfer(crypto.randomUUID())));
+  t.equal((await checks(12, 17)).treeSize, 17, 'an entry past the checkpoint: the whole log');
+  await checks(3, 9);
+  await issueCheckpoint(deps);
+  const moved = await checks(3, 17);
+  t.ok(verifyInclusion(moved.leafIndex, 17, hex(moved.leafHash), moved.auditPath.map(hex), await rootOf(17)), 'and checks against the new signed root');
+  const pinned = await inclusionProof(deps, 3, 9);
+  t.ok(verifyInclusion(pinned.leafIndex, 9, hex(pinned.leafHash), pinned.auditPath.map(hex), await rootOf(9)), 'a given tree size still wins');
 });
