@@ -1,5 +1,5 @@
 import t from 'tap';
-import { catalogue, createEvent, InvalidEventError, parseEvent, streamDefinitions, uuidv7 } from '../src/index.js';
+import { catalogue, createEvent, defaultStreamAges, hoursToMs, inboxRetentionMsFor, InvalidEventError, parseEvent, streamDefinitions, uuidv7 } from '../src/index.js';
 
 const userId = '0192f0c4-0000-7000-8000-000000000001';
 
@@ -62,4 +62,14 @@ t.test('streams cover each context and dead letters under the given root', async
   t.same(streams.map((s) => s.name), ['T1X_IDENTITY', 'T1X_PAYMENTS', 'T1X_GOVERNANCE', 'T1X_COMPLIANCE', 'T1X_DLQ']);
   t.same(streams[0]?.subjects, ['t1x.identity.>']);
   t.ok(streams.every((s) => s.duplicateWindowMs >= 120_000));
+});
+
+t.test('stream ages: hours from configuration, and an inbox that outlives every way an event can come back', async (t) => {
+  t.equal(hoursToMs(168), 7 * 24 * 3_600_000);
+  const ages = { eventMaxAgeMs: hoursToMs(48), deadLetterMaxAgeMs: hoursToMs(72) };
+  t.equal(inboxRetentionMsFor(ages), hoursToMs(48 + 72 + 24), 'redelivery, then replay from the DLQ, plus a day');
+  t.ok(inboxRetentionMsFor(defaultStreamAges) > defaultStreamAges.eventMaxAgeMs + defaultStreamAges.deadLetterMaxAgeMs);
+  const [identity, , , , dlq] = streamDefinitions({ root: 't2x' }, undefined, ages);
+  t.equal(identity?.maxAgeMs, hoursToMs(48));
+  t.equal(dlq?.maxAgeMs, hoursToMs(72));
 });
