@@ -19,6 +19,8 @@ export interface ServiceProcessOptions {
   nodeArgs?: ReadonlyArray<string>;
   /** The environment, complete: nothing of this process's is inherited. */
   env: Record<string, string>;
+  /** The folder whose `dist/main.js` runs; services/<name> of the workspace unless given. */
+  cwd?: string;
 }
 
 let clockTicksPerSecond: number | undefined;
@@ -39,10 +41,10 @@ export function cpuUsOf(pid: number): number {
   return user + system;
 }
 
-/** `node dist/main.js` in services/<name>, its output prefixed with the name on stderr. */
+/** `node dist/main.js` in services/<name> (or `cwd`), its output prefixed with the name on stderr. */
 export function startServiceProcess(name: string, options: ServiceProcessOptions): ServiceProcess {
   const child = spawn(process.execPath, ['--enable-source-maps', ...(options.nodeArgs ?? []), 'dist/main.js'], {
-    cwd: join(workspaceRoot, 'services', name),
+    cwd: options.cwd ?? join(workspaceRoot, 'services', name),
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
