@@ -1,4 +1,4 @@
-import { testConfig, testNatsPrefix } from '@elcorp/testing';
+import { testConfig, testNatsPrefix, testRedisPrefix } from '@elcorp/testing';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -132,4 +132,26 @@ export async function waitUntilReady(fleet: Fleet): Promise<{ answers: Map<Servi
     exitedEarly = await fleet.exitWithin(readyPollMs);
   }
   return { answers, exitedEarly };
+}
+
+/**
+ * The fleet on free ports, its own broker root and Redis prefix, as customers reach it: only
+ * through the gateway. Several customers' calls and their polling share one client address,
+ * so the per-address limit is raised.
+ */
+export async function customerFleet(t: Test): Promise<{ fleet: Fleet; gateway: string; broker: Record<string, string> }> {
+  const base = await freePortBase();
+  const gateway = `http://127.0.0.1:${base}`;
+  const redis = await testRedisPrefix(t);
+  const broker = await brokerEnv(t);
+  const fleet = startFleet(t, {
+    ...broker,
+    FLEET_PORT_BASE: String(base),
+    PUBLIC_BASE_URL: gateway,
+    REDIS_KEY_PREFIX: redis.prefix,
+    NOTIFICATIONS_DIR: t.testdir({}),
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_PER_IP_PER_MINUTE: '1000',
+  });
+  return { fleet, gateway, broker };
 }

@@ -1,9 +1,8 @@
 import { ElcorpApiError, ElcorpClient, MemoryDeviceKeyStore, MemoryTokenStore, type Account } from '@elcorp/sdk';
-import { testRedisPrefix } from '@elcorp/testing';
 import { setTimeout as delay } from 'node:timers/promises';
 import t from 'tap';
 import { password, signedIn, signedInAdmin } from './admin.js';
-import { brokerEnv, freePortBase, startFleet, stopDeadlineMs, waitUntilReady } from './fleet-harness.js';
+import { customerFleet, stopDeadlineMs, waitUntilReady } from './fleet-harness.js';
 
 // Payments opens a new user's account when identity.user.registered reaches it; nothing
 // crossing the process boundary can be awaited, so the client asks, bounded.
@@ -20,21 +19,8 @@ async function nadAccountOf(client: ElcorpClient): Promise<Account> {
 
 // The whole fleet as processes, driven only through the gateway with the SDK, as a client.
 t.test('register → login → a call to each service → a transfer → refresh → logout → the old token refused', async (t) => {
-  const base = await freePortBase();
-  const gateway = `http://127.0.0.1:${base}`;
-  const redis = await testRedisPrefix(t);
+  const { fleet, gateway, broker } = await customerFleet(t);
   const tag = `${Date.now()}-${process.pid}`;
-  const broker = await brokerEnv(t);
-  const fleet = startFleet(t, {
-    // Three customers and their account polling share one client address.
-    RATE_LIMIT_PER_IP_PER_MINUTE: '1000',
-    ...broker,
-    FLEET_PORT_BASE: String(base),
-    PUBLIC_BASE_URL: gateway,
-    REDIS_KEY_PREFIX: redis.prefix,
-    NOTIFICATIONS_DIR: t.testdir({}),
-    LOG_LEVEL: 'warn',
-  });
   const { exitedEarly } = await waitUntilReady(fleet);
   t.notOk(exitedEarly, 'the fleet is up', { output: fleet.output() });
 

@@ -2,12 +2,12 @@
 // script of examples/ drives its journey through the gateway (so it never rots), and the
 // operator CLI changes roles on the fleet's own database by email.
 import { ElcorpClient, MemoryDeviceKeyStore, MemoryTokenStore } from '@elcorp/sdk';
-import { runOperatorCli, testConfig, testRedisPrefix, workspaceRoot } from '@elcorp/testing';
+import { runOperatorCli, testConfig, workspaceRoot } from '@elcorp/testing';
 import { execFile } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import t from 'tap';
 import { signedInAdmin } from './admin.js';
-import { brokerEnv, freePortBase, startFleet, stopDeadlineMs, waitUntilReady } from './fleet-harness.js';
+import { customerFleet, stopDeadlineMs, waitUntilReady } from './fleet-harness.js';
 
 const password = 'correct horse battery staple 42';
 const propagationDeadlineMs = 30_000;
@@ -23,21 +23,8 @@ function runExample(file: string, env: Record<string, string>): Promise<{ status
 }
 
 t.test('examples/journey.mjs runs against the fleet; bootstrap-admin and grant/revoke-role by email reach the user', async (t) => {
-  const base = await freePortBase();
-  const gateway = `http://127.0.0.1:${base}`;
-  const redis = await testRedisPrefix(t);
-  const broker = await brokerEnv(t);
+  const { fleet, gateway, broker } = await customerFleet(t);
   const adminEmail = `example-admin-${Date.now()}-${process.pid}@example.na`;
-  const fleet = startFleet(t, {
-    ...broker,
-    FLEET_PORT_BASE: String(base),
-    PUBLIC_BASE_URL: gateway,
-    REDIS_KEY_PREFIX: redis.prefix,
-    NOTIFICATIONS_DIR: t.testdir({}),
-    LOG_LEVEL: 'warn',
-    // Three customers' calls and this test's polling come from one address.
-    RATE_LIMIT_PER_IP_PER_MINUTE: '1000',
-  });
   const { answers, exitedEarly } = await waitUntilReady(fleet);
   t.notOk(exitedEarly, 'the fleet is up', { output: fleet.output() });
   t.equal(answers.size, 5, 'every service is ready', { output: fleet.output() });
