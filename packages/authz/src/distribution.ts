@@ -1,4 +1,5 @@
 import { streamName, type BrokerNames } from '@elcorp/contracts';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '@elcorp/kit';
 import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -6,6 +7,9 @@ import type { Registry } from 'prom-client';
 import { Authorizer } from './authorizer.js';
 import { BundleError, checkBundle, type PolicyBundle } from './bundle.js';
 import { AuthzMetrics } from './metrics.js';
+
+/** How long stop() waits for the watch's iterator to end. */
+export const watchStopDeadlineMs = 1_000;
 
 /** The KV key holding the bundle in force; the bucket keeps a short history of it. */
 export const bundleKey = 'bundle';
@@ -132,7 +136,11 @@ export async function watchBundles(nats: NatsConnection, names: BrokerNames, opt
     authorizer,
     async stop() {
       updates.stop();
-      await loop;
+      // The watch's ordered consumer may be mid-reset on a busy broker; its iterator then ends
+      // only when the reset does. Nothing is lost by not waiting (the connection's drain
+      // follows), and a shutdown must not wait on it.
+      const ended = await Promise.race([loop.then(() => true), delay(watchStopDeadlineMs, false, { ref: false })]);
+      if (!ended) logger.warn({ ms: watchStopDeadlineMs }, 'authz: the bundle watch did not end in time; left to the connection drain');
     },
   };
 }

@@ -1,6 +1,9 @@
 import { testConfig, testNatsPrefix, testRedisPrefix } from '@elcorp/testing';
 import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
@@ -37,15 +40,75 @@ function listenable(port: number): Promise<boolean> {
   });
 }
 
-/** A base port with the next four free too; the OS cannot hand out a consecutive run. */
-export async function freePortBase(count = services.length): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
-    let free = true;
-    for (let port = base; free && port < base + count; port++) free = await listenable(port);
-    if (free) return base;
+/**
+ * Fleets take bases on a 10-port grid below Linux's ephemeral range (32768 up), so no
+ * outgoing connection of a busy test machine holds one of their ports, and two fleets never
+ * overlap: a fleet holds the block of its base and the block of its gateway's internal port
+ * (base + 1000) through lock files that other test processes respect. A block whose holder
+ * died is taken over.
+ */
+const gridPorts = 10;
+const lowestBase = 20_000;
+const highestBase = 31_000; // + 1000 for the internal listener stays under 32768
+const locks = join(tmpdir(), 'elcorp-fleet-ports');
+
+function holderAlive(file: string): boolean {
+  const pid = Number(readFileSync(file, 'utf8'));
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-  throw new Error(`no ${count} consecutive free ports found`);
+}
+
+function lockBlock(port: number): (() => void) | undefined {
+  const file = join(locks, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let alive = true;
+      try {
+        alive = holderAlive(file);
+      } catch {
+        alive = false; // half-written or just released
+      }
+      if (alive) return undefined;
+      rmSync(file, { force: true });
+    }
+  }
+  return undefined;
+}
+
+/** A base port whose fleet ports are free and held for this test until it ends. */
+export async function freePortBase(t: Test): Promise<number> {
+  mkdirSync(locks, { recursive: true });
+  const slots = (highestBase - lowestBase) / gridPorts;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = lowestBase + gridPorts * Math.floor(Math.random() * slots);
+    const releaseBase = lockBlock(base);
+    if (!releaseBase) continue;
+    const releaseInternal = lockBlock(base + 1000);
+    if (!releaseInternal) {
+      releaseBase();
+      continue;
+    }
+    const ports = [...services.keys()].map((i) => base + i).concat(base + 1000);
+    const free = (await Promise.all(ports.map(listenable))).every(Boolean);
+    if (free) {
+      t.teardown(() => {
+        releaseInternal();
+        releaseBase();
+      });
+      return base;
+    }
+    releaseInternal();
+    releaseBase();
+  }
+  throw new Error(`no free fleet base between ${lowestBase} and ${highestBase}`);
 }
 
 /**
@@ -140,7 +203,7 @@ export async function waitUntilReady(fleet: Fleet): Promise<{ answers: Map<Servi
  * so the per-address limit is raised.
  */
 export async function customerFleet(t: Test): Promise<{ fleet: Fleet; gateway: string; broker: Record<string, string> }> {
-  const base = await freePortBase();
+  const base = await freePortBase(t);
   const gateway = `http://127.0.0.1:${base}`;
   const redis = await testRedisPrefix(t);
   const broker = await brokerEnv(t);

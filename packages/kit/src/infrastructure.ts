@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { createDatabase, migrate, type Database } from '@elcorp/db';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Redis } from 'ioredis';
@@ -26,8 +27,11 @@ export interface Infrastructure<DB> {
   redis?: Redis;
   /** One readiness check per dependency the service opened. */
   healthChecks: Record<string, HealthCheck>;
-  /** Registers something to close before the connections it depends on. */
-  defer(closer: () => Promise<void>): void;
+  /**
+   * Registers something to close before the connections it depends on. The name appears in
+   * the warning logged when that step is slow, so a stuck shutdown names its culprit.
+   */
+  defer(closer: () => Promise<void>, name?: string): void;
   /** Closes whatever was opened or deferred, last first. */
   close(): Promise<void>;
 }
@@ -37,12 +41,16 @@ export interface Infrastructure<DB> {
  * later step fails, what was already opened is closed so start-up fails cleanly.
  */
 export async function openInfrastructure<DB>(options: InfrastructureOptions): Promise<Infrastructure<DB>> {
-  const closers: Array<() => Promise<void>> = [];
+  const closers: Closer[] = [];
   const close = async () => {
-    for (const closer of closers.reverse()) await closer().catch(() => undefined);
+    for (const closer of closers.reverse()) await runCloser(closer, options.logger);
     closers.length = 0;
   };
-  const infra: Infrastructure<DB> = { healthChecks: {}, close, defer: (closer) => closers.push(closer) };
+  const infra: Infrastructure<DB> = {
+    healthChecks: {},
+    close,
+    defer: (run, name) => closers.push({ name: name ?? (run.name || 'deferred step'), run }),
+  };
   try {
     if (options.postgres) {
       const { url, schema, migrations } = options.postgres;
@@ -52,7 +60,7 @@ export async function openInfrastructure<DB>(options: InfrastructureOptions): Pr
         applicationName: `elcorp-${options.service}`,
         onError: (err) => options.logger.warn({ err: { message: err.message } }, 'idle postgres client failed'),
       });
-      closers.push(() => database.close());
+      closers.push({ name: 'postgres pool', run: () => database.close() });
       for (const set of migrations) {
         const { applied } = await migrate({
           pool: database.pool,
@@ -68,19 +76,19 @@ export async function openInfrastructure<DB>(options: InfrastructureOptions): Pr
     }
     if (options.natsUrl) {
       const nats = await connectNats(options.natsUrl, `elcorp-${options.service}`, options.logger);
-      closers.push(() => nats.drain());
+      closers.push({ name: 'nats drain', run: () => nats.drain() });
       infra.nats = nats;
       infra.healthChecks['nats'] = natsHealth(nats);
     }
     if (options.redisUrl) {
       const redis = await connectRedis(options.redisUrl, options.logger);
-      closers.push(async () => {
+      closers.push({ name: 'redis', run: async () => {
         // quit() resolves on Redis's OK; the socket closes just after. Wait for it, so a
         // closed service holds no handle that keeps the process alive.
         const ended = redis.status === 'end' ? Promise.resolve() : once(redis, 'end');
         await redis.quit();
         await ended;
-      });
+      } });
       infra.redis = redis;
       infra.healthChecks['redis'] = redisHealth(redis);
     }
@@ -89,4 +97,31 @@ export async function openInfrastructure<DB>(options: InfrastructureOptions): Pr
     await close();
     throw err;
   }
+}
+
+interface Closer {
+  name: string;
+  run: () => Promise<void>;
+}
+
+/** A closing step slower than this is named in a warning while it still runs. */
+export const slowCloseStepMs = 2_000;
+
+/**
+ * Runs one closing step; a failure is logged and does not stop the steps after it. A step
+ * still running after slowCloseStepMs is named at once, not when (or if) it ends: a shutdown
+ * that outlives its deadline then says which dependency held it.
+ */
+async function runCloser({ name, run }: Closer, logger: Logger): Promise<void> {
+  const started = performance.now();
+  const watchdog = setTimeout(() => logger.warn({ step: name, ms: slowCloseStepMs }, 'a closing step is still running'), slowCloseStepMs);
+  try {
+    await run();
+  } catch (err) {
+    logger.warn({ err, step: name }, 'a closing step failed');
+  } finally {
+    clearTimeout(watchdog);
+  }
+  const ms = Math.round(performance.now() - started);
+  if (ms >= slowCloseStepMs) logger.warn({ step: name, ms }, 'a closing step was slow');
 }

@@ -20,7 +20,7 @@ export interface MessagingConfig {
 export interface MessagingInfrastructure<DB> {
   nats?: NatsConnection;
   database?: Database<DB>;
-  defer(closer: () => Promise<void>): void;
+  defer(closer: () => Promise<void>, name?: string): void;
 }
 
 export interface AttachOptions<DB extends MessagingTables> {
@@ -64,7 +64,7 @@ export async function attachMessaging<DB extends MessagingTables>(options: Attac
     subscriptions,
     ...(options.consumer ? { consumer: options.consumer } : {}),
   });
-  infra.defer(() => runtime.stop());
+  infra.defer(() => runtime.stop(), 'messaging relay and consumers');
   runtimes.set(infra, runtime);
   return runtime;
 }

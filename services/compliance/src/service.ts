@@ -53,7 +53,7 @@ export function defineComplianceService(hooks: ComplianceHooks = {}): ServiceDef
       const reports = new ReportWorker(() => generateNextReport(deps), logger, reportPollMs);
       const auth = openServiceAuth(config, { redis: infra.redis!, logger });
       const bundles = await watchBundles(infra.nats!, names, { logger });
-      infra.defer(() => bundles.stop());
+      infra.defer(() => bundles.stop(), 'authz bundle watch');
       const app = await buildComplianceApp({ logger, healthChecks: infra.healthChecks, deps, auth, authorizer: bundles.authorizer, kickReports: () => reports.kick() });
       const messaging = await attachMessaging({ service: 'compliance', config, logger, infra, registry: app.metrics });
       const auditMetrics = new AuditMetrics(app.metrics, db);
@@ -71,7 +71,7 @@ export function defineComplianceService(hooks: ComplianceHooks = {}): ServiceDef
         // Deferred after messaging's own stop, so these stop first (closers run last first).
         infra.defer(async () => {
           await Promise.all(consumers.map((c) => c.stop()));
-        });
+        }, 'audit consumers');
       }
       // A new log gets its first checkpoint (size 0) before traffic; later ones follow growth.
       await issueCheckpoint(deps);
@@ -85,7 +85,7 @@ export function defineComplianceService(hooks: ComplianceHooks = {}): ServiceDef
       infra.defer(async () => {
         clearInterval(checkpoints);
         await Promise.all([reports.stop(), stopArchival()]);
-      });
+      }, 'checkpoints, reports and archival');
       hooks.onReady?.(deps);
       return app;
     },

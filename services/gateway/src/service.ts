@@ -36,7 +36,7 @@ export const gatewayService: ServiceDefinition<GatewayConfig, never> = {
     await internal.listen({ host: config.INTERNAL_HOST, port: config.INTERNAL_PORT });
     const { address, port } = internal.server.address() as AddressInfo;
     app.decorate('internalUrl', `http://${address.includes(':') ? `[${address}]` : address}:${port}`);
-    infra.defer(() => internal.close());
+    infra.defer(() => internal.close(), 'internal listener');
     // Revocations also arrive as events, so a session ended anywhere is refused here at once.
     const revocations = await startRevocationConsumer({
       nats: infra.nats!,
@@ -44,7 +44,7 @@ export const gatewayService: ServiceDefinition<GatewayConfig, never> = {
       logger,
       deny: (sessionId) => denySession(redis, config.REDIS_KEY_PREFIX, sessionId),
     });
-    infra.defer(() => revocations.stop());
+    infra.defer(() => revocations.stop(), 'revocation listener');
     return app;
   },
 };

@@ -24,7 +24,7 @@ export const governanceService: ServiceDefinition<GovernanceConfig, GovernanceDB
     const auth = openServiceAuth(config, { redis: infra.redis!, logger });
     // Governance writes the bundles and decides with them like every other service.
     const watcher = await watchBundles(nats, names, { logger });
-    infra.defer(() => watcher.stop());
+    infra.defer(() => watcher.stop(), 'authz bundle watch');
     const governance: GovernanceDeps = {
       db,
       uow: unitOfWork(db, names),

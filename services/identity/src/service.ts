@@ -69,7 +69,7 @@ export function identityServiceWith(overrides: IdentityOverrides = {}): ServiceD
         now,
       };
       const resetDelivery: DrainLoop = drainLoop(() => deliverNextPasswordReset(identity), { pollMs: resetDeliveryPollMs, logger, name: 'password reset delivery' });
-      infra.defer(() => resetDelivery.close());
+      infra.defer(() => resetDelivery.close(), 'reset-mail delivery');
       resetDelivery.wake(); // requests a previous process left
       // Decides with the system bundle until the watcher below applies governance's.
       const authorizer = new Authorizer();
@@ -83,7 +83,7 @@ export function identityServiceWith(overrides: IdentityOverrides = {}): ServiceD
         clientAddressSecret: config.CLIENT_ADDRESS_SECRET,
       });
       const bundles = await watchPolicyBundles(infra.nats!, config.EVENT_SUBJECT_ROOT, { logger, registry: app.metrics, authorizer });
-      infra.defer(() => bundles.stop());
+      infra.defer(() => bundles.stop(), 'authz bundle watch');
       rememberPolicyBundles(app, bundles);
       await attachMessaging({ service: 'identity', config, logger, infra, registry: app.metrics, subscriptions: identitySubscriptions(identity) });
       // The rotation schedule: every replica checks hourly; the advisory lock lets one rotate.

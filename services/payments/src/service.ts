@@ -45,10 +45,10 @@ export function definePaymentsService(overrides: PaymentsOverrides = {}): Servic
         renderReceiptPdf,
       });
       const bundles = await watchBundles(infra.nats!, names, { logger, registry: app.metrics, authorizer });
-      infra.defer(() => bundles.stop());
+      infra.defer(() => bundles.stop(), 'authz bundle watch');
       await attachMessaging({ service: 'payments', config, logger, infra, registry: app.metrics, subscriptions: paymentsSubscriptions });
       const stopSchedules = startSchedules(payments, logger);
-      infra.defer(stopSchedules);
+      infra.defer(stopSchedules, 'schedules');
       return app;
     },
   };
