@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import { createDatabase, migrate, type Database } from '@elcorp/db';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Redis } from 'ioredis';
@@ -76,7 +77,7 @@ export async function openInfrastructure<DB>(options: InfrastructureOptions): Pr
     }
     if (options.natsUrl) {
       const nats = await connectNats(options.natsUrl, `elcorp-${options.service}`, options.logger);
-      closers.push({ name: 'nats drain', run: () => nats.drain() });
+      closers.push({ name: 'nats drain', run: () => drainWithin(nats, natsDrainDeadlineMs, options.logger) });
       infra.nats = nats;
       infra.healthChecks['nats'] = natsHealth(nats);
     }
@@ -124,4 +125,23 @@ async function runCloser({ name, run }: Closer, logger: Logger): Promise<void> {
   }
   const ms = Math.round(performance.now() - started);
   if (ms >= slowCloseStepMs) logger.warn({ step: name, ms }, 'a closing step was slow');
+}
+
+/** How long a NATS drain may take before the connection is simply closed. */
+export const natsDrainDeadlineMs = 3_000;
+
+/**
+ * Drains (in-flight messages are handled, subscriptions end) but no longer than the deadline:
+ * a subscription the server is slow to end must not hold a rolling deploy. Whatever was not
+ * acknowledged by then is redelivered to another replica, so closing loses nothing.
+ */
+async function drainWithin(nats: NatsConnection, deadlineMs: number, logger: Logger): Promise<void> {
+  const drained = nats.drain().then(
+    () => true,
+    () => true, // a drain that fails (already closed) has nothing left to wait for
+  );
+  const outcome = await Promise.race([drained, delay(deadlineMs, false, { ref: false })]);
+  if (outcome) return;
+  logger.warn({ ms: deadlineMs }, 'the nats drain outlived its deadline; closing the connection');
+  await nats.close();
 }
