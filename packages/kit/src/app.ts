@@ -84,9 +84,11 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   app.decorate('lifecycle', { shuttingDown: false });
   app.decorate('metrics', createMetricsRegistry(options.service));
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Per-request hooks that do not wait take `done`: an async hook costs a promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header(requestIdHeader, request.id);
     nameRequestSpan(request.method, request.routeOptions.url);
+    done();
   });
 
   registerErrorHandler(app, bodyLimitBytes, options.mapError ?? ((error) => error));
