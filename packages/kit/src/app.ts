@@ -16,6 +16,7 @@ import { byteOrderMark, byteOrderMarkError, registerInputRules } from './input-r
 import { createMetricsRegistry, registerMetrics } from './metrics.js';
 import { baseComponents, documentDpopGuard, withProblemResponses } from './openapi.js';
 import { requestIdFrom, requestIdHeader } from './request-id.js';
+import { requestChildLogger } from './request-logger.js';
 import { nameRequestSpan } from './telemetry.js';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
@@ -67,6 +68,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     connectionTimeout: options.requestTimeoutMs ?? 30_000,
     genReqId: requestIdFrom,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    childLoggerFactory: requestChildLogger,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 200 },
