@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { verifyAccessToken, type AccessTokenClaims } from './access-token.js';
 import type { JWTVerifyGetKey } from 'jose';
 import { LruCache } from './lru.js';
@@ -19,12 +19,12 @@ export function cachedTokenVerifier(keys: JWTVerifyGetKey, options: { maxEntries
   const now = options.now ?? Date.now;
   return {
     async verify(token) {
-      const hash = createHash('sha256').update(token).digest('base64url');
-      const known = verified.get(hash);
+      const digest = hash('sha256', token, 'base64url');
+      const known = verified.get(digest);
       if (known && known.exp > now() / 1000) return known;
-      if (known) verified.delete(hash);
+      if (known) verified.delete(digest);
       const claims = await verifyAccessToken(token, { keys, nowSeconds: Math.floor(now() / 1000) });
-      verified.set(hash, claims);
+      verified.set(digest, claims);
       return claims;
     },
   };

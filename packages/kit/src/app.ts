@@ -16,6 +16,7 @@ import { byteOrderMark, byteOrderMarkError, registerInputRules } from './input-r
 import { createMetricsRegistry, registerMetrics } from './metrics.js';
 import { baseComponents, documentDpopGuard, withProblemResponses } from './openapi.js';
 import { requestIdFrom, requestIdHeader } from './request-id.js';
+import { requestChildLogger } from './request-logger.js';
 import { nameRequestSpan } from './telemetry.js';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
@@ -67,6 +68,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     connectionTimeout: options.requestTimeoutMs ?? 30_000,
     genReqId: requestIdFrom,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    childLoggerFactory: requestChildLogger,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 200 },
@@ -84,9 +86,11 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   app.decorate('lifecycle', { shuttingDown: false });
   app.decorate('metrics', createMetricsRegistry(options.service));
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Per-request hooks that do not wait take `done`: an async hook costs a promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header(requestIdHeader, request.id);
     nameRequestSpan(request.method, request.routeOptions.url);
+    done();
   });
 
   registerErrorHandler(app, bodyLimitBytes, options.mapError ?? ((error) => error));

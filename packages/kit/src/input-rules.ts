@@ -58,10 +58,8 @@ export function findUnsafeInput(value: unknown, root: string): FieldError | unde
 
 /** Runs before schema validation on every route of the app, the gateway's proxy included. */
 export function registerInputRules(app: FastifyInstance): void {
-  app.addHook('preValidation', async (request) => {
-    for (const [part, value] of [['params', request.params], ['query', request.query], ['body', request.body]] as const) {
-      const error = findUnsafeInput(value, part);
-      if (error) throw kitErrors.validationFailed([error]);
-    }
+  app.addHook('preValidation', (request, _reply, done) => {
+    const error = findUnsafeInput(request.params, 'params') ?? findUnsafeInput(request.query, 'query') ?? findUnsafeInput(request.body, 'body');
+    done(error ? kitErrors.validationFailed([error]) : undefined);
   });
 }

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { trace, context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { buildApp } from '../src/index.js';
 import { capturedLogger } from './helpers.js';
 
 // The SDK installs this in a service; here the test installs it alone.
@@ -28,4 +29,40 @@ t.test('a line logged inside a span carries trace_id and span_id', async (t) => 
   t.equal(lines[0]?.trace_id, spanContext.traceId);
   t.equal(lines[0]?.span_id, spanContext.spanId);
   t.notOk('trace_id' in (lines[1] ?? {}));
+});
+
+t.test('a request logs with its request id, at the levels the logger allows', async (t) => {
+  const { logger, lines } = capturedLogger('warn');
+  const app = await buildApp({ service: 'test', logger });
+  app.get('/quiet', async (request) => {
+    request.log.info({ token: 'never' }, 'below the level');
+    return { ok: true };
+  });
+  app.get('/loud', async (request) => {
+    t.equal(request.log.level, 'warn');
+    t.notOk(request.log.isLevelEnabled('info'));
+    request.log.warn({ token: 'secret-token' }, 'worth a look');
+    request.log.child({ step: 'inner' }).error('inner failure');
+    return { ok: true };
+  });
+  app.get('/chatty', { logLevel: 'info' }, async (request) => {
+    request.log.info('route-level info');
+    return { ok: true };
+  });
+  t.teardown(() => app.close());
+  await app.inject({ url: '/quiet', headers: { 'x-request-id': 'quiet-1' } });
+  t.same(lines, [], 'nothing is written below the level');
+  await app.inject({ url: '/loud', headers: { 'x-request-id': 'loud-1' } });
+  await app.inject({ url: '/chatty', headers: { 'x-request-id': 'chatty-1' } });
+  const ours = lines.filter((line) => typeof line.msg === 'string' && ['worth a look', 'inner failure', 'route-level info'].includes(line.msg));
+  t.same(
+    ours.map((line) => [line.msg, line.requestId, line.level]),
+    [
+      ['worth a look', 'loud-1', 40],
+      ['inner failure', 'loud-1', 50],
+      ['route-level info', 'chatty-1', 30],
+    ],
+  );
+  t.equal(ours[1]?.step, 'inner');
+  t.notOk(JSON.stringify(lines).includes('secret-token'), 'redaction still applies');
 });

@@ -66,7 +66,7 @@ export const proxyErrors = {
  */
 export async function registerProxy(app: App, deps: ProxyDeps): Promise<void> {
   const limitBytes = deps.bodyLimitBytes ?? defaultBodyLimitBytes;
-  const secret = deps.clientAddressSecret ?? developmentClientAddressSecret;
+  const signAddress = clientAddressSigner(deps.clientAddressSecret ?? developmentClientAddressSecret);
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     // Any content type, or none: the body is the client's stream, unread, for the upstream.
@@ -76,12 +76,12 @@ export async function registerProxy(app: App, deps: ProxyDeps): Promise<void> {
       done(null, new StreamedBody(payload, limitBytes));
     });
     for (const url of routedPatterns) {
-      scope.route({ method: methods, url, exposeHeadRoute: false, schema: { hide: true }, handler: (request, reply) => forward(deps.upstreams, secret, request, reply) });
+      scope.route({ method: methods, url, exposeHeadRoute: false, schema: { hide: true }, handler: (request, reply) => forward(deps.upstreams, signAddress, request, reply) });
     }
   });
 }
 
-async function forward(upstreams: Upstreams, clientAddressSecret: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+async function forward(upstreams: Upstreams, signAddress: ClientAddressSigner, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const path = request.url.split('?')[0] ?? '';
   const name = upstreamFor(path);
   // Dot segments would let the path the gateway checked differ from the one a server resolves.
@@ -106,7 +106,7 @@ async function forward(upstreams: Upstreams, clientAddressSecret: string, reques
       {
         method: request.method,
         path: request.url,
-        headers: upstreamRequestHeaders(request, body !== undefined, clientAddressSecret),
+        headers: upstreamRequestHeaders(request, body !== undefined, signAddress),
         ...(body ? { body } : {}),
         idempotent: idempotentMethods.has(request.method),
         signal: clientGone.signal,
@@ -144,12 +144,17 @@ function problemFor(err: UpstreamError, upstream: UpstreamService): AppError {
 /** RFC 9110 §7.6.1: meaningful for one connection only, never forwarded. */
 const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
-function isHopByHop(name: string, connectionTokens: Set<string>): boolean {
+function isHopByHop(name: string, connectionTokens: ReadonlySet<string>): boolean {
   return hopByHop.has(name) || name.startsWith('proxy-') || connectionTokens.has(name);
 }
 
-function connectionTokensOf(value: string | string[] | undefined): Set<string> {
-  const list = Array.isArray(value) ? value.join(',') : (value ?? '');
+const noTokens: ReadonlySet<string> = new Set();
+/** The usual values name no header beyond the hop-by-hop ones: no set built per request for them. */
+const plainConnectionValues = new Set(['keep-alive', 'close', 'Keep-Alive', 'Close']);
+
+function connectionTokensOf(value: string | string[] | undefined): ReadonlySet<string> {
+  if (value === undefined || (typeof value === 'string' && plainConnectionValues.has(value))) return noTokens;
+  const list = Array.isArray(value) ? value.join(',') : value;
   return new Set(list.split(',').map((token) => token.trim().toLowerCase()).filter(Boolean));
 }
 
@@ -158,15 +163,48 @@ function connectionTokensOf(value: string | string[] | undefined): Set<string> {
  * forwarding chain, the request id) and trace context, which the undici instrumentation
  * writes for the gateway's span when telemetry is on (the client's would bypass that span).
  */
-const replacedByGateway = (name: string) =>
-  name.startsWith(internalHeaderPrefix) ||
-  name.startsWith('x-forwarded-') ||
-  ['forwarded', 'x-real-ip', 'x-request-id', 'host', 'expect', 'traceparent', 'tracestate', 'baggage'].includes(name);
+const replacedNames = new Set(['forwarded', 'x-real-ip', 'x-request-id', 'host', 'expect', 'traceparent', 'tracestate', 'baggage']);
+const replacedByGateway = (name: string) => replacedNames.has(name) || name.startsWith(internalHeaderPrefix) || name.startsWith('x-forwarded-');
 
-export function upstreamRequestHeaders(request: FastifyRequest, withBody: boolean, clientAddressSecret = developmentClientAddressSecret): Record<string, string | string[]> {
-  const tokens = connectionTokensOf(request.headers.connection);
+/** Signs a client address for the upstreams (kit's signClientAddress). */
+export type ClientAddressSigner = (address: string) => string;
+
+/** Most distinct addresses signed within one second; past it the second's signatures start over. */
+const signedAddressesMax = 1_000;
+
+/**
+ * A signature names its second and the address, nothing else: each address is signed once a
+ * second, not once per request (an HMAC was ~2% of the gateway's CPU per proxied request).
+ */
+export function clientAddressSigner(secret: string, now: () => number = Date.now): ClientAddressSigner {
+  let second = Number.NaN;
+  const signed = new Map<string, string>();
+  return (address) => {
+    const nowMs = now();
+    const atSeconds = Math.floor(nowMs / 1000);
+    if (atSeconds !== second || signed.size >= signedAddressesMax) {
+      second = atSeconds;
+      signed.clear();
+    }
+    let signature = signed.get(address);
+    if (signature === undefined) {
+      signature = signClientAddress(secret, address, nowMs);
+      signed.set(address, signature);
+    }
+    return signature;
+  };
+}
+
+export function upstreamRequestHeaders(
+  request: FastifyRequest,
+  withBody: boolean,
+  signAddress: ClientAddressSigner = (address) => signClientAddress(developmentClientAddressSecret, address),
+): Record<string, string | string[]> {
+  const headers = request.headers as IncomingHttpHeaders;
+  const tokens = connectionTokensOf(headers.connection);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(request.headers as IncomingHttpHeaders)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined || isHopByHop(name, tokens) || replacedByGateway(name)) continue;
     if (!withBody && name === 'content-length') continue;
     out[name] = value;
@@ -175,7 +213,7 @@ export function upstreamRequestHeaders(request: FastifyRequest, withBody: boolea
   // The standard header for generic tooling; the internal one cannot be mistaken for a chain.
   out['x-forwarded-for'] = clientAddress;
   out[clientAddressHeader] = clientAddress;
-  out[clientAddressSignatureHeader] = signClientAddress(clientAddressSecret, clientAddress);
+  out[clientAddressSignatureHeader] = signAddress(clientAddress);
   out['x-forwarded-proto'] = request.protocol;
   out['x-forwarded-host'] = request.host;
   out['x-request-id'] = request.id;
@@ -185,7 +223,8 @@ export function upstreamRequestHeaders(request: FastifyRequest, withBody: boolea
 export function clientResponseHeaders(headers: IncomingHttpHeaders, upstream: Pick<UpstreamService, 'origin' | 'basePath'>): Record<string, string | string[]> {
   const tokens = connectionTokensOf(headers.connection);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined || isHopByHop(name, tokens) || name.startsWith(internalHeaderPrefix) || name === 'x-request-id') continue;
     out[name] = name === 'location' && typeof value === 'string' ? publicLocation(value, upstream) : value;
   }

@@ -58,10 +58,10 @@ export function userLimitOf(userId: string, config: RateLimitDeps['config']): Li
  * in the same Redis round trip as the proof and the deny-list).
  */
 export function registerIpRateLimit(app: App, deps: RateLimitDeps & { countedElsewhere?: (request: FastifyRequest) => boolean }): void {
-  app.addHook('onRequest', async (request, reply) => {
-    if (unlimitedPaths.has(request.url.split('?')[0]!)) return;
-    if (deps.countedElsewhere?.(request)) return;
-    await countAddress(request, reply, deps);
+  // Callback style: token-protected requests (most of them) pass without a promise of their own.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (unlimitedPaths.has(request.url.split('?')[0]!) || deps.countedElsewhere?.(request)) return done();
+    countAddress(request, reply, deps).then(() => done(), done);
   });
 }
 

@@ -157,16 +157,24 @@ async function attemptOnce(upstream: UpstreamService, request: OutgoingRequest, 
   // While the client is still trickling its body, the time is the client's: the deadline
   // passing then is the client's timeout (408), and once the body is complete the upstream
   // gets a full deadline of its own to answer.
-  const deadline = new AbortController();
+  // One controller for both reasons to stop (deadline, client gone): AbortSignal.any built a
+  // composite signal per request, tracked weakly until garbage collected.
+  const stop = new AbortController();
+  let expired = false;
   let clientLate = false;
   const expire = () => {
     clientLate = request.body?.awaitingClient ?? false;
-    deadline.abort();
+    expired = true;
+    stop.abort();
   };
+  // Left attached: a client gone while the body streams still stops the upstream's answer.
+  const clientGone = () => stop.abort(request.signal?.reason);
+  request.signal?.addEventListener('abort', clientGone, { once: true });
+  if (request.signal?.aborted) clientGone();
   let timer = setTimeout(expire, timeoutMs);
   let finished = false;
   request.body?.onEnd(() => {
-    if (finished || deadline.signal.aborted) return;
+    if (finished || stop.signal.aborted) return;
     clearTimeout(timer);
     timer = setTimeout(expire, timeoutMs);
   });
@@ -176,13 +184,13 @@ async function attemptOnce(upstream: UpstreamService, request: OutgoingRequest, 
       path: upstream.basePath + request.path,
       headers: request.headers,
       body: request.body?.open() ?? null,
-      signal: request.signal ? AbortSignal.any([request.signal, deadline.signal]) : deadline.signal,
+      signal: stop.signal,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
   } catch (err) {
     if (request.signal?.aborted) throw err;
-    const failure = clientLate ? 'client_timeout' : deadline.signal.aborted ? 'timeout' : failureOf(err);
+    const failure = clientLate ? 'client_timeout' : expired ? 'timeout' : failureOf(err);
     throw new UpstreamError(failure, upstream.name, { cause: err });
   } finally {
     finished = true;
