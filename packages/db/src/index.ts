@@ -7,7 +7,7 @@ export type { InitDatabaseOptions } from './init.js';
 export { assertSchemaName } from './identifier.js';
 
 // Services import kysely through @elcorp/db so the whole fleet shares one kysely version.
-export { Kysely, Transaction, sql } from 'kysely';
+export { CompiledQuery, Kysely, Transaction, sql } from 'kysely';
 export type {
   ColumnType,
   Generated,

@@ -9,7 +9,7 @@ import { registerJwksRoutes } from './http/jwks.routes.js';
 import { registerMfaRoutes } from './http/mfa.routes.js';
 import { registerPasswordRoutes } from './http/password.routes.js';
 import { registerUserRoutes } from './http/users.routes.js';
-import { authenticate } from './http/principal.js';
+import { authenticators } from './http/principal.js';
 import type { SigningKeys } from './infrastructure/signing-keys.js';
 
 export interface IdentityAppDeps {
@@ -34,7 +34,7 @@ export async function buildIdentityApp(deps: IdentityAppDeps): Promise<App> {
     mapError: toAppError,
   });
   registerClientAddress(app, deps.clientAddressSecret ?? developmentClientAddressSecret);
-  const guard = authenticate({
+  const { authenticate: guard, authenticateLoading } = authenticators({
     db: deps.identity.db,
     keys: deps.keys.resolver(),
     replay: deps.identity.replay,
@@ -45,7 +45,7 @@ export async function buildIdentityApp(deps: IdentityAppDeps): Promise<App> {
   registerAuthRoutes(app, { identity: deps.identity, authenticate: guard, secondFactor: deps.secondFactor });
   registerMfaRoutes(app, { identity: deps.identity, authenticate: guard });
   registerPasswordRoutes(app, { identity: deps.identity, authenticate: guard });
-  registerUserRoutes(app, { identity: deps.identity, authenticate: guard });
+  registerUserRoutes(app, { identity: deps.identity, authenticate: guard, authenticateLoading });
   registerJwksRoutes(app, deps.keys);
   return app;
 }

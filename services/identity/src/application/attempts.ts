@@ -1,8 +1,8 @@
 import { createEvent } from '@elcorp/contracts';
-import { sql, type Selectable } from '@elcorp/db';
+import { CompiledQuery, sql, type Selectable, type Transaction } from '@elcorp/db';
 import { identityErrors, type IdentityError } from '../domain/errors.js';
 import { deviceCountOf, lockedForSeconds, lockoutPolicy, resetCount, sharedCount } from '../domain/lockout.js';
-import type { UsersTable } from '../infrastructure/db/schema.js';
+import type { IdentityDB, UsersTable } from '../infrastructure/db/schema.js';
 import type { IdentityDeps, RequestContext } from './ports.js';
 
 /**
@@ -23,10 +23,15 @@ export type FailureReason = 'invalid_credentials' | 'invalid_otp';
  * emails included, so which count answers reveals nothing).
  */
 export async function countForDevice(deps: IdentityDeps, emailNormalized: string, userId: string | undefined, jkt: string | undefined): Promise<AttemptCount> {
-  const key = deps.emailHash(emailNormalized);
-  if (userId === undefined || jkt === undefined) return { key, scope: sharedCount };
+  if (userId === undefined || jkt === undefined) return countOf(deps, emailNormalized, jkt, false);
   const known = await deps.db.selectFrom('sessions').select('id').where('user_id', '=', userId).where('jkt', '=', jkt).limit(1).executeTakeFirst();
-  return { key, scope: known ? deviceCountOf(jkt) : sharedCount };
+  return countOf(deps, emailNormalized, jkt, known !== undefined);
+}
+
+/** `countForDevice` when the caller already read whether device `jkt` has opened a session of the account. */
+export function countOf(deps: Pick<IdentityDeps, 'emailHash'>, emailNormalized: string, jkt: string | undefined, deviceKnown: boolean): AttemptCount {
+  const key = deps.emailHash(emailNormalized);
+  return { key, scope: deviceKnown && jkt !== undefined ? deviceCountOf(jkt) : sharedCount };
 }
 
 /** Reset-token probes of an account (the password history answer) are counted apart. */
@@ -81,10 +86,19 @@ async function endReservation(db: IdentityDeps['db'], { key, scope }: AttemptCou
   await sql`UPDATE login_failures SET in_flight = greatest(in_flight - 1, 0) WHERE email_hash = ${key} AND scope = ${scope}`.execute(db);
 }
 
-/** A success resets its own count and ends its reservation; other devices' counts stay. */
-export async function succeeded(db: IdentityDeps['db'], { key, scope }: AttemptCount): Promise<void> {
-  await sql`UPDATE login_failures SET failures = 0, in_flight = greatest(in_flight - 1, 0), locked_until = NULL, updated_at = now()
-    WHERE email_hash = ${key} AND scope = ${scope}`.execute(db);
+/**
+ * A login's success, in one statement of its unit of work: its own count is reset and its
+ * reservation ended (other devices' counts stay), the user's `last_login_at` is set, and the
+ * user's roles are read back for the token: one round trip where three were.
+ */
+const signedInSql = `WITH signed_in AS (UPDATE users SET last_login_at = $1 WHERE id = $2),
+  reset AS (UPDATE login_failures SET failures = 0, in_flight = greatest(in_flight - 1, 0), locked_until = NULL, updated_at = now()
+    WHERE email_hash = $3 AND scope = $4)
+  SELECT coalesce(array_agg(role ORDER BY role), '{}') AS roles FROM user_roles WHERE user_id = $2`;
+
+export async function signedIn(trx: Transaction<IdentityDB>, count: AttemptCount, userId: string, at: Date): Promise<string[]> {
+  const { rows } = await trx.executeQuery<{ roles: string[] }>(CompiledQuery.raw(signedInSql, [at, userId, count.key, count.scope]));
+  return rows[0]!.roles;
 }
 
 /**

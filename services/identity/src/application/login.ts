@@ -1,10 +1,10 @@
-import type { Selectable, Transaction } from '@elcorp/db';
+import { CompiledQuery, type Selectable, type Transaction } from '@elcorp/db';
 import { normaliseEmail } from '../domain/email.js';
 import { identityErrors } from '../domain/errors.js';
 import type { IdentityDB, UsersTable } from '../infrastructure/db/schema.js';
-import { countForDevice, failed, giveBackSlot, succeeded, takeUnlockedSlot, type AttemptCount } from './attempts.js';
+import { countForDevice, countOf, failed, giveBackSlot, signedIn, takeUnlockedSlot, type AttemptCount } from './attempts.js';
 import type { IdentityDeps, RequestContext } from './ports.js';
-import { openSession, rolesOf, type TokenPair } from './sessions.js';
+import { openSession, type TokenPair } from './sessions.js';
 
 export interface LoginInput {
   email: string;
@@ -47,11 +47,9 @@ export async function login(deps: IdentityDeps, input: LoginInput, secondFactor:
     const { trx } = uow;
     if (user.mfa_enabled && !(await secondFactor(trx, user, input.otp!))) return undefined;
     const loggedInAt = deps.now();
-    await trx.updateTable('users').set({ last_login_at: loggedInAt }).where('id', '=', user.id).execute();
-    user.last_login_at = loggedInAt;
     // A success resets its count and ends this attempt's reservation.
-    await succeeded(trx, count);
-    const roles = await rolesOf(trx, user.id);
+    const roles = await signedIn(trx, count, user.id, loggedInAt);
+    user.last_login_at = loggedInAt;
     const pair = await openSession(deps, uow, sign, { userId: user.id, jkt: input.jkt, deviceName: input.deviceName ?? 'unnamed device', roles, request: input.request });
     return { pair, roles };
   });
@@ -63,14 +61,23 @@ export async function login(deps: IdentityDeps, input: LoginInput, secondFactor:
 async function checkCredentials(deps: IdentityDeps, input: { email: string; password: string } & AttemptContext) {
   const emailNormalized = normaliseEmail(input.email);
   // Read before the reservation: which count applies depends on the account's devices.
-  // Unknown emails run the same queries and fall under the shared count.
-  const user = await deps.db.selectFrom('users').selectAll().where('email_normalized', '=', emailNormalized).where('status', '=', 'active').executeTakeFirst();
-  const count = await countForDevice(deps, emailNormalized, user?.id, input.jkt);
+  // Unknown emails run the same query and fall under the shared count.
+  const { rows } = await deps.db.executeQuery<Selectable<UsersTable> & { device_known: boolean }>(CompiledQuery.raw(userAndDeviceSql, [emailNormalized, input.jkt]));
+  const found = rows[0] && withoutDeviceKnown(rows[0]);
+  const count = countOf(deps, emailNormalized, input.jkt, rows[0]?.device_known ?? false);
   await takeUnlockedSlot(deps, count, input.request);
-  const passwordOk = user?.password_hash ? await deps.hasher.verify(user.password_hash, input.password) : await deps.hasher.dummyVerify(input.password);
-  if (!user || !passwordOk) return failed(deps, count, user, 'invalid_credentials', input.request);
-  return { user, count };
+  const passwordOk = found?.password_hash ? await deps.hasher.verify(found.password_hash, input.password) : await deps.hasher.dummyVerify(input.password);
+  if (!found || !passwordOk) return failed(deps, count, found, 'invalid_credentials', input.request);
+  return { user: found, count };
 }
+
+function withoutDeviceKnown({ device_known: _, ...user }: Selectable<UsersTable> & { device_known: boolean }): Selectable<UsersTable> {
+  return user;
+}
+
+/** The active account of an email, and whether the device has ever opened a session of it. */
+const userAndDeviceSql = `SELECT users.*, EXISTS (SELECT 1 FROM sessions WHERE sessions.user_id = users.id AND sessions.jkt = $2) AS device_known
+  FROM users WHERE email_normalized = $1 AND status = 'active'`;
 
 /**
  * The password half of login on its own (the SMS-code request): the same count, lock and

@@ -1,5 +1,5 @@
 import { createEvent, uuidv7, type Actor } from '@elcorp/contracts';
-import type { Kysely, Transaction } from '@elcorp/db';
+import { CompiledQuery, type Kysely, type Transaction } from '@elcorp/db';
 import type { UnitOfWork } from '@elcorp/messaging';
 import { createHash, randomBytes } from 'node:crypto';
 import { identityErrors } from '../domain/errors.js';
@@ -41,13 +41,22 @@ export async function mintPair(
   session: { id: string; user_id: string; jkt: string; expires_at: Date },
   roles?: string[],
 ): Promise<TokenPair> {
-  const now = deps.now();
   const refresh = newRefreshToken();
-  const refreshExpiresMs = Math.min(now.getTime() + refreshPolicy.refreshTokenSeconds * 1000, session.expires_at.getTime());
-  await trx.insertInto('refresh_tokens').values({ token_hash: refresh.hash, session_id: session.id, expires_at: new Date(refreshExpiresMs) }).execute();
+  await trx.insertInto('refresh_tokens').values({ token_hash: refresh.hash, session_id: session.id, expires_at: refreshExpiry(deps.now(), session.expires_at) }).execute();
   const accessToken = await sign({ userId: session.user_id, sessionId: session.id, roles: roles ?? (await rolesOf(trx, session.user_id)), jkt: session.jkt });
   return { accessToken, refreshToken: refresh.token, tokenType: 'DPoP', expiresIn: refreshPolicy.accessTokenSeconds, sessionId: session.id };
 }
+
+/** A refresh token lives its own lifetime, never past its session's end. */
+function refreshExpiry(now: Date, sessionExpiresAt: Date): Date {
+  return new Date(Math.min(now.getTime() + refreshPolicy.refreshTokenSeconds * 1000, sessionExpiresAt.getTime()));
+}
+
+/** The session row and its first refresh token in one statement (a login's round trips are its cost beside argon2). */
+const openSessionSql = `WITH session AS (
+    INSERT INTO sessions (id, user_id, jkt, device_name, ip, user_agent, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+  )
+  INSERT INTO refresh_tokens (token_hash, session_id, expires_at) SELECT $8, session.id, $9 FROM session`;
 
 /** A new login on a device: the session row, its first token pair and its events. */
 export async function openSession(
@@ -57,20 +66,23 @@ export async function openSession(
   input: { userId: string; jkt: string; deviceName: string; roles: string[]; request: RequestContext },
 ): Promise<TokenPair> {
   const now = deps.now();
-  const session = await trx
-    .insertInto('sessions')
-    .values({
-      id: uuidv7(),
-      user_id: input.userId,
-      jkt: input.jkt,
-      device_name: input.deviceName,
-      ip: input.request.ip,
-      user_agent: input.request.userAgent,
-      expires_at: new Date(now.getTime() + refreshPolicy.sessionSeconds * 1000),
-    })
-    .returning(['id', 'user_id', 'jkt', 'expires_at'])
-    .executeTakeFirstOrThrow();
-  const pair = await mintPair(deps, trx, sign, session, input.roles);
+  const session = { id: uuidv7(), user_id: input.userId, jkt: input.jkt, expires_at: new Date(now.getTime() + refreshPolicy.sessionSeconds * 1000) };
+  const refresh = newRefreshToken();
+  await trx.executeQuery(
+    CompiledQuery.raw(openSessionSql, [
+      session.id,
+      session.user_id,
+      session.jkt,
+      input.deviceName,
+      input.request.ip,
+      input.request.userAgent,
+      session.expires_at,
+      refresh.hash,
+      refreshExpiry(now, session.expires_at),
+    ]),
+  );
+  const accessToken = await sign({ userId: session.user_id, sessionId: session.id, roles: input.roles, jkt: session.jkt });
+  const pair: TokenPair = { accessToken, refreshToken: refresh.token, tokenType: 'DPoP', expiresIn: refreshPolicy.accessTokenSeconds, sessionId: session.id };
   const actor: Actor = { userId: input.userId, sessionId: session.id, ip: input.request.ip, userAgent: input.request.userAgent };
   record(
     createEvent('identity.session.created', {

@@ -1,4 +1,5 @@
-import { sql, type Kysely, type Transaction } from '@elcorp/db';
+import { LruCache } from '@elcorp/auth';
+import { CompiledQuery, sql, type Kysely, type Transaction } from '@elcorp/db';
 import { sharedCount } from '../domain/lockout.js';
 import type { IdentityDB } from '../infrastructure/db/schema.js';
 import type { IdentityDeps } from './ports.js';
@@ -89,4 +90,47 @@ export async function findUserView(deps: Pick<IdentityDeps, 'db' | 'emailHash'>,
   if (!row) return undefined;
   const [withLock] = await withLockState(deps, [row]);
   return toUserView(withLock!);
+}
+
+/** What GET /users/me meets: a session that ended, or the session's user (undefined: none). */
+export type OwnView = { sessionLives: false } | { sessionLives: true; view: UserView | undefined };
+
+/**
+ * The session check and the caller's view in one statement. `locked` can only be asked of the
+ * database with the email's keyed hash, which needs the email, which the same statement reads:
+ * so it is asked with the hash last seen for this user, and believed only when the email read
+ * is the one that hash was made from (the hash is a pure function of it); otherwise a second
+ * query asks with the right hash. Nothing else is remembered, so revocation, expiry, erasure
+ * and role changes are seen by the next request.
+ */
+const ownViewSql = `SELECT u.id, u.email, u.email_normalized, u.full_name, u.phone, u.status, u.mfa_enabled, u.created_at, u.last_login_at,
+  coalesce((SELECT array_agg(role ORDER BY role) FROM user_roles r WHERE r.user_id = u.id), '{}') AS roles,
+  EXISTS (SELECT 1 FROM login_failures f WHERE f.email_hash = $3 AND f.scope = $4 AND f.locked_until > now()) AS locked
+FROM sessions s LEFT JOIN users u ON u.id = s.user_id
+WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $5`;
+
+type OwnViewRow = Parameters<typeof toUserView>[0] & { id: string | null; email_normalized: string | null };
+
+/** Keyed email hashes by user, most recently used kept: a bound on memory, not on correctness. */
+const emailHashesKept = 10_000;
+
+export function ownViews(deps: Pick<IdentityDeps, 'db' | 'emailHash'>): (session: { userId: string; sessionId: string }, now: Date) => Promise<OwnView> {
+  const hashes = new LruCache<string, { email: string; hash: string }>(emailHashesKept);
+  return async ({ userId, sessionId }, now) => {
+    const known = hashes.get(userId);
+    const { rows } = await deps.db.executeQuery<OwnViewRow>(CompiledQuery.raw(ownViewSql, [sessionId, userId, known?.hash ?? null, sharedCount, now]));
+    const row = rows[0];
+    if (!row) return { sessionLives: false };
+    if (row.id === null) return { sessionLives: true, view: undefined };
+    const email = row.email_normalized;
+    if (email === null) {
+      hashes.delete(userId);
+      return { sessionLives: true, view: toUserView({ ...row, locked: false }) };
+    }
+    if (known?.email === email) return { sessionLives: true, view: toUserView(row) };
+    const hash = deps.emailHash(email);
+    hashes.set(userId, { email, hash });
+    const [withLock] = await withLockState(deps, [row as OwnViewRow & { id: string }]);
+    return { sessionLives: true, view: toUserView(withLock!) };
+  };
 }

@@ -1,6 +1,6 @@
 import { cachedTokenVerifier, dpopTokenFrom, type Principal, invalidToken, verifyDpopProof, type ReplayGuard } from '@elcorp/auth';
 import { principalOf } from '@elcorp/auth/fastify';
-import type { Kysely } from '@elcorp/db';
+import { CompiledQuery, type Kysely } from '@elcorp/db';
 import { documentedAsDpop } from '@elcorp/kit';
 import type { FastifyRequest } from 'fastify';
 import type { JWTVerifyGetKey } from 'jose';
@@ -22,18 +22,18 @@ export function publicUrlOf(publicBaseUrl: string, request: FastifyRequest): str
   return `${publicBaseUrl.replace(/\/+$/, '')}${request.url.split('?')[0]}`;
 }
 
+/** Whether the session of a verified token still lives: not revoked, not expired (by the injected clock). */
+const liveSessionSql = 'SELECT 1 AS live FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3';
+
 /**
- * Verifies `Authorization: DPoP <token>` and its proof, and that the session still lives.
+ * The caller behind `Authorization: DPoP <token>` and its proof, before any session check.
  * The token part is the fleet's (@elcorp/auth: scheme, ES256, iss, aud, exp, kid, the
  * verified-token cache); identity adds the proof, checked itself rather than trusting the
- * network (the gateway checks it too, against its own replay cache), and its sessions
- * table, which knows more than the deny-list (expiry, revocation before Redis heard of it).
- * Failures become problems through the app's mapError (mapAuthError).
+ * network (the gateway checks it too, against its own replay cache).
  */
-export function authenticate(deps: AuthenticationDeps) {
+function verifiedCaller(deps: AuthenticationDeps): (request: FastifyRequest) => Promise<Principal> {
   const tokens = cachedTokenVerifier(deps.keys);
-  // Marked, so the OpenAPI document shows every route it guards as needing the dpop scheme.
-  return documentedAsDpop(async (request: FastifyRequest): Promise<void> => {
+  return async (request) => {
     const token = dpopTokenFrom(request.headers.authorization);
     const claims = await tokens.verify(token);
     await verifyDpopProof(header(request, 'dpop'), {
@@ -43,15 +43,59 @@ export function authenticate(deps: AuthenticationDeps) {
       expectedJkt: claims.cnf.jkt,
       replay: deps.replay,
     });
-    const session = await deps.db
-      .selectFrom('sessions')
-      .select(['revoked_at', 'expires_at'])
-      .where('id', '=', claims.sid)
-      .where('user_id', '=', claims.sub)
-      .executeTakeFirst();
-    if (!session || session.revoked_at || session.expires_at <= deps.now()) throw invalidToken('session revoked or expired');
-    request.principal = { userId: claims.sub, sessionId: claims.sid, roles: claims.roles, jkt: claims.cnf.jkt };
+    return { userId: claims.sub, sessionId: claims.sid, roles: claims.roles, jkt: claims.cnf.jkt };
+  };
+}
+
+export interface Authenticators {
+  /**
+   * Verifies `Authorization: DPoP <token>` and its proof, and that the session still lives in
+   * identity's sessions table, which knows more than the deny-list (expiry, revocation before
+   * Redis heard of it). Failures become problems through the app's mapError (mapAuthError).
+   */
+  authenticate: (request: FastifyRequest) => Promise<void>;
+  /**
+   * `authenticate` whose session check is a query that also loads what the route answers with
+   * (GET /users/me: one round trip instead of two). `load` must answer `sessionEnded` unless
+   * the session lives, exactly as `authenticate` decides it; what it loads is `loadedBy(request)`.
+   */
+  authenticateLoading: <T>(load: (principal: Principal, now: Date) => Promise<T | typeof sessionEnded>) => (request: FastifyRequest) => Promise<void>;
+}
+
+/** The guards of identity's routes, sharing one verified-token cache. */
+export function authenticators(deps: AuthenticationDeps): Authenticators {
+  const caller = verifiedCaller(deps);
+  // Marked, so the OpenAPI document shows every route they guard as needing the dpop scheme.
+  const authenticate = documentedAsDpop(async (request: FastifyRequest): Promise<void> => {
+    const principal = await caller(request);
+    // Compiled once: this runs on every authenticated request.
+    const { rows } = await deps.db.executeQuery(CompiledQuery.raw(liveSessionSql, [principal.sessionId, principal.userId, deps.now()]));
+    if (rows.length === 0) throw invalidToken('session revoked or expired');
+    request.principal = principal;
   });
+  const authenticateLoading: Authenticators['authenticateLoading'] = (load) =>
+    documentedAsDpop(async (request: FastifyRequest): Promise<void> => {
+      const principal = await caller(request);
+      const loaded = await load(principal, deps.now());
+      if (loaded === sessionEnded) throw invalidToken('session revoked or expired');
+      request.principal = principal;
+      loadedValues.set(request, loaded);
+    });
+  return { authenticate, authenticateLoading };
+}
+
+/** The guard of every authenticated route but those that load with `authenticateLoading`. */
+export function authenticate(deps: AuthenticationDeps): Authenticators['authenticate'] {
+  return authenticators(deps).authenticate;
+}
+
+export const sessionEnded: unique symbol = Symbol('session revoked or expired');
+const loadedValues = new WeakMap<FastifyRequest, unknown>();
+
+/** What `authenticateLoading` loaded for this request; a route without that guard fails loudly. */
+export function loadedBy<T>(request: FastifyRequest): T {
+  if (!loadedValues.has(request)) throw new Error('loadedBy: the route is not guarded by authenticateLoading');
+  return loadedValues.get(request) as T;
 }
 
 export function header(request: FastifyRequest, name: string): string | undefined {

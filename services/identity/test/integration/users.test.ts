@@ -191,6 +191,31 @@ t.test('unlock: an admin lifts a lockout at once; identity.user.unlocked names w
   t.equal(unknown.json().code, 'identity.user_not_found');
 });
 
+t.test('me follows the account at once: the shared lock and its end, logout, expiry', async (t) => {
+  const { identity, admin } = await withAdmin(t);
+  const { body, device, session, user } = await signedInUser(identity);
+  const me = () => device.call('GET', '/api/v1/users/me', { session });
+  t.equal((await me()).json().status, 'active');
+  const attacker = await identity.device();
+  for (let i = 0; i < 5; i++) await attacker.call('POST', '/api/v1/auth/login', { body: { email: body.email, password: 'wrong password guess 1' } });
+  t.equal((await me()).json().status, 'locked', 'a lock of the devices that never signed in shows on the next read');
+  t.equal((await admin.device.call('POST', `/api/v1/users/${user.id}/unlock`, { session: admin.session })).statusCode, 204);
+  t.equal((await me()).json().status, 'active', 'and so does its end');
+
+  const second = await identity.device();
+  const secondSession = await second.login(body.email, strongPassword);
+  t.equal((await second.call('GET', '/api/v1/users/me', { session: secondSession })).statusCode, 200);
+  await identity.query("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1", [secondSession.sessionId]);
+  const expired = await second.call('GET', '/api/v1/users/me', { session: secondSession });
+  t.equal(expired.statusCode, 401, 'an expired session is refused at once');
+  t.equal(expired.json().code, 'auth.invalid_token');
+
+  t.equal((await device.call('POST', '/api/v1/auth/logout', { session })).statusCode, 204);
+  const out = await me();
+  t.equal(out.statusCode, 401, 'a logged-out session is refused at once');
+  t.equal(out.json().code, 'auth.invalid_token');
+});
+
 t.test('erasing one\'s own account asks for the password; afterwards nothing of the person is left', async (t) => {
   const { identity, admin } = await withAdmin(t);
   const { body, device, session, user } = await signedInUser(identity);
