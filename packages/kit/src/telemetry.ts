@@ -48,11 +48,12 @@ let active: Telemetry | undefined;
  * Starts OpenTelemetry tracing for this process: W3C trace context and baggage, an
  * AsyncLocalStorage context manager, and the spans an SRE reads: one per HTTP request
  * received (named by its fastify route, see nameRequestSpan) and sent (fetch, undici: each
- * hop) and per pg query; messaging adds publish and consume. No span per redis command. There is
- * no span per framework hook: @fastify/otel made ~12 per request, a third of the gateway's
- * CPU. Sampling follows OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (default
- * parentbased_always_on); a request a parent-based sampler leaves out records no span at all. Spans go to OTLP only when an endpoint is given; metrics
- * and logs are never exported from here (prom-client and pino own those).
+ * hop) and per pg query; messaging adds publish and consume. There is no span per redis
+ * command, nor per framework hook: @fastify/otel made ~12 per request, a third of the
+ * gateway's CPU. Sampling follows OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (default
+ * parentbased_always_on); a request a parent-based sampler leaves out records no span.
+ * Spans go to OTLP only when an endpoint is given; metrics and logs are never exported
+ * from here (prom-client and pino own those).
  * A second call returns the running handle instead of registering twice.
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
