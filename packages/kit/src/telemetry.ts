@@ -2,8 +2,15 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
+import { loadSamplerConfig } from './config/telemetry.js';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
+
+/** As OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG name them; `ratio` is used by the *traceidratio ones. */
+export interface TracesSampler {
+  name: 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
+  ratio: number;
+}
 
 export interface TelemetryOptions {
   /** Short service name (`payments`); the resource's service.name becomes `elcorp-payments`. */
@@ -13,6 +20,8 @@ export interface TelemetryOptions {
   otlpProtocol?: OtlpProtocol;
   /** Extra processors, e.g. `new SimpleSpanProcessor(new InMemorySpanExporter())` in tests. */
   spanProcessors?: SpanProcessor[];
+  /** Default: read from OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (parentbased_always_on). */
+  sampler?: TracesSampler;
 }
 
 export interface Telemetry {
@@ -39,11 +48,12 @@ let active: Telemetry | undefined;
  * Starts OpenTelemetry tracing for this process: W3C trace context and baggage, an
  * AsyncLocalStorage context manager, and the spans an SRE reads: one per HTTP request
  * received (named by its fastify route, see nameRequestSpan) and sent (fetch, undici: each
- * hop), per pg query and per ioredis command; messaging adds publish and consume. There is
- * no span per framework hook: @fastify/otel made ~12 per request, a third of the gateway's
- * CPU. Sampling follows OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (the SDK reads them;
- * default parentbased_always_on). Spans go to OTLP only when an endpoint is given; metrics
- * and logs are never exported from here (prom-client and pino own those).
+ * hop) and per pg query; messaging adds publish and consume. There is no span per redis
+ * command, nor per framework hook: @fastify/otel made ~12 per request, a third of the
+ * gateway's CPU. Sampling follows OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (default
+ * parentbased_always_on); a request a parent-based sampler leaves out records no span.
+ * Spans go to OTLP only when an endpoint is given; metrics and logs are never exported
+ * from here (prom-client and pino own those).
  * A second call returns the running handle instead of registering twice.
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
@@ -52,27 +62,31 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const { NodeSDK } = load('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
   const { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } =
     load('@opentelemetry/core') as typeof import('@opentelemetry/core');
-  const { BatchSpanProcessor, NoopSpanProcessor } = load('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
+  const traceBase = load('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
+  const { BatchSpanProcessor, NoopSpanProcessor } = traceBase;
   const { HttpInstrumentation } = load('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
   const { UndiciInstrumentation } = load('@opentelemetry/instrumentation-undici') as typeof import('@opentelemetry/instrumentation-undici');
   const { PgInstrumentation } = load('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
-  const { IORedisInstrumentation } = load('@opentelemetry/instrumentation-ioredis') as typeof import('@opentelemetry/instrumentation-ioredis');
 
   const instrumentations = [
     new HttpInstrumentation({
       ignoreIncomingRequestHook: (request: IncomingMessage) => isUntraced(request.url),
+      // Every hop between services goes through fetch (undici, below): node:http's client
+      // would only add a patch on http.request that no service calls.
+      disableOutgoingRequestInstrumentation: true,
     }),
     new UndiciInstrumentation({
       // A request that already carries a traceparent continues the trace its caller chose;
       // injecting ours as well would send two headers and the receiver would start afresh.
       ignoreRequestHook: (request) => hasHeader(request.headers, 'traceparent'),
     }),
-    // Both record a query or command only inside an existing span (a request, a consumer):
-    // start-up migrations and probe checks would otherwise each become a trace of their own.
-    // ioredis defaults to requireParentSpan: true; pg defaults to false, so it is set here.
+    // A query is recorded only inside an existing span (a request, a consumer): start-up
+    // migrations and the relay's polling would otherwise each become a trace of their own.
     // A pool checkout is not a query: no connect spans.
     new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
-    new IORedisInstrumentation(),
+    // No ioredis instrumentation: each request sends a few commands (the rate limit's
+    // script, the token admission and DPoP replay checks), a span each for sub-millisecond
+    // steps that the request's own span already times, plus a wrapper around every command.
   ];
 
   const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
@@ -85,6 +99,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
 
   const sdk = new NodeSDK({
     serviceName: `elcorp-${options.service}`,
+    sampler: buildSampler(traceBase, options.sampler ?? loadSamplerConfig()),
     textMapPropagator: new CompositePropagator({
       propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
     }),
@@ -137,6 +152,18 @@ export async function shutdownTelemetry(): Promise<void> {
   } catch (err) {
     process.stderr.write(`${JSON.stringify({ level: 'error', msg: `telemetry shutdown failed: ${(err as Error)?.message ?? String(err)}` })}\n`);
   }
+}
+
+function buildSampler(base: typeof import('@opentelemetry/sdk-trace-base'), { name, ratio }: TracesSampler): import('@opentelemetry/sdk-trace-base').Sampler {
+  if (name === 'always_on') return new base.AlwaysOnSampler();
+  if (name === 'always_off') return new base.AlwaysOffSampler();
+  if (name === 'traceidratio') return new base.TraceIdRatioBasedSampler(ratio);
+  const root =
+    name === 'parentbased_always_on' ? new base.AlwaysOnSampler()
+    : name === 'parentbased_always_off' ? new base.AlwaysOffSampler()
+    : new base.TraceIdRatioBasedSampler(ratio);
+  // A caller's decision stands, sampled or not; only a trace that starts here uses `root`.
+  return new base.ParentBasedSampler({ root });
 }
 
 type ExporterClass = new (config: { url: string }) => SpanExporter;

@@ -114,6 +114,10 @@ t.test('OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG choose what is recorded'
   t.equal(await recorded({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' }), 0, 'ratio 0: no trace recorded');
   t.equal(await recorded({ OTEL_TRACES_SAMPLER: 'always_off', OTEL_TRACES_SAMPLER_ARG: '' }), 0, 'always_off');
   t.equal(await recorded({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1' }), 20, 'ratio 1: every root trace');
+  t.equal(await recorded({ OTEL_TRACES_SAMPLER: 'parentbased_always_off', OTEL_TRACES_SAMPLER_ARG: '' }), 0, 'parentbased_always_off: no root trace');
+  t.equal(await recorded({ OTEL_TRACES_SAMPLER: 'always_on', OTEL_TRACES_SAMPLER_ARG: '' }), 20, 'always_on');
+  const half = await recorded({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.5' });
+  t.ok(half > 0 && half < 20, `ratio 0.5: some root traces, not all (${half} of 20)`);
 });
 
 t.test('spans are exported over OTLP to the configured endpoint and protocol', async (t) => {
@@ -160,13 +164,21 @@ t.test('shutdownTelemetry without a start is a no-op', async (t) => {
 
 t.test('telemetry configuration', async (t) => {
   const dir = t.testdir({ 'package.json': JSON.stringify({ name: '@elcorp/payments' }) });
-  t.same(loadTelemetryConfig({}, dir), { service: 'payments', otlpProtocol: 'http/protobuf' }, 'name from the package');
+  const defaultSampler = { name: 'parentbased_always_on', ratio: 1 };
+  t.same(loadTelemetryConfig({}, dir), { service: 'payments', otlpProtocol: 'http/protobuf', sampler: defaultSampler }, 'name from the package');
   t.equal(loadTelemetryConfig({ ELCORP_SERVICE: 'gateway' }, dir).service, 'gateway');
   t.equal(loadTelemetryConfig({ ELCORP_SERVICE: 'gateway', OTEL_SERVICE_NAME: 'elcorp-identity' }, dir).service, 'identity');
   t.same(
     loadTelemetryConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', HOME: '/x' }, dir),
-    { service: 'payments', otlpEndpoint: 'http://collector:4318', otlpProtocol: 'http/json' },
+    { service: 'payments', otlpEndpoint: 'http://collector:4318', otlpProtocol: 'http/json', sampler: defaultSampler },
   );
+  t.same(
+    loadTelemetryConfig({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }, dir).sampler,
+    { name: 'parentbased_traceidratio', ratio: 0.25 },
+  );
+  t.throws(() => loadTelemetryConfig({ OTEL_TRACES_SAMPLER: 'parentbased_ratio' }, dir), /OTEL_TRACES_SAMPLER/, 'a misspelt sampler stops the start');
+  t.throws(() => loadTelemetryConfig({ OTEL_TRACES_SAMPLER_ARG: '10' }, dir), /OTEL_TRACES_SAMPLER_ARG/, 'a ratio is at most 1');
+  t.throws(() => loadTelemetryConfig({ OTEL_TRACES_SAMPLER_ARG: 'half' }, dir), /OTEL_TRACES_SAMPLER_ARG/);
   t.same(loadTelemetryConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }, dir).otlpEndpoint, undefined, 'empty means unset');
   t.throws(() => loadTelemetryConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'udp' }, dir), ConfigError);
   t.throws(() => loadTelemetryConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }, dir), /OTEL_EXPORTER_OTLP_ENDPOINT/);

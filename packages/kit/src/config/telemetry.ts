@@ -2,20 +2,41 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { baseConfigShape, ConfigError, loadConfig } from '../config.js';
-import type { OtlpProtocol } from '../telemetry.js';
+import type { OtlpProtocol, TracesSampler } from '../telemetry.js';
 
 export interface TelemetryConfig {
   service: string;
   otlpEndpoint?: string;
   otlpProtocol: OtlpProtocol;
+  sampler: TracesSampler;
 }
+
+/**
+ * The standard OpenTelemetry sampler variables, validated here rather than left to the SDK,
+ * which warns and falls back to always-on on a typo: a bad value stops the start instead.
+ */
+const samplerShape = {
+  OTEL_TRACES_SAMPLER: z
+    .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
+    .default('parentbased_always_on'),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
+};
 
 const telemetryShape = {
   OTEL_SERVICE_NAME: z.string().trim().min(1).optional(),
   ELCORP_SERVICE: z.string().trim().min(1).optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: baseConfigShape.OTEL_EXPORTER_OTLP_ENDPOINT,
   OTEL_EXPORTER_OTLP_PROTOCOL: baseConfigShape.OTEL_EXPORTER_OTLP_PROTOCOL,
+  ...samplerShape,
 };
+
+const pick = (shape: object, env: Record<string, string | undefined>) => Object.fromEntries(Object.keys(shape).map((name) => [name, env[name]]));
+
+/** OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG (the ratio, used by the *traceidratio samplers). */
+export function loadSamplerConfig(env: Record<string, string | undefined> = process.env): TracesSampler {
+  const config = loadConfig(samplerShape, pick(samplerShape, env));
+  return { name: config.OTEL_TRACES_SAMPLER, ratio: config.OTEL_TRACES_SAMPLER_ARG };
+}
 
 /**
  * What `--import @elcorp/kit/telemetry` needs, from these variables only. The service name
@@ -27,8 +48,7 @@ export function loadTelemetryConfig(
   env: Record<string, string | undefined> = process.env,
   cwd: string = process.cwd(),
 ): TelemetryConfig {
-  const picked = Object.fromEntries(Object.keys(telemetryShape).map((name) => [name, env[name]]));
-  const config = loadConfig(telemetryShape, picked);
+  const config = loadConfig(telemetryShape, pick(telemetryShape, env));
   const service = config.OTEL_SERVICE_NAME ?? config.ELCORP_SERVICE ?? packageServiceName(cwd);
   if (!service) {
     throw new ConfigError([{ variable: 'ELCORP_SERVICE', message: `not set, and ${join(cwd, 'package.json')} names no package` }]);
@@ -37,6 +57,7 @@ export function loadTelemetryConfig(
     service: service.replace(/^elcorp-/, ''),
     ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
     otlpProtocol: config.OTEL_EXPORTER_OTLP_PROTOCOL,
+    sampler: { name: config.OTEL_TRACES_SAMPLER, ratio: config.OTEL_TRACES_SAMPLER_ARG },
   };
 }
 
