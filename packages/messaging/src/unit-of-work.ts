@@ -1,5 +1,5 @@
 import type { BrokerNames, DomainEvent, EventType } from '@elcorp/contracts';
-import type { Kysely, RawBuilder, Transaction } from '@elcorp/db';
+import type { Kysely, KyselyPlugin, RawBuilder, Transaction } from '@elcorp/db';
 import { signalOutboxCommit } from './commit-signal.js';
 import { outboxInsertSql, writeOutbox } from './outbox.js';
 import type { MessagingTables } from './tables.js';
@@ -59,6 +59,44 @@ export function unitOfWork<DB extends MessagingTables>(db: Kysely<DB>, names: Br
     });
     if (written > 0) signalOutboxCommit(db);
     return result;
+  };
+}
+
+/**
+ * A unit of work whose whole change is one statement, sent without BEGIN and COMMIT: Postgres
+ * runs a lone statement atomically in a transaction of its own, so this saves two of three
+ * round trips. The work gets a UnitOfWork whose `trx` runs exactly one statement (a second one
+ * throws before it is sent, as it would commit on its own); its events go into that statement
+ * with `recordInStatement` (`record` throws). To undo the statement, make it fail in the
+ * database (raise); after it returns it has committed. The relay is woken after it if it
+ * embedded events.
+ */
+export function oneStatementUnitOfWork<DB extends MessagingTables>(db: Kysely<DB>, names: BrokerNames): <T>(work: (uow: UnitOfWork<DB>) => Promise<T>) => Promise<T> {
+  return async (work) => {
+    let statements = 0;
+    const onlyOne: KyselyPlugin = {
+      transformQuery(args) {
+        if (++statements > 1) throw new Error('a one-statement unit of work ran a second statement');
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    };
+    // Not a transaction: the one statement is its own. The type says what the work may do with it.
+    const { uow, close, embedded } = openUnitOfWork(db.withPlugin(onlyOne) as unknown as Transaction<DB>, names);
+    const single: UnitOfWork<DB> = {
+      trx: uow.trx,
+      record: () => {
+        throw new Error('a one-statement unit of work records its events with recordInStatement');
+      },
+      recordInStatement: (events, when) => uow.recordInStatement(events, when),
+    };
+    try {
+      const result = await work(single);
+      if (embedded() > 0 && statements > 0) signalOutboxCommit(db);
+      return result;
+    } finally {
+      close();
+    }
   };
 }
 

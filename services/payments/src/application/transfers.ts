@@ -3,7 +3,7 @@ import type { AccountFacts } from '../domain/accounts.js';
 import { fail } from '../domain/errors.js';
 import { formatAmount, type Currency } from '../domain/money.js';
 import { checkTransfer, expiryOf, needsApproval } from '../domain/transfers.js';
-import { appendEntries, credit, debit, hold, postIdempotentTransfer, postInOneStatement } from '../infrastructure/db/ledger.js';
+import { appendEntries, credit, debit, hold, postIdempotentTransfer, PostingRaced, postInOneStatement } from '../infrastructure/db/ledger.js';
 import { idempotencyCutoff, idempotencyLockName, type IdempotentRequest } from './idempotency.js';
 import type { Caller, PaymentsDeps, PaymentsUow } from './ports.js';
 import { toTransferView, type TransferView } from './views.js';
@@ -129,8 +129,8 @@ export async function createTransfer(deps: PaymentsDeps, uow: PaymentsUow, calle
 }
 
 /**
- * POST /transfers when it simply posts, in one statement: the key's claim, the checks, the
- * debit, credit and entries, the event and the stored answer (201). Undefined when it did not
+ * POST /transfers when it simply posts, in one statement and one round trip (no BEGIN/COMMIT):
+ * the key's claim, the checks, the debit, credit and entries, the event and the stored answer (201). Undefined when it did not
  * post (a destination named by user id, an amount that needs approval, a stored answer, any
  * check the accounts fail, a source that looks short): nothing was written then, and the
  * general path (runIdempotent around createTransfer) answers, refusals and replays included.
@@ -158,7 +158,7 @@ export async function postTransferAtOnce(deps: PaymentsDeps, caller: Caller, req
     actor: caller.actor,
     data: { transferId: id, fromAccountId: request.fromAccountId, toAccountId: to.accountId, amount: view.amount, currency },
   });
-  return deps.uow(async (uow) => {
+  return deps.uowInOneStatement(async (uow) => {
     const result = await postIdempotentTransfer(
       uow.trx,
       {
@@ -178,9 +178,11 @@ export async function postTransferAtOnce(deps: PaymentsDeps, caller: Caller, req
         cutoff: idempotencyCutoff(now),
       },
       (when) => uow.recordInStatement([event], when),
-    );
+    ).catch((err: unknown) => {
+      if (err instanceof PostingRaced) fail('payments.request_in_progress', 'another request with this Idempotency-Key has just completed; retry to get its answer');
+      throw err;
+    });
     if (!result.locked) fail('payments.request_in_progress', 'a request with this Idempotency-Key is still running');
-    if (result.raced) fail('payments.request_in_progress', 'another request with this Idempotency-Key has just completed; retry to get its answer');
     return result.posted ? view : undefined;
   });
 }

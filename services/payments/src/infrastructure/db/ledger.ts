@@ -158,25 +158,13 @@ export interface IdempotentPostingResult {
   locked: boolean;
   /** The transfer, its entries, the outbox rows and the answer were written. */
   posted: boolean;
-  /** Posted, but a live answer of the key committed after this statement's snapshot: roll back. */
-  raced: boolean;
 }
 
-/**
- * A user's transfer between two user accounts, claimed, posted and answered in one statement
- * (one round trip): the Idempotency-Key's advisory lock, the check that the key has no live
- * answer, the conditional debit of the caller's own active source (funds check and debit in
- * one step, under its row lock) joined with the destination's facts (active user account of the
- * same currency; read, not locked), the transfer row, the lock-free credit delta, both entries,
- * the events' outbox rows (`outbox`, given the condition that the transfer was posted) and the stored answer. Every
- * write selects from the debit's output, so nothing is written unless all checks pass; the
- * caller then takes the general path, which explains the refusal and stores it.
- * The key row is read on the statement's snapshot, which may predate an attempt that released
- * the lock a moment ago: the answer's insert then meets that live row (`raced`), as in
- * runIdempotent, and the caller must roll back.
- */
+/** Thrown when the statement undid itself: a live answer of the key committed after its snapshot. */
+export class PostingRaced extends Error {}
+
 export async function postIdempotentTransfer(trx: Trx, p: IdempotentPosting, outbox: (when: RawBuilder<unknown>) => RawBuilder<unknown>): Promise<IdempotentPostingResult> {
-  const { rows } = await sql<{ locked: boolean; posted: boolean; answered: boolean }>`
+  const { rows } = await sql<{ locked: boolean; posted: boolean }>`
     WITH claim AS MATERIALIZED (
       SELECT pg_try_advisory_xact_lock(hashtextextended(${p.lockName}, 0)) AS locked,
              EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.user_id = ${p.userId} AND k.key = ${p.key} AND k.created_at > ${p.cutoff}) AS answered
@@ -209,8 +197,15 @@ export async function postIdempotentTransfer(trx: Trx, p: IdempotentPosting, out
         WHERE idempotency_keys.created_at <= ${p.cutoff}
       RETURNING key
     )
-    SELECT (SELECT locked FROM claim) AS locked, EXISTS (SELECT 1 FROM posted) AS posted, EXISTS (SELECT 1 FROM answer) AS answered`.execute(trx);
+    SELECT locked, posted FROM (
+      SELECT (SELECT locked FROM claim) AS locked, EXISTS (SELECT 1 FROM posted) AS posted, EXISTS (SELECT 1 FROM answer) AS answered
+    ) AS outcome
+    WHERE CASE WHEN posted AND NOT answered THEN payments_abort_in_progress() ELSE true END`
+    .execute(trx)
+    .catch((err: unknown) => {
+      throw (err as { code?: unknown }).code === 'EP409' ? new PostingRaced('the Idempotency-Key was answered meanwhile', { cause: err }) : err;
+    });
   const row = rows[0];
   if (!row) throw new Error('the posting statement returned no row');
-  return { locked: row.locked, posted: row.posted, raced: row.posted && !row.answered };
+  return { locked: row.locked, posted: row.posted };
 }
