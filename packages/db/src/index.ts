@@ -20,4 +20,4 @@ export type {
   RawBuilder,
   KyselyPlugin,
 } from 'kysely';
-export type { Pool, PoolClient } from 'pg';
+export type { Pool, PoolClient, QueryResult } from 'pg';
