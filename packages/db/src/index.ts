@@ -18,5 +18,6 @@ export type {
   Selection,
   Compilable,
   RawBuilder,
+  KyselyPlugin,
 } from 'kysely';
-export type { Pool, PoolClient } from 'pg';
+export type { Pool, PoolClient, QueryResult } from 'pg';

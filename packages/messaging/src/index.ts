@@ -14,7 +14,7 @@ export { deadLetterHeaders, publishDeadLetter } from './dead-letter.js';
 export { MessagingMetrics } from './metrics.js';
 export { messagingMigrations } from './migrations.js';
 export { onOutboxCommit } from './commit-signal.js';
-export { eventsPerUnitMax, openUnitOfWork, unitOfWork, type RunInUnitOfWork, type UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js';
+export { eventsPerUnitMax, oneStatementUnitOfWork, openUnitOfWork, unitOfWork, type RunInUnitOfWork, type UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js';
 export { OutboxRelay, type RelayOptions } from './relay.js';
 export { ensureStreams } from './streams.js';
 export type { InboxTable, MessagingTables, OutboxTable } from './tables.js';

@@ -13,7 +13,7 @@ const { createEvent } = await import('@elcorp/contracts');
 const { createDatabase, migrate, sql } = await import('@elcorp/db');
 const { testSchema } = await import('@elcorp/testing');
 const messaging = await import('../src/index.js');
-const { eventsPerUnitMax, unitOfWork } = messaging;
+const { eventsPerUnitMax, onOutboxCommit, oneStatementUnitOfWork, unitOfWork } = messaging;
 const { writeOutbox } = await import('../src/outbox.js');
 
 interface Tables extends MessagingTables {
@@ -118,6 +118,47 @@ t.test('a unit records a bounded number of events', async (t) => {
   t.same(await outbox(), [], 'the unit rolled back');
   await run(async ({ record }) => record(...many.slice(0, eventsPerUnitMax)));
   t.equal((await outbox()).length, eventsPerUnitMax, 'the limit itself fits in one unit');
+});
+
+t.test('a one-statement unit: its events commit exactly with its statement, a second statement or a plain record throws', async (t) => {
+  const { db, names, run, outbox } = await setUp(t);
+  const once = oneStatementUnitOfWork(db, names);
+  let wakes = 0;
+  t.teardown(onOutboxCommit(db, () => wakes++));
+  const insert = (uow: UnitOfWork<Tables>, id: string, balance: number, events: ReturnType<typeof updated>[]) =>
+    sql`WITH changed AS (INSERT INTO accounts (id, balance) SELECT ${id}::uuid, ${balance} WHERE ${balance} > 0 RETURNING id),
+         events AS (${uow.recordInStatement(events, sql`EXISTS (SELECT 1 FROM changed)`)})
+         SELECT count(*)::int AS n FROM changed`.execute(uow.trx);
+
+  const events = [updated(), updated()];
+  const done = await once(async (uow) => (await insert(uow, crypto.randomUUID(), 1, events)).rows[0]);
+  t.same(done, { n: 1 }, "the statement's result comes back");
+  t.same((await outbox()).map((r) => [r.id, r.subject]), events.map((e) => [e.id, `${names.root}.identity.user.updated`]), 'its events, with the change');
+  t.equal(wakes, 1, 'the relay is woken after it');
+
+  await once((uow) => insert(uow, crypto.randomUUID(), 0, [updated()]));
+  t.equal((await outbox()).length, 2, 'no change, no event');
+
+  const id = crypto.randomUUID();
+  await t.rejects(
+    once(async (uow) => {
+      await insert(uow, id, 1, [updated()]);
+      await uow.trx.updateTable('accounts').set({ balance: 2 }).where('id', '=', id).execute();
+    }),
+    /ran a second statement/,
+  );
+  t.equal((await db.selectFrom('accounts').select('balance').where('id', '=', id).executeTakeFirstOrThrow()).balance, 1, 'the second statement was never sent');
+  await t.rejects(once(async (uow) => uow.record(updated())), /recordInStatement/);
+  await t.rejects(
+    run(async (uow) => {
+      uow.recordInStatement([], sql`true`);
+    }),
+    /at least one event/,
+  );
+  await db.transaction().execute(async (trx) => {
+    const { uow } = messaging.openUnitOfWork(trx);
+    t.throws(() => uow.recordInStatement([updated()], sql`true`), /opened by unitOfWork/, 'a unit without broker names cannot name subjects');
+  });
 });
 
 t.test('the type system refuses an event written outside a unit of work', async (t) => {

@@ -13,3 +13,4 @@ export { chromiumArgs, ensureChromium } from './chromium.js';
 export { settled, type SettledOptions, type SettlementSource } from './settled.js';
 export { runOperatorCli, workspaceRoot, type CliRun } from './operator-cli.js';
 export { cpuTimesUsOf, cpuUsOf, startServiceProcess, stopServiceProcess, waitReady, type ServiceProcess, type ServiceProcessOptions } from './service-process.js';
+export { prepareAhead, saturate, type SaturateOptions, type Saturation } from './load.js';

@@ -4,6 +4,7 @@
 // parent reads the services' CPU counters after the proofs are signed and before the load
 // starts. Proofs are signed ahead, in this process, one per request (a fresh jti each).
 import { generateDeviceKey, signDpopProof, type DeviceKey } from '@elcorp/auth';
+import { prepareAhead, saturate as saturateItems } from '@elcorp/testing';
 import { performance } from 'node:perf_hooks';
 import { Client, Pool, type Dispatcher } from 'undici';
 import { randomInt } from 'node:crypto';
@@ -12,7 +13,6 @@ import type { LoadCommand, LoadReply, RegistrationLoadResult, Setup, Target, Thr
 const path = '/api/v1/users/me';
 const loginPath = '/api/v1/auth/login';
 const password = 'correct horse battery staple 42';
-const signBatch = 64;
 /** Headroom over the warm-up rate when sizing a run's proofs; a run that runs out says so. */
 const proofHeadroom = 2.5;
 const maxProofsPerRun = 100_000;
@@ -44,18 +44,9 @@ function loginPool(connections: number): Pool {
   return logins;
 }
 
-async function signMany(count: number, sign: () => Promise<string>): Promise<string[]> {
-  const proofs: string[] = [];
-  while (proofs.length < count) {
-    const batch = Math.min(signBatch, count - proofs.length);
-    proofs.push(...(await Promise.all(Array.from({ length: batch }, sign))));
-  }
-  return proofs;
-}
-
 const meProofs = (count: number) =>
-  signMany(count, () => signDpopProof(device, { method: 'GET', url: `${setup.publicBaseUrl}${path}`, accessToken }));
-const loginProofs = (count: number) => signMany(count, () => signDpopProof(device, { method: 'POST', url: `${setup.publicBaseUrl}${loginPath}` }));
+  prepareAhead(count, () => signDpopProof(device, { method: 'GET', url: `${setup.publicBaseUrl}${path}`, accessToken }));
+const loginProofs = (count: number) => prepareAhead(count, () => signDpopProof(device, { method: 'POST', url: `${setup.publicBaseUrl}${loginPath}` }));
 
 async function getMe(dispatcher: Dispatcher, proof: string): Promise<void> {
   const response = await dispatcher.request({ method: 'GET', path, headers: { authorization: `DPoP ${accessToken}`, dpop: proof } });
@@ -75,23 +66,8 @@ async function login(dispatcher: Dispatcher, email: string, proof: string): Prom
 }
 
 /** `clients` tasks, each taking the next unused proof until the time or the proofs run out. */
-async function saturate(proofs: string[], ms: number, task: (proof: string, i: number) => Promise<void>, clients = setup.clients): Promise<ThroughputResult> {
-  let next = 0;
-  let done = 0;
-  const started = performance.now();
-  const end = started + ms;
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (performance.now() < end && next < proofs.length) {
-        const i = next++;
-        await task(proofs[i]!, i);
-        done += 1;
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  return { requests: done, seconds, rate: done / seconds, ranOut: next >= proofs.length && performance.now() < end };
-}
+const saturate = (proofs: string[], ms: number, task: (proof: string, i: number) => Promise<void>, clients = setup.clients): Promise<ThroughputResult> =>
+  saturateItems(proofs, ms, { clients }, task);
 
 async function register(email: string, secret = password): Promise<number> {
   const response = await fetch(`${setup.identityUrl}/api/v1/auth/register`, {

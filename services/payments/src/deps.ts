@@ -1,6 +1,6 @@
 import type { BrokerNames } from '@elcorp/contracts';
 import type { Kysely } from '@elcorp/db';
-import { unitOfWork } from '@elcorp/messaging';
+import { oneStatementUnitOfWork, unitOfWork } from '@elcorp/messaging';
 import type { PaymentsDeps } from './application/ports.js';
 import { currencies, exponentOf, type Currency } from './domain/money.js';
 import type { PaymentsDB } from './infrastructure/db/schema.js';
@@ -27,6 +27,7 @@ export function paymentsDeps(db: Kysely<PaymentsDB>, names: BrokerNames, setting
   return {
     db,
     uow: unitOfWork(db, names),
+    uowInOneStatement: oneStatementUnitOfWork(db, names),
     approvalThresholdMinor: thresholdPerCurrency(settings.approvalThreshold),
     approvalExpiryMs: settings.approvalExpiryMs,
     now: settings.now ?? (() => new Date()),

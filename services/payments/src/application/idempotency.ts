@@ -23,6 +23,16 @@ export const idempotencyKeyRetentionMs = 24 * 60 * 60 * 1000;
 /** 1–255 visible ASCII characters (API.md). */
 export const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/;
 
+/** The transaction-scoped advisory lock that lets one attempt per (user, key) run at a time. */
+export function idempotencyLockName(request: Pick<IdempotentRequest, 'userId' | 'key'>): string {
+  return `payments.idempotency:${request.userId}:${request.key}`;
+}
+
+/** Stored answers created after this are live (replayed); older ones may be replaced. */
+export function idempotencyCutoff(now: Date): Date {
+  return new Date(now.getTime() - idempotencyKeyRetentionMs);
+}
+
 export function fingerprintOf(method: string, route: string, body: unknown): string {
   return createHash('sha256').update(`${method} ${route}\n${canonicalJson(body)}`).digest('hex');
 }
@@ -55,12 +65,12 @@ export async function runIdempotent(
 ): Promise<{ answer: Answer; replayed: boolean }> {
   return deps.uow(async (outer) => {
     const trx = outer.trx;
-    const cutoff = new Date(deps.now().getTime() - idempotencyKeyRetentionMs);
+    const cutoff = idempotencyCutoff(deps.now());
     // One round trip: the lock and the stored answer. The row is read on the statement's
     // snapshot, which may predate the commit of an attempt that released the lock a moment
     // ago; the guarded insert below catches exactly that case.
     const { rows } = await sql<{ locked: boolean; fingerprint: string | null; response_status: number | null; response_body: unknown }>`
-      SELECT pg_try_advisory_xact_lock(hashtextextended(${`payments.idempotency:${request.userId}:${request.key}`}, 0)) AS locked,
+      SELECT pg_try_advisory_xact_lock(hashtextextended(${idempotencyLockName(request)}, 0)) AS locked,
              k.fingerprint, k.response_status, k.response_body
       FROM (SELECT 1) AS one
       LEFT JOIN idempotency_keys k ON k.user_id = ${request.userId} AND k.key = ${request.key} AND k.created_at > ${cutoff}`.execute(trx);
@@ -108,7 +118,7 @@ async function attempt(outer: PaymentsUow, work: (uow: PaymentsUow) => Promise<A
 
 /** Deletes keys past retention, a bounded batch at a time. */
 export async function purgeIdempotencyKeys(deps: PaymentsDeps, batchMax = 1000): Promise<number> {
-  const cutoff = new Date(deps.now().getTime() - idempotencyKeyRetentionMs);
+  const cutoff = idempotencyCutoff(deps.now());
   const result = await sql`
     DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE created_at < ${cutoff} LIMIT ${batchMax})`.execute(deps.db);
   return Number(result.numAffectedRows ?? 0n);

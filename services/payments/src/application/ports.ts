@@ -11,6 +11,8 @@ export type PaymentsUow = UnitOfWork<PaymentsDB>;
 export interface PaymentsDeps {
   db: Kysely<PaymentsDB>;
   uow: RunInUnitOfWork<PaymentsDB>;
+  /** A unit of work that is one statement, without BEGIN/COMMIT (oneStatementUnitOfWork). */
+  uowInOneStatement: <T>(work: (uow: PaymentsUow) => Promise<T>) => Promise<T>;
   /** Strictly above this many minor units a transfer waits for approval (per currency). */
   approvalThresholdMinor: Readonly<Record<Currency, bigint>>;
   /** How long a held transfer waits for a decision before it is voided. */

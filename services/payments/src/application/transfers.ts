@@ -3,7 +3,8 @@ import type { AccountFacts } from '../domain/accounts.js';
 import { fail } from '../domain/errors.js';
 import { formatAmount, type Currency } from '../domain/money.js';
 import { checkTransfer, expiryOf, needsApproval } from '../domain/transfers.js';
-import { appendEntries, credit, debit, hold, postInOneStatement } from '../infrastructure/db/ledger.js';
+import { appendEntries, credit, debit, hold, postIdempotentTransfer, PostingRaced, postInOneStatement } from '../infrastructure/db/ledger.js';
+import { idempotencyCutoff, idempotencyLockName, type IdempotentRequest } from './idempotency.js';
 import type { Caller, PaymentsDeps, PaymentsUow } from './ports.js';
 import { toTransferView, type TransferView } from './views.js';
 
@@ -125,6 +126,65 @@ export async function createTransfer(deps: PaymentsDeps, uow: PaymentsUow, calle
   const { from, to } = await transferAccounts(uow, caller, request);
   checkTransfer(from, to, request.currency);
   return move(deps, uow, caller, from, to, request.amountMinor, { kind: 'transfer', description: request.description, makerChecker: true });
+}
+
+/**
+ * POST /transfers when it simply posts, in one statement and one round trip (no BEGIN/COMMIT):
+ * the key's claim, the checks, the debit, credit and entries, the event and the stored answer (201). Undefined when it did not
+ * post (a destination named by user id, an amount that needs approval, a stored answer, any
+ * check the accounts fail, a source that looks short): nothing was written then, and the
+ * general path (runIdempotent around createTransfer) answers, refusals and replays included.
+ */
+export async function postTransferAtOnce(deps: PaymentsDeps, caller: Caller, request: TransferRequest, idempotent: IdempotentRequest): Promise<TransferView | undefined> {
+  const { to, amountMinor: amount, currency } = request;
+  if (!('accountId' in to) || needsApproval(amount, deps.approvalThresholdMinor[currency])) return undefined;
+  const id = uuidv7();
+  const now = deps.now();
+  const view = toTransferView({
+    id,
+    status: 'posted',
+    from_account_id: request.fromAccountId,
+    to_account_id: to.accountId,
+    amount,
+    currency,
+    description: request.description ?? null,
+    initiated_by: caller.userId,
+    approved_by: null,
+    created_at: now,
+    posted_at: now,
+  });
+  const event = createEvent('payments.transfer.posted', {
+    subject: { type: 'transfer', id },
+    actor: caller.actor,
+    data: { transferId: id, fromAccountId: request.fromAccountId, toAccountId: to.accountId, amount: view.amount, currency },
+  });
+  return deps.uowInOneStatement(async (uow) => {
+    const result = await postIdempotentTransfer(
+      uow.trx,
+      {
+        transferId: id,
+        userId: caller.userId,
+        fromAccountId: request.fromAccountId,
+        toAccountId: to.accountId,
+        amount,
+        currency,
+        description: view.description,
+        at: now,
+        lockName: idempotencyLockName(idempotent),
+        key: idempotent.key,
+        fingerprint: idempotent.fingerprint,
+        responseStatus: 201,
+        responseBody: JSON.stringify(view),
+        cutoff: idempotencyCutoff(now),
+      },
+      (when) => uow.recordInStatement([event], when),
+    ).catch((err: unknown) => {
+      if (err instanceof PostingRaced) fail('payments.request_in_progress', 'another request with this Idempotency-Key has just completed; retry to get its answer');
+      throw err;
+    });
+    if (!result.locked) fail('payments.request_in_progress', 'a request with this Idempotency-Key is still running');
+    return result.posted ? view : undefined;
+  });
 }
 
 /** Both accounts of a transfer in one round trip: the caller's source and the destination. */

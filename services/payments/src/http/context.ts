@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { fingerprintOf, idempotencyKeyPattern, runIdempotent, type Answer } from '../application/idempotency.js';
+import { fingerprintOf, idempotencyKeyPattern, runIdempotent, type Answer, type IdempotentRequest } from '../application/idempotency.js';
 import type { Caller, PaymentsDeps, PaymentsUow } from '../application/ports.js';
 import type { Receipt } from '../application/receipts.js';
 import { fail, PaymentsError } from '../domain/errors.js';
@@ -34,16 +34,26 @@ export function idempotencyKeyOf(request: FastifyRequest): string {
   return key;
 }
 
+/** The caller, the key and the request's fingerprint (method, route and canonical body). */
+export function idempotentRequestOf(request: FastifyRequest, key: string): IdempotentRequest {
+  const route = request.url.split('?')[0] ?? request.url;
+  return { userId: principalOf(request).userId, key, fingerprint: fingerprintOf(request.method, route, request.body ?? null) };
+}
+
 /**
  * Answers a money-moving POST once per key: runs `work` (or replays its stored answer with
  * `Idempotent-Replayed: true`) and sends the status and body.
  */
-export async function sendIdempotent(deps: RouteDeps, request: FastifyRequest, reply: FastifyReply, key: string, work: (uow: PaymentsUow) => Promise<Answer>): Promise<FastifyReply> {
-  const me = principalOf(request);
-  const route = request.url.split('?')[0] ?? request.url;
+export async function sendIdempotent(
+  deps: RouteDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  key: string | IdempotentRequest,
+  work: (uow: PaymentsUow) => Promise<Answer>,
+): Promise<FastifyReply> {
   const { answer, replayed } = await runIdempotent(
     deps.payments,
-    { userId: me.userId, key, fingerprint: fingerprintOf(request.method, route, request.body ?? null) },
+    typeof key === 'string' ? idempotentRequestOf(request, key) : key,
     work,
     (err: PaymentsError) => problemOf(err, request.url),
   );

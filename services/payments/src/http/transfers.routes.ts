@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { approveTransfer, rejectTransfer } from '../application/approvals.js';
 import { getTransfer, listTransfers } from '../application/queries.js';
 import { receiptOf } from '../application/receipts.js';
-import { createDeposit, createTransfer } from '../application/transfers.js';
+import { createDeposit, createTransfer, postTransferAtOnce } from '../application/transfers.js';
 import { fail } from '../domain/errors.js';
 import { authorize, isAllowed } from './authorize.js';
-import { amountOf, callerOf, idempotencyKeyOf, sendIdempotent, type RouteDeps } from './context.js';
+import { amountOf, callerOf, idempotencyKeyOf, idempotentRequestOf, sendIdempotent, type RouteDeps } from './context.js';
 import { principalOf } from '@elcorp/auth/fastify';
 import * as api from '@elcorp/contracts/http';
 import { notFound } from './errors.js';
@@ -45,8 +45,13 @@ function registerMoneyMoving(app: App, deps: RouteDeps): void {
       const me = principalOf(request);
       authorize(decide, me, { action: 'payment:create', resource: { type: 'Account', id: fromAccountId }, context: { amountMinor: Number(amountMinor), currency } });
       const caller = callerOf(request);
-      return sendIdempotent(deps, request, reply, key, async (uow) => {
-        const transfer = await createTransfer(payments, uow, caller, { fromAccountId, to, amountMinor, currency, description });
+      const idempotent = idempotentRequestOf(request, key);
+      const wanted = { fromAccountId, to, amountMinor, currency, description };
+      // The common case in one round trip; whatever it does not simply post takes the general path.
+      const posted = await postTransferAtOnce(payments, caller, wanted, idempotent);
+      if (posted) return reply.code(201).send(posted);
+      return sendIdempotent(deps, request, reply, idempotent, async (uow) => {
+        const transfer = await createTransfer(payments, uow, caller, wanted);
         return { status: transfer.status === 'pending_approval' ? 202 : 201, body: transfer };
       });
     },

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from '@elcorp/db';
+import { sql, type Kysely, type RawBuilder, type Transaction } from '@elcorp/db';
 import type { AccountKind } from '../../domain/accounts.js';
 import type { PaymentsDB } from './schema.js';
 
@@ -132,4 +132,80 @@ export async function compactDeltas(db: Kysely<PaymentsDB>, options: { minDeltas
     SELECT account_id FROM balance_deltas GROUP BY account_id HAVING count(*) >= ${options.minDeltas} LIMIT ${options.accountsMax}`.execute(db);
   for (const { account_id } of rows) await db.transaction().execute((trx) => lockAndFold(trx, account_id));
   return rows.length;
+}
+
+export interface IdempotentPosting {
+  transferId: string;
+  userId: string;
+  fromAccountId: string;
+  toAccountId: string;
+  amount: bigint;
+  currency: string;
+  description: string | null;
+  at: Date;
+  /** The Idempotency-Key: its advisory-lock name, the key, the request's fingerprint, the answer to store. */
+  lockName: string;
+  key: string;
+  fingerprint: string;
+  responseStatus: number;
+  responseBody: string;
+  /** Stored answers newer than this are live. */
+  cutoff: Date;
+}
+
+export interface IdempotentPostingResult {
+  /** The key's advisory lock was free (else another attempt with the key is running). */
+  locked: boolean;
+  /** The transfer, its entries, the outbox rows and the answer were written. */
+  posted: boolean;
+}
+
+/** Thrown when the statement undid itself: a live answer of the key committed after its snapshot. */
+export class PostingRaced extends Error {}
+
+export async function postIdempotentTransfer(trx: Trx, p: IdempotentPosting, outbox: (when: RawBuilder<unknown>) => RawBuilder<unknown>): Promise<IdempotentPostingResult> {
+  const { rows } = await sql<{ locked: boolean; posted: boolean }>`
+    WITH claim AS MATERIALIZED (
+      SELECT pg_try_advisory_xact_lock(hashtextextended(${p.lockName}, 0)) AS locked,
+             EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.user_id = ${p.userId} AND k.key = ${p.key} AND k.created_at > ${p.cutoff}) AS answered
+    ),
+    debit AS (
+      UPDATE accounts AS a SET balance = a.balance - ${p.amount}
+      FROM claim, accounts AS d
+      WHERE claim.locked AND NOT claim.answered
+        AND a.id = ${p.fromAccountId} AND a.owner_id = ${p.userId} AND a.currency = ${p.currency} AND a.status = 'active' AND a.balance - a.held >= ${p.amount}
+        AND d.id = ${p.toAccountId} AND d.kind = 'user' AND d.currency = ${p.currency} AND d.status = 'active' AND d.id <> a.id
+      RETURNING a.id
+    ),
+    posted AS (
+      INSERT INTO transfers (id, kind, status, from_account_id, to_account_id, amount, currency, description, initiated_by, created_at, posted_at)
+      SELECT ${p.transferId}::uuid, 'transfer', 'posted', id, ${p.toAccountId}::uuid, ${p.amount}::bigint, ${p.currency}, ${p.description}::text,
+             ${p.userId}::uuid, ${p.at}::timestamptz, ${p.at}::timestamptz FROM debit
+      RETURNING id
+    ),
+    credit AS (INSERT INTO balance_deltas (account_id, amount) SELECT ${p.toAccountId}::uuid, ${p.amount}::bigint FROM posted),
+    entries AS (
+      INSERT INTO entries (account_id, transfer_id, amount)
+      SELECT ${p.fromAccountId}::uuid, id, ${-p.amount}::bigint FROM posted UNION ALL SELECT ${p.toAccountId}::uuid, id, ${p.amount}::bigint FROM posted
+    ),
+    outbox AS (${outbox(sql`EXISTS (SELECT 1 FROM posted)`)}),
+    answer AS (
+      INSERT INTO idempotency_keys (user_id, key, fingerprint, response_status, response_body, created_at)
+      SELECT ${p.userId}::uuid, ${p.key}, ${p.fingerprint}, ${p.responseStatus}::int, ${p.responseBody}::jsonb, ${p.at}::timestamptz FROM posted
+      ON CONFLICT (user_id, key) DO UPDATE
+        SET fingerprint = excluded.fingerprint, response_status = excluded.response_status, response_body = excluded.response_body, created_at = excluded.created_at
+        WHERE idempotency_keys.created_at <= ${p.cutoff}
+      RETURNING key
+    )
+    SELECT locked, posted FROM (
+      SELECT (SELECT locked FROM claim) AS locked, EXISTS (SELECT 1 FROM posted) AS posted, EXISTS (SELECT 1 FROM answer) AS answered
+    ) AS outcome
+    WHERE CASE WHEN posted AND NOT answered THEN payments_abort_in_progress() ELSE true END`
+    .execute(trx)
+    .catch((err: unknown) => {
+      throw (err as { code?: unknown }).code === 'EP409' ? new PostingRaced('the Idempotency-Key was answered meanwhile', { cause: err }) : err;
+    });
+  const row = rows[0];
+  if (!row) throw new Error('the posting statement returned no row');
+  return { locked: row.locked, posted: row.posted };
 }

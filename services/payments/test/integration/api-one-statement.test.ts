@@ -1,0 +1,70 @@
+import { uuidv7 } from '@elcorp/contracts';
+import { createDatabase, sql } from '@elcorp/db';
+import { testConfig } from '@elcorp/testing';
+import t from 'tap';
+import { fingerprintOf } from '../../src/application/idempotency.js';
+import type { PaymentsDB } from '../../src/infrastructure/db/schema.js';
+import { paymentsApi } from './http-harness.js';
+
+const base = '/api/v1/payments';
+
+// A plain transfer posts in one statement outside BEGIN/COMMIT. Its claim reads the key's row on
+// the statement's snapshot; an answer that commits after that snapshot must undo the whole
+// statement (money, entries, event), and the retry must get the answer that won.
+t.test('an answer of the same key committing while the one-statement transfer runs: 409, nothing moved, the retry replays the winner', async (t) => {
+  const api = await paymentsApi(t);
+  const admin = await api.user(['admin'], 'Ad Min');
+  const ana = await api.user(['user'], 'Ana Nangolo');
+  const ben = await api.user(['user'], 'Ben Shikongo');
+  const funded = await api.app.inject({ method: 'POST', url: `${base}/deposits`, headers: admin.headers('fund'), payload: { accountId: ana.accountId, amount: '100.00', currency: 'NAD', reference: 'cash' } });
+  t.equal(funded.statusCode, 201);
+  const payload = { fromAccountId: ana.accountId, to: { accountId: ben.accountId }, amount: '10.00', currency: 'NAD' };
+  // The first debit folds the deposit into Ana's row (the general path); later ones take one statement.
+  const first = await api.app.inject({ method: 'POST', url: `${base}/transfers`, headers: ana.headers('first'), payload });
+  t.equal(first.statusCode, 201);
+  const fingerprint = fingerprintOf('POST', `${base}/transfers`, payload);
+
+  // Another writer of the key, uncommitted and not holding the key's advisory lock: the
+  // transfer's statement takes the lock, misses the row, and waits on it at its answer's insert.
+  const schema = (await sql<{ schema: string }>`SELECT current_schema() AS schema`.execute(api.db)).rows[0]!.schema;
+  const other = createDatabase<PaymentsDB>({ url: testConfig.databaseUrl, schema, poolMax: 1 });
+  t.teardown(() => other.close());
+  const at = new Date().toISOString();
+  const winner = { id: uuidv7(), status: 'posted', fromAccountId: ana.accountId, toAccountId: ben.accountId, amount: '10.00', currency: 'NAD', description: null, initiatedBy: ana.userId, approvedBy: null, createdAt: at, postedAt: at };
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let inserted!: () => void;
+  const insertedOnce = new Promise<void>((resolve) => (inserted = resolve));
+  const holder = other.db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('idempotency_keys')
+      .values({ user_id: ana.userId, key: 'raced', fingerprint, response_status: 201, response_body: JSON.stringify(winner), created_at: new Date() })
+      .execute();
+    inserted();
+    await released;
+  });
+  await insertedOnce;
+  const attempt = api.app.inject({ method: 'POST', url: `${base}/transfers`, headers: ana.headers('raced'), payload });
+  // Waits until the statement is blocked on the uncommitted key row (state in Postgres, not a timer).
+  for (;;) {
+    const { rows } = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%WITH claim AS MATERIALIZED%'`.execute(api.db);
+    if (rows[0]!.n > 0) break;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  release();
+  await holder;
+
+  const answer = await attempt;
+  t.equal(answer.statusCode, 409, answer.body);
+  t.equal(answer.json().code, 'payments.request_in_progress');
+  const account = await api.app.inject({ method: 'GET', url: `${base}/accounts/${ana.accountId}`, headers: ana.headers() });
+  t.equal(account.json().balance, '90.00', 'no money moved but the first transfer');
+  t.equal((await api.db.selectFrom('transfers').select('id').where('kind', '=', 'transfer').execute()).length, 1, 'no second transfer row');
+  t.equal((await api.db.selectFrom('outbox').select('id').where('type', '=', 'payments.transfer.posted').execute()).length, 1, 'no second event');
+
+  const retry = await api.app.inject({ method: 'POST', url: `${base}/transfers`, headers: ana.headers('raced'), payload });
+  t.equal(retry.statusCode, 201);
+  t.equal(retry.headers['idempotent-replayed'], 'true');
+  t.same(retry.json(), winner, 'the answer that won');
+});
