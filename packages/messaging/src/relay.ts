@@ -39,8 +39,6 @@ export interface RelayOptions {
   afterPublish?: (eventId: string) => void;
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 interface OutboxRow {
   id: string;
   type: string;
@@ -106,11 +104,11 @@ export class OutboxRelay {
   }
 
   /**
-   * Publishes one batch of due rows; returns how many were published. Two round trips: BEGIN
-   * travels with the claim and COMMIT with the mark-sent (simple-protocol queries, so the batch
-   * size and the claimed ids are inlined: an integer and uuids Postgres itself returned). A drain
-   * runs after every wake-up, so at a few hundred commits a second its round trips cost about
-   * as much as the requests' own.
+   * Publishes one batch of due rows; returns how many were published. BEGIN travels with the
+   * claim (a simple-protocol query: its one literal is the batch size, an integer this class
+   * clamped, never input), and the mark-sent keeps its parameters: three round trips a drain
+   * instead of four. A drain runs after every wake-up, so at a few hundred commits a second
+   * its round trips cost about as much as the requests' own.
    */
   async drainOnce(): Promise<number> {
     const client = await this.options.pool.connect();
@@ -122,11 +120,9 @@ export class OutboxRelay {
       )) as unknown as [QueryResult, QueryResult<OutboxRow>];
       const sent = await this.publishAll(client, claimed[1].rows);
       if (sent.length > 0) {
-        for (const id of sent) if (!uuidPattern.test(id)) throw new Error(`outbox id ${id} is not a uuid`);
-        await client.query(`UPDATE outbox SET sent_at = clock_timestamp(), attempts = attempts + 1 WHERE id = ANY('{${sent.join(',')}}'::uuid[]); COMMIT`);
-      } else {
-        await client.query('COMMIT');
+        await client.query('UPDATE outbox SET sent_at = clock_timestamp(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])', [sent]);
       }
+      await client.query('COMMIT');
       return sent.length;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
