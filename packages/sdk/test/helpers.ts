@@ -1,7 +1,7 @@
-import { freePort, testConfig, testNatsPrefix, testRedisPrefix, testSchema } from '@elcorp/testing';
+import { freePort, nextMailboxMessage, readMailbox, testConfig, testNatsPrefix, testRedisPrefix, testSchema, type MailboxMessage } from '@elcorp/testing';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, watch } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -11,11 +11,7 @@ import type { RegisterInput } from '../src/index.js';
 
 export const strongPassword = 'correct horse battery staple 42';
 
-export interface Message {
-  to: { email?: string; phone?: string };
-  template: string;
-  data: Record<string, string>;
-}
+export type Message = MailboxMessage;
 
 export interface LiveIdentity {
   /** The listening origin, also the service's PUBLIC_BASE_URL (so proofs' htu match). */
@@ -105,31 +101,10 @@ export async function openIdentity(t: Test, env: Record<string, string> = {}): P
   return {
     baseUrl,
     messages: () => readMailbox(mailbox),
-    async nextMessage(wanted) {
-      // Watch first, then look: a message written in between is still seen.
-      const abort = new AbortController();
-      const timer = setTimeout(() => abort.abort(), messageWaitMs);
-      const changes = watch(mailbox, { signal: abort.signal });
-      try {
-        for (;;) {
-          // A file appears (empty) before its JSON is written; that reading is retried at the next change.
-          const found = (await readMailbox(mailbox).catch(() => [])).find(wanted);
-          if (found) return found;
-          const next = await changes.next().catch(() => ({ done: true }));
-          if (next.done) throw new Error('no such message arrived in the mailbox');
-        }
-      } finally {
-        clearTimeout(timer);
-        abort.abort();
-      }
-    },
+    nextMessage: (wanted) => nextMailboxMessage(mailbox, wanted, messageWaitMs),
   };
 }
 
-async function readMailbox(mailbox: string): Promise<Message[]> {
-  const files = (await readdir(mailbox)).sort();
-  return Promise.all(files.map(async (file) => JSON.parse(await readFile(join(mailbox, file), 'utf8')) as Message));
-}
 
 let counter = 0;
 /** A unique, valid registration. */

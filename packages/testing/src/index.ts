@@ -14,3 +14,4 @@ export { settled, type SettledOptions, type SettlementSource } from './settled.j
 export { runOperatorCli, workspaceRoot, type CliRun } from './operator-cli.js';
 export { cpuTimesUsOf, cpuUsOf, startServiceProcess, stopServiceProcess, waitReady, type ServiceProcess, type ServiceProcessOptions } from './service-process.js';
 export { prepareAhead, saturate, type SaturateOptions, type Saturation } from './load.js';
+export { nextMailboxMessage, readMailbox, type MailboxMessage } from './mailbox.js';

@@ -2,13 +2,11 @@ import { generateDeviceKey, signDpopProof, type DeviceKey } from '@elcorp/auth';
 import type { App } from '@elcorp/kit';
 import { messagingOf, type MessagingRuntime } from '@elcorp/messaging';
 import { bootService } from '@elcorp/service-testing';
-import { testConfig, testRedisPrefix } from '@elcorp/testing';
+import { nextMailboxMessage, readMailbox, testConfig, testRedisPrefix, type MailboxMessage } from '@elcorp/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { rotateSigningKeys } from '../../src/cli/rotate-keys.js';
 import { loadIdentityConfig } from '../../src/config.js';
-import { readdir, readFile, watch } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Test } from 'tap';
 import type { LightMyRequestResponse } from 'fastify';
 import { identityServiceWith, type IdentityOverrides } from '../../src/service.js';
@@ -46,11 +44,7 @@ export interface Identity {
   messaging: MessagingRuntime;
 }
 
-export interface Message {
-  to: { email?: string; phone?: string };
-  template: string;
-  data: Record<string, string>;
-}
+export type Message = MailboxMessage;
 
 /** Longest wait for a queued message: a deadlock guard, far above any delivery time. */
 const messageWaitMs = 30_000;
@@ -117,24 +111,7 @@ export async function openIdentity(t: Test, env: Record<string, string> = {}, ov
     async messages() {
       return readMailbox(mailbox);
     },
-    async nextMessage(wanted) {
-      // Watch first, then look: a message written in between is still seen.
-      const abort = new AbortController();
-      const timer = setTimeout(() => abort.abort(), messageWaitMs);
-      const changes = watch(mailbox, { signal: abort.signal });
-      try {
-        for (;;) {
-          // A file appears (empty) before its JSON is written; such a reading is retried at the next change.
-          const found = (await readMailbox(mailbox).catch(() => [])).find(wanted);
-          if (found) return found;
-          const next = await changes.next().catch(() => ({ done: true }));
-          if (next.done) throw new Error('no such message arrived in the mailbox');
-        }
-      } finally {
-        clearTimeout(timer);
-        abort.abort();
-      }
-    },
+    nextMessage: (wanted) => nextMailboxMessage(mailbox, wanted, messageWaitMs),
     async device() {
       const key = await generateDeviceKey();
       const device: Device = {
@@ -164,10 +141,6 @@ export async function openIdentity(t: Test, env: Record<string, string> = {}, ov
   };
 }
 
-async function readMailbox(mailbox: string): Promise<Message[]> {
-  const files = (await readdir(mailbox)).sort();
-  return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(mailbox, f), 'utf8')) as Message));
-}
 
 /** Registers a new user and logs them in on a new device. */
 export async function signedInUser(identity: Identity, overrides: Record<string, unknown> = {}) {
