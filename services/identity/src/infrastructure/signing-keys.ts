@@ -1,12 +1,13 @@
 import { sql, type Kysely } from '@elcorp/db';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWTVerifyGetKey } from 'jose';
-import { randomUUID } from 'node:crypto';
+import { createPrivateKey, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { IdentityDB } from './db/schema.js';
 import type { SecretBox } from './secret-box.js';
 
 export interface SigningKey {
   kid: string;
-  privateKey: CryptoKey;
+  /** node:crypto's form: tokens are signed with its one-shot sign (token-issuer.ts). */
+  privateKey: KeyObject;
 }
 
 interface KeyRing {
@@ -124,7 +125,7 @@ export class SigningKeys {
     const currentRow = rows.find((r) => r.retired_at === null)!;
     const privateJwk = JSON.parse(this.box.open(currentRow.private_jwk_enc, sealContext).toString('utf8')) as JWK;
     return {
-      current: { kid: currentRow.kid, privateKey: (await importJWK(privateJwk, 'ES256')) as CryptoKey },
+      current: { kid: currentRow.kid, privateKey: createPrivateKey({ key: privateJwk as JsonWebKey, format: 'jwk' }) },
       publicJwks: rows.map((r) => r.public_jwk as JWK),
       loadedAtMs: Date.now(),
     };

@@ -1,18 +1,18 @@
 import { accessTokenAudience, accessTokenIssuer, accessTokenType } from '@elcorp/auth';
-import { KeyObject, randomUUID, sign } from 'node:crypto';
+import { randomUUID, sign, type KeyObject } from 'node:crypto';
 import { refreshPolicy } from '../domain/refresh.js';
 import type { AccessTokenRequest, TokenIssuer } from '../application/ports.js';
 import type { SigningKey, SigningKeys } from './signing-keys.js';
 
 const base64url = (json: unknown) => Buffer.from(JSON.stringify(json)).toString('base64url');
 
-/** The node:crypto half of each signing key and its encoded JOSE header, made once per key. */
+/** Each signing key's encoded JOSE header, made once per key. */
 const prepared = new WeakMap<SigningKey, { key: KeyObject; header: string }>();
 
 function preparedOf(signingKey: SigningKey) {
   let ready = prepared.get(signingKey);
   if (!ready) {
-    ready = { key: KeyObject.from(signingKey.privateKey), header: base64url({ alg: 'ES256', kid: signingKey.kid, typ: accessTokenType }) };
+    ready = { key: signingKey.privateKey, header: base64url({ alg: 'ES256', kid: signingKey.kid, typ: accessTokenType }) };
     prepared.set(signingKey, ready);
   }
   return ready;
