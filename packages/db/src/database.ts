@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { assertSchemaName } from './identifier.js';
+import { preparingMarkedStatements } from './prepared.js';
 
 export interface DatabaseOptions {
   url: string;
@@ -73,7 +74,10 @@ export function createDatabase<DB>(opts: DatabaseOptions): Database<DB> {
   // A checked-out client whose connection dies between queries (e.g. mid-transaction) emits
   // 'error' with no pool listener attached; its next query rejects anyway, so this listener
   // only keeps the process alive.
-  pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    preparingMarkedStatements(client);
+  });
 
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   let closing: Promise<void> | undefined;

@@ -5,6 +5,7 @@ export type { MigrateOptions, MigrationFile } from './migrate.js';
 export { initDatabase, ensureDatabase, withDatabase, DATABASE_NAME } from './init.js';
 export type { InitDatabaseOptions } from './init.js';
 export { assertSchemaName } from './identifier.js';
+export { prepared, preparedMarker } from './prepared.js';
 
 // Services import kysely through @elcorp/db so the whole fleet shares one kysely version.
 export { CompiledQuery, Kysely, Transaction, sql } from 'kysely';

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type RawBuilder, type Transaction } from '@elcorp/db';
+import { prepared, sql, type Kysely, type RawBuilder, type Transaction } from '@elcorp/db';
 import type { AccountKind } from '../../domain/accounts.js';
 import type { PaymentsDB } from './schema.js';
 
@@ -164,7 +164,8 @@ export interface IdempotentPostingResult {
 export class PostingRaced extends Error {}
 
 export async function postIdempotentTransfer(trx: Trx, p: IdempotentPosting, outbox: (when: RawBuilder<unknown>) => RawBuilder<unknown>): Promise<IdempotentPostingResult> {
-  const { rows } = await sql<{ locked: boolean; posted: boolean }>`
+  // Prepared once per connection: planning this statement cost Postgres more than running it.
+  const { rows } = await prepared(sql<{ locked: boolean; posted: boolean }>`
     WITH claim AS MATERIALIZED (
       SELECT pg_try_advisory_xact_lock(hashtextextended(${p.lockName}, 0)) AS locked,
              EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.user_id = ${p.userId} AND k.key = ${p.key} AND k.created_at > ${p.cutoff}) AS answered
@@ -200,7 +201,7 @@ export async function postIdempotentTransfer(trx: Trx, p: IdempotentPosting, out
     SELECT locked, posted FROM (
       SELECT (SELECT locked FROM claim) AS locked, EXISTS (SELECT 1 FROM posted) AS posted, EXISTS (SELECT 1 FROM answer) AS answered
     ) AS outcome
-    WHERE CASE WHEN posted AND NOT answered THEN payments_abort_in_progress() ELSE true END`
+    WHERE CASE WHEN posted AND NOT answered THEN payments_abort_in_progress() ELSE true END`)
     .execute(trx)
     .catch((err: unknown) => {
       throw (err as { code?: unknown }).code === 'EP409' ? new PostingRaced('the Idempotency-Key was answered meanwhile', { cause: err }) : err;
