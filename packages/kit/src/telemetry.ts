@@ -2,13 +2,13 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
-import { loadSamplerConfig } from './config/telemetry.js';
+import { loadSamplerConfig, type tracesSamplerNames } from './config/telemetry.js';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 
 /** As OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG name them; `ratio` is used by the *traceidratio ones. */
 export interface TracesSampler {
-  name: 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
+  name: (typeof tracesSamplerNames)[number];
   ratio: number;
 }
 

@@ -15,10 +15,11 @@ export interface TelemetryConfig {
  * The standard OpenTelemetry sampler variables, validated here rather than left to the SDK,
  * which warns and falls back to always-on on a typo: a bad value stops the start instead.
  */
+/** The samplers OTEL_TRACES_SAMPLER may name. */
+export const tracesSamplerNames = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+
 const samplerShape = {
-  OTEL_TRACES_SAMPLER: z
-    .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
-    .default('parentbased_always_on'),
+  OTEL_TRACES_SAMPLER: z.enum(tracesSamplerNames).default('parentbased_always_on'),
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
 };
 

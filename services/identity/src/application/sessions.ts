@@ -44,7 +44,11 @@ export async function mintPair(
   const refresh = newRefreshToken();
   await trx.insertInto('refresh_tokens').values({ token_hash: refresh.hash, session_id: session.id, expires_at: refreshExpiry(deps.now(), session.expires_at) }).execute();
   const accessToken = await sign({ userId: session.user_id, sessionId: session.id, roles: roles ?? (await rolesOf(trx, session.user_id)), jkt: session.jkt });
-  return { accessToken, refreshToken: refresh.token, tokenType: 'DPoP', expiresIn: refreshPolicy.accessTokenSeconds, sessionId: session.id };
+  return tokenPair(accessToken, refresh.token, session.id);
+}
+
+function tokenPair(accessToken: string, refreshToken: string, sessionId: string): TokenPair {
+  return { accessToken, refreshToken, tokenType: 'DPoP', expiresIn: refreshPolicy.accessTokenSeconds, sessionId };
 }
 
 /** A refresh token lives its own lifetime, never past its session's end. */
@@ -82,7 +86,7 @@ export async function openSession(
     ]),
   );
   const accessToken = await sign({ userId: session.user_id, sessionId: session.id, roles: input.roles, jkt: session.jkt });
-  const pair: TokenPair = { accessToken, refreshToken: refresh.token, tokenType: 'DPoP', expiresIn: refreshPolicy.accessTokenSeconds, sessionId: session.id };
+  const pair = tokenPair(accessToken, refresh.token, session.id);
   const actor: Actor = { userId: input.userId, sessionId: session.id, ip: input.request.ip, userAgent: input.request.userAgent };
   record(
     createEvent('identity.session.created', {

@@ -84,11 +84,6 @@ export function authenticators(deps: AuthenticationDeps): Authenticators {
   return { authenticate, authenticateLoading };
 }
 
-/** The guard of every authenticated route but those that load with `authenticateLoading`. */
-export function authenticate(deps: AuthenticationDeps): Authenticators['authenticate'] {
-  return authenticators(deps).authenticate;
-}
-
 export const sessionEnded: unique symbol = Symbol('session revoked or expired');
 const loadedValues = new WeakMap<FastifyRequest, unknown>();
 

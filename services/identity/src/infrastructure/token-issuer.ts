@@ -1,5 +1,5 @@
 import { accessTokenAudience, accessTokenIssuer, accessTokenType } from '@elcorp/auth';
-import { randomUUID, sign, type KeyObject } from 'node:crypto';
+import { randomUUID, sign } from 'node:crypto';
 import { refreshPolicy } from '../domain/refresh.js';
 import type { AccessTokenRequest, TokenIssuer } from '../application/ports.js';
 import type { SigningKey, SigningKeys } from './signing-keys.js';
@@ -7,15 +7,15 @@ import type { SigningKey, SigningKeys } from './signing-keys.js';
 const base64url = (json: unknown) => Buffer.from(JSON.stringify(json)).toString('base64url');
 
 /** Each signing key's encoded JOSE header, made once per key. */
-const prepared = new WeakMap<SigningKey, { key: KeyObject; header: string }>();
+const headers = new WeakMap<SigningKey, string>();
 
-function preparedOf(signingKey: SigningKey) {
-  let ready = prepared.get(signingKey);
-  if (!ready) {
-    ready = { key: signingKey.privateKey, header: base64url({ alg: 'ES256', kid: signingKey.kid, typ: accessTokenType }) };
-    prepared.set(signingKey, ready);
+function headerOf(signingKey: SigningKey): string {
+  let header = headers.get(signingKey);
+  if (header === undefined) {
+    header = base64url({ alg: 'ES256', kid: signingKey.kid, typ: accessTokenType });
+    headers.set(signingKey, header);
   }
-  return ready;
+  return header;
 }
 
 /**
@@ -27,7 +27,8 @@ function preparedOf(signingKey: SigningKey) {
 export function tokenIssuer(keys: SigningKeys, now: () => Date): TokenIssuer {
   return {
     async signer() {
-      const { key, header } = preparedOf(await keys.current());
+      const signingKey = await keys.current();
+      const header = headerOf(signingKey);
       return async ({ userId, sessionId, roles, jkt }: AccessTokenRequest) => {
         const iat = Math.floor(now().getTime() / 1000);
         const payload = base64url({
@@ -43,7 +44,7 @@ export function tokenIssuer(keys: SigningKeys, now: () => Date): TokenIssuer {
         });
         const signingInput = `${header}.${payload}`;
         // JWS ES256 signatures are r || s (IEEE P1363), not DER.
-        const signature = sign('sha256', Buffer.from(signingInput, 'ascii'), { key, dsaEncoding: 'ieee-p1363' });
+        const signature = sign('sha256', Buffer.from(signingInput, 'ascii'), { key: signingKey.privateKey, dsaEncoding: 'ieee-p1363' });
         return `${signingInput}.${signature.toString('base64url')}`;
       };
     },
