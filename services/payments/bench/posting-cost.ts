@@ -5,7 +5,8 @@
 // Reports, per transfer: the CPU of the posting backends and of the relay's backend (from
 // /proc, so other load on the machine does not count, though it slows the window), the rows
 // and statements, and the WAL of one posting statement (EXPLAIN ANALYZE WAL). Set
-// BENCH_HOT_MERCHANT=1 for the many-payers-one-payee workload.
+// BENCH_HOT_MERCHANT=1 for the many-payers-one-payee workload; BENCH_ASYNC_COMMIT=1 to leave out
+// the commits' WAL flushes, whose cost per transfer varies with the rate (group commit).
 import { createEvent, uuidv7 } from '@elcorp/contracts';
 import { createDatabase, migrate, sql } from '@elcorp/db';
 import { ensureStreams, messagingMigrations, OutboxRelay } from '@elcorp/messaging';
@@ -25,6 +26,8 @@ const clients = Number(process.env.BENCH_CLIENTS ?? 8);
 const runMs = Number(process.env.BENCH_RUN_MS ?? 8_000);
 const users = Number(process.env.BENCH_USERS ?? 64);
 const hotMerchant = process.env.BENCH_HOT_MERCHANT === '1';
+/** Commits without waiting for the WAL flush: the statements' own cost, not the fsyncs' (which vary with the rate). */
+const asyncCommit = process.env.BENCH_ASYNC_COMMIT === '1';
 const migrationsDir = fileURLToPath(new URL('../migrations', import.meta.url));
 
 interface Backend {
@@ -46,6 +49,7 @@ async function main() {
   const admin = createDatabase({ url: testConfig.databaseUrl, schema: 'public', poolMax: 1 });
   await sql.raw(`CREATE SCHEMA ${schema}`).execute(admin.db);
   const posting = createDatabase<PaymentsDB>({ url: testConfig.databaseUrl, schema, poolMax: clients });
+  if (asyncCommit) posting.pool.on('connect', (client) => void client.query('SET synchronous_commit = off'));
   const relayDb = createDatabase<PaymentsDB>({ url: testConfig.databaseUrl, schema, poolMax: 1 });
   const nc = await connect({ servers: testConfig.natsUrl });
   let relay: OutboxRelay | undefined;
