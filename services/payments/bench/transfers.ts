@@ -59,6 +59,8 @@ interface Result {
   tps: number;
   p50Ms: number;
   p99Ms: number;
+  /** pgbench only: its backends' CPU per transaction (sampled every 100 ms, so up to ~1% low). */
+  postgresUsPerTransaction?: number;
 }
 
 /** A window's rate and latencies, and the CPU each process spent per transfer in it. */
@@ -98,7 +100,9 @@ END;
 `;
 
 async function pgbench(schema: string, scale: number, withNotify = false): Promise<Result> {
-  const env = { ...process.env, PGOPTIONS: `-c search_path=${schema}` };
+  // Its own application_name, so its backends are told from other pgbench runs on the server.
+  const applicationName = `elcorp-${schema}`;
+  const env = { ...process.env, PGOPTIONS: `-c search_path=${schema}`, PGAPPNAME: applicationName };
   const url = new URL(adminUrl);
   const conn = ['-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username || 'postgres'), url.pathname.slice(1)];
   await run('pgbench', ['-i', '-q', '-I', 'dtgvp', '-s', String(scale), ...conn], { env });
@@ -106,6 +110,7 @@ async function pgbench(schema: string, scale: number, withNotify = false): Promi
   const script = join(logs, 'tpcb-notify.sql');
   await writeFile(script, tpcbWithNotify);
   const workload = withNotify ? ['-f', script, '-s', String(scale)] : ['-b', 'tpcb-like'];
+  const sampler = sampleBackendsCpu(applicationName);
   try {
     const { stdout } = await run('pgbench', [...workload, '-n', '-c', String(clients), '-j', '2', '-T', String(Math.round(runMs / 1000)), '-l', `--log-prefix=${join(logs, 'tx')}`, ...conn], { env, maxBuffer: 1 << 24 });
     const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1] ?? NaN);
@@ -118,8 +123,11 @@ async function pgbench(schema: string, scale: number, withNotify = false): Promi
       }
     }
     latencies.sort((a, b) => a - b);
-    return { tps, p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
+    const postgresUs = await sampler.stop();
+    const transactions = Number(/number of transactions actually processed: (\d+)/.exec(stdout)?.[1] ?? NaN);
+    return { tps, p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), postgresUsPerTransaction: Math.round(postgresUs / transactions) };
   } finally {
+    await sampler.stop();
     await rm(logs, { recursive: true, force: true });
     await run('pgbench', ['-i', '-I', 'd', ...conn], { env });
   }
@@ -381,7 +389,9 @@ interface Paths {
 function report(figures: { manyAccounts: Paths; hotMerchant: Paths; pgbenchHotRow: Result; pgbenchWithNotify: Result }, load: { before: number; after: number }) {
   const mark = (ratio: number, goal: number) => `${(ratio * 100).toFixed(0)}% (goal >= ${goal * 100}%: ${ratio >= goal ? 'met' : 'MISSED'})`;
   const line = (name: string, r: Result, note = '') =>
-    console.log(`  ${name.padEnd(30)} ${r.tps.toFixed(0).padStart(6)} /s  p50 ${String(r.p50Ms).padStart(7)} ms  p99 ${String(r.p99Ms).padStart(7)} ms  ${note}`);
+    console.log(
+      `  ${name.padEnd(30)} ${r.tps.toFixed(0).padStart(6)} /s  p50 ${String(r.p50Ms).padStart(7)} ms  p99 ${String(r.p99Ms).padStart(7)} ms  ${note}${r.postgresUsPerTransaction === undefined ? '' : `Postgres CPU ${r.postgresUsPerTransaction} µs/transaction`}`,
+    );
   const cpu = (m: Measured) =>
     `CPU µs/transfer (net of idle) ${Object.entries(m.cpuUsPerTransfer).map(([k, v]) => `${k} ${v}`).join(', ')} (payments gross user/system ${m.paymentsUserSystemUsPerTransfer.join('/')}), its Postgres backends ${m.postgresUsPerTransfer}; load ahead of the window ${m.preparedCpuUsPerRequest} per request prepared${m.ranOut ? '; RAN OUT of prepared requests before the window ended' : ''}`;
   console.log(`payments transfers, ${clients} clients, ${runMs / 1000} s per window; load average ${load.before.toFixed(1)} → ${load.after.toFixed(1)} on ${cpus().length} cores`);
@@ -398,6 +408,37 @@ function report(figures: { manyAccounts: Paths; hotMerchant: Paths; pgbenchHotRo
   line(`pgbench tpcb-like + NOTIFY, scale ${clients}`, figures.pgbenchWithNotify);
   console.log(`idle CPU µs per s: ${Object.entries(idleUsPerSecond).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   console.log(JSON.stringify({ clients, runMs, users, loadAverage: load, idleUsPerSecond, ...figures }));
+}
+
+/**
+ * The CPU of the backends with this application_name until stop(): read every 100 ms while
+ * they live, since pgbench's connections close when it ends and take their /proc entries along.
+ */
+function sampleBackendsCpu(applicationName: string): { stop(): Promise<number> } {
+  const latest = new Map<number, number>();
+  let running = true;
+  const sampling = (async () => {
+    while (running) {
+      if (admin) {
+        const { rows } = await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE application_name = ${applicationName}`.execute(admin.db);
+        for (const { pid } of rows) {
+          try {
+            latest.set(pid, cpuUsOf(pid));
+          } catch {
+            // ended between the query and the read
+          }
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await sampling;
+      return [...latest.values()].reduce((sum, us) => sum + us, 0);
+    },
+  };
 }
 
 /** The Postgres backends connected from the payments process, by their client ports. */
