@@ -8,7 +8,10 @@ import type { HealthCheck } from './health.js';
  * restart must not take a service down (the outbox holds events until NATS is back).
  */
 export async function connectNats(url: string, name: string, logger: Logger): Promise<NatsConnection> {
-  const nc = await connect({ servers: url.split(','), name, maxReconnectAttempts: -1, reconnectTimeWait: 1_000, timeout: 5_000 });
+  // noAsyncTraces: otherwise every request (each JetStream publish, each pull) builds two Error
+  // objects up front, stack traces and all, in case it fails: 11 of 25 µs of CPU per publish.
+  // A failure still says what failed; it only loses the caller's frames.
+  const nc = await connect({ servers: url.split(','), name, maxReconnectAttempts: -1, reconnectTimeWait: 1_000, timeout: 5_000, noAsyncTraces: true });
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') {

@@ -20,7 +20,7 @@
 // --cpu-prof profile of the payments process there.
 import { generateDeviceKey, signDpopProof, type DeviceKey } from '@elcorp/auth';
 import { createDatabase, sql } from '@elcorp/db';
-import { cpuUsOf, freePort, prepareAhead, saturate, startServiceProcess, stopServiceProcess, testConfig, waitReady, type ServiceProcess } from '@elcorp/testing';
+import { cpuTimesUsOf, cpuUsOf, freePort, prepareAhead, saturate, startServiceProcess, stopServiceProcess, testConfig, waitReady, type ServiceProcess } from '@elcorp/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
@@ -32,6 +32,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { Pool } from 'undici';
+import { clientPortsOf } from './backends.js';
 import { createDeposit } from '../dist/application/transfers.js';
 import { paymentsDeps } from '../dist/deps.js';
 import { compactDeltas } from '../dist/infrastructure/db/ledger.js';
@@ -58,6 +59,8 @@ interface Result {
   tps: number;
   p50Ms: number;
   p99Ms: number;
+  /** pgbench only: its backends' CPU per transaction (sampled every 100 ms, so up to ~1% low). */
+  postgresUsPerTransaction?: number;
 }
 
 /** A window's rate and latencies, and the CPU each process spent per transfer in it. */
@@ -66,6 +69,10 @@ interface Measured extends Result {
   /** Net of each process's idle CPU; `load` is this process in the window (the HTTP client). */
   cpuUsPerTransfer: Record<string, number>;
   grossCpuUsPerTransfer: Record<string, number>;
+  /** The payments process's CPU split: user (JavaScript, V8) and system (sockets, scheduling). */
+  paymentsUserSystemUsPerTransfer: [number, number];
+  /** CPU of the Postgres backends connected from the payments process (its pool and relay). */
+  postgresUsPerTransfer: number;
   /** This process's CPU per request prepared before the window (mostly signing its proof). */
   preparedCpuUsPerRequest: number;
   /** The prepared requests ran out before the window's time did: the rate holds, over a shorter window. */
@@ -93,7 +100,9 @@ END;
 `;
 
 async function pgbench(schema: string, scale: number, withNotify = false): Promise<Result> {
-  const env = { ...process.env, PGOPTIONS: `-c search_path=${schema}` };
+  // Its own application_name, so its backends are told from other pgbench runs on the server.
+  const applicationName = `elcorp-${schema}`;
+  const env = { ...process.env, PGOPTIONS: `-c search_path=${schema}`, PGAPPNAME: applicationName };
   const url = new URL(adminUrl);
   const conn = ['-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username || 'postgres'), url.pathname.slice(1)];
   await run('pgbench', ['-i', '-q', '-I', 'dtgvp', '-s', String(scale), ...conn], { env });
@@ -101,6 +110,7 @@ async function pgbench(schema: string, scale: number, withNotify = false): Promi
   const script = join(logs, 'tpcb-notify.sql');
   await writeFile(script, tpcbWithNotify);
   const workload = withNotify ? ['-f', script, '-s', String(scale)] : ['-b', 'tpcb-like'];
+  const sampler = sampleBackendsCpu(applicationName);
   try {
     const { stdout } = await run('pgbench', [...workload, '-n', '-c', String(clients), '-j', '2', '-T', String(Math.round(runMs / 1000)), '-l', `--log-prefix=${join(logs, 'tx')}`, ...conn], { env, maxBuffer: 1 << 24 });
     const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1] ?? NaN);
@@ -113,8 +123,11 @@ async function pgbench(schema: string, scale: number, withNotify = false): Promi
       }
     }
     latencies.sort((a, b) => a - b);
-    return { tps, p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
+    const postgresUs = await sampler.stop();
+    const transactions = Number(/number of transactions actually processed: (\d+)/.exec(stdout)?.[1] ?? NaN);
+    return { tps, p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), postgresUsPerTransaction: Math.round(postgresUs / transactions) };
   } finally {
+    await sampler.stop();
     await rm(logs, { recursive: true, force: true });
     await run('pgbench', ['-i', '-I', 'd', ...conn], { env });
   }
@@ -131,7 +144,7 @@ async function main() {
   const subjectRoot = `bench${tag}`;
   const redisPrefix = `bench:${tag}:`;
   const mailbox = join(tmpdir(), `elcorp-bench-${tag}`);
-  const admin = createDatabase({ url: adminUrl, schema: 'public', poolMax: 1 });
+  admin = createDatabase({ url: adminUrl, schema: 'public', poolMax: 1 });
   const services: ServiceProcess[] = [];
   try {
     for (const schema of Object.values(schemas)) await sql.raw(`CREATE SCHEMA ${schema}`).execute(admin.db);
@@ -324,11 +337,24 @@ async function forDuration(ms: number, target: Target, workload: Workload, pids:
   if (performance.now() - signedFrom + ms > proofAgeMsMax) {
     throw new Error(`${count} proofs took ${Math.round(performance.now() - signedFrom)} ms to sign: the first would be stale before a ${ms} ms window ends; lower BENCH_RUN_MS`);
   }
+  const backendsBefore = await paymentsBackends(pids.payments!);
+  const postgresBefore = new Map(backendsBefore.map((pid) => [pid, cpuUsOf(pid)]));
+  const paymentsTimesBefore = cpuTimesUsOf(pids.payments!);
   const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuUsOf(pid)]));
   const benchBefore = process.cpuUsage();
   const pool = pools![target];
   const result = await saturate(requests, ms, { clients, timed: true }, (prepared) => post(pool, prepared));
   const bench = process.cpuUsage(benchBefore);
+  const paymentsTimes = cpuTimesUsOf(pids.payments!);
+  let postgresUs = 0;
+  // Backends opened during the window count from zero; any that closed meanwhile are lost (the pool keeps them 30 s).
+  for (const pid of new Set([...backendsBefore, ...(await paymentsBackends(pids.payments!))])) {
+    try {
+      postgresUs += cpuUsOf(pid) - (postgresBefore.get(pid) ?? 0);
+    } catch {
+      // exited
+    }
+  }
   expectedRate[target] = Math.max(expectedRate[target], result.rate);
   const latencies = result.latenciesMs!;
   const transfers = Math.max(latencies.length, 1);
@@ -347,6 +373,8 @@ async function forDuration(ms: number, target: Target, workload: Workload, pids:
     p99Ms: round(percentile(latencies, 99)),
     cpuUsPerTransfer,
     grossCpuUsPerTransfer,
+    paymentsUserSystemUsPerTransfer: [Math.round((paymentsTimes.user - paymentsTimesBefore.user) / transfers), Math.round((paymentsTimes.system - paymentsTimesBefore.system) / transfers)],
+    postgresUsPerTransfer: Math.round(postgresUs / transfers),
     preparedCpuUsPerRequest: Math.round((preparedCpu.user + preparedCpu.system) / count),
     ranOut: result.ranOut,
   };
@@ -361,9 +389,11 @@ interface Paths {
 function report(figures: { manyAccounts: Paths; hotMerchant: Paths; pgbenchHotRow: Result; pgbenchWithNotify: Result }, load: { before: number; after: number }) {
   const mark = (ratio: number, goal: number) => `${(ratio * 100).toFixed(0)}% (goal >= ${goal * 100}%: ${ratio >= goal ? 'met' : 'MISSED'})`;
   const line = (name: string, r: Result, note = '') =>
-    console.log(`  ${name.padEnd(30)} ${r.tps.toFixed(0).padStart(6)} /s  p50 ${String(r.p50Ms).padStart(7)} ms  p99 ${String(r.p99Ms).padStart(7)} ms  ${note}`);
+    console.log(
+      `  ${name.padEnd(30)} ${r.tps.toFixed(0).padStart(6)} /s  p50 ${String(r.p50Ms).padStart(7)} ms  p99 ${String(r.p99Ms).padStart(7)} ms  ${note}${r.postgresUsPerTransaction === undefined ? '' : `Postgres CPU ${r.postgresUsPerTransaction} µs/transaction`}`,
+    );
   const cpu = (m: Measured) =>
-    `CPU µs/transfer (net of idle) ${Object.entries(m.cpuUsPerTransfer).map(([k, v]) => `${k} ${v}`).join(', ')}; load ahead of the window ${m.preparedCpuUsPerRequest} per request prepared${m.ranOut ? '; RAN OUT of prepared requests before the window ended' : ''}`;
+    `CPU µs/transfer (net of idle) ${Object.entries(m.cpuUsPerTransfer).map(([k, v]) => `${k} ${v}`).join(', ')} (payments gross user/system ${m.paymentsUserSystemUsPerTransfer.join('/')}), its Postgres backends ${m.postgresUsPerTransfer}; load ahead of the window ${m.preparedCpuUsPerRequest} per request prepared${m.ranOut ? '; RAN OUT of prepared requests before the window ended' : ''}`;
   console.log(`payments transfers, ${clients} clients, ${runMs / 1000} s per window; load average ${load.before.toFixed(1)} → ${load.after.toFixed(1)} on ${cpus().length} cores`);
   for (const [name, w] of [['many accounts', figures.manyAccounts], ['hot merchant (one credited account)', figures.hotMerchant]] as const) {
     console.log(name);
@@ -378,6 +408,46 @@ function report(figures: { manyAccounts: Paths; hotMerchant: Paths; pgbenchHotRo
   line(`pgbench tpcb-like + NOTIFY, scale ${clients}`, figures.pgbenchWithNotify);
   console.log(`idle CPU µs per s: ${Object.entries(idleUsPerSecond).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   console.log(JSON.stringify({ clients, runMs, users, loadAverage: load, idleUsPerSecond, ...figures }));
+}
+
+/**
+ * The CPU of the backends with this application_name until stop(): read every 100 ms while
+ * they live, since pgbench's connections close when it ends and take their /proc entries along.
+ */
+function sampleBackendsCpu(applicationName: string): { stop(): Promise<number> } {
+  const latest = new Map<number, number>();
+  let running = true;
+  const sampling = (async () => {
+    while (running) {
+      if (admin) {
+        const { rows } = await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE application_name = ${applicationName}`.execute(admin.db);
+        for (const { pid } of rows) {
+          try {
+            latest.set(pid, cpuUsOf(pid));
+          } catch {
+            // ended between the query and the read
+          }
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await sampling;
+      return [...latest.values()].reduce((sum, us) => sum + us, 0);
+    },
+  };
+}
+
+/** The Postgres backends connected from the payments process, by their client ports. */
+let admin: ReturnType<typeof createDatabase> | undefined;
+async function paymentsBackends(pid: number): Promise<number[]> {
+  const ports = clientPortsOf(pid, Number(new URL(adminUrl).port || 5432));
+  if (ports.length === 0 || !admin) return [];
+  const { rows } = await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE client_port = ANY(${ports}::int[]) AND client_addr IS NOT NULL`.execute(admin.db);
+  return rows.map((row) => row.pid);
 }
 
 /** The services created streams under the bench's subject root; they reserve disk until deleted. */

@@ -3,6 +3,8 @@ import { createDatabase, sql } from '@elcorp/db';
 import { testConfig } from '@elcorp/testing';
 import t from 'tap';
 import { fingerprintOf } from '../../src/application/idempotency.js';
+import { postTransferAtOnce } from '../../src/application/transfers.js';
+import { paymentsDeps } from '../../src/deps.js';
 import type { PaymentsDB } from '../../src/infrastructure/db/schema.js';
 import { paymentsApi } from './http-harness.js';
 
@@ -67,4 +69,34 @@ t.test('an answer of the same key committing while the one-statement transfer ru
   t.equal(retry.statusCode, 201);
   t.equal(retry.headers['idempotent-replayed'], 'true');
   t.same(retry.json(), winner, 'the answer that won');
+});
+
+// The statement names its destination as `kind <> 'treasury'` (so that the planner reads it by
+// primary key): a treasury account must still never be credited by a user's transfer, neither
+// in the one statement nor on the general path it falls back to.
+t.test('a transfer to a treasury account posts nothing, in one statement or on the general path', async (t) => {
+  const api = await paymentsApi(t);
+  const admin = await api.user(['admin'], 'Ad Min');
+  const ana = await api.user(['user'], 'Ana Nangolo');
+  const ben = await api.user(['user'], 'Ben Shikongo');
+  t.equal((await api.app.inject({ method: 'POST', url: `${base}/deposits`, headers: admin.headers('fund'), payload: { accountId: ana.accountId, amount: '100.00', currency: 'NAD', reference: 'cash' } })).statusCode, 201);
+  // Folds the deposit into Ana's row, so the next transfers can take the one statement.
+  const first = await api.app.inject({ method: 'POST', url: `${base}/transfers`, headers: ana.headers('first'), payload: { fromAccountId: ana.accountId, to: { accountId: ben.accountId }, amount: '1.00', currency: 'NAD' } });
+  t.equal(first.statusCode, 201);
+  const treasury = (await api.db.selectFrom('accounts').select('id').where('kind', '=', 'treasury').where('currency', '=', 'NAD').executeTakeFirstOrThrow()).id;
+
+  const deps = paymentsDeps(api.db, { root: api.subjectRoot }, { approvalThreshold: '50000.00', approvalExpiryMs: 60_000 });
+  const anaCaller = { userId: ana.userId, actor: { userId: ana.userId } };
+  const atOnce = (toAccountId: string, key: string) =>
+    postTransferAtOnce(deps, anaCaller, { fromAccountId: ana.accountId, to: { accountId: toAccountId }, amountMinor: 1_00n, currency: 'NAD' }, { userId: ana.userId, key, fingerprint: key });
+  t.ok(await atOnce(ben.accountId, 'to-ben'), 'the one statement posts to a user account (the control)');
+  t.equal(await atOnce(treasury, 'to-treasury'), undefined, 'the one statement does not post to the treasury');
+  const overHttp = await api.app.inject({ method: 'POST', url: `${base}/transfers`, headers: ana.headers('to-treasury-http'), payload: { fromAccountId: ana.accountId, to: { accountId: treasury }, amount: '1.00', currency: 'NAD' } });
+  t.equal(overHttp.statusCode, 404, overHttp.body);
+  t.equal(overHttp.json().code, 'payments.account_not_found');
+
+  const account = await api.app.inject({ method: 'GET', url: `${base}/accounts/${ana.accountId}`, headers: ana.headers() });
+  t.equal(account.json().balance, '98.00', 'only the two transfers to Ben moved money');
+  t.equal((await api.db.selectFrom('transfers').select('id').where('to_account_id', '=', treasury).execute()).length, 0, 'no transfer to the treasury');
+  t.equal((await api.db.selectFrom('idempotency_keys').select('key').where('key', '=', 'to-treasury').execute()).length, 0, 'no answer stored by the statement that did not post');
 });

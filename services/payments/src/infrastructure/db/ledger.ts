@@ -165,6 +165,10 @@ export class PostingRaced extends Error {}
 
 export async function postIdempotentTransfer(trx: Trx, p: IdempotentPosting, outbox: (when: RawBuilder<unknown>) => RawBuilder<unknown>): Promise<IdempotentPostingResult> {
   // Prepared once per connection: planning this statement cost Postgres more than running it.
+  // The destination must be a user account; `kind <> 'treasury'` says so (kind is one of the
+  // two, by CHECK) without implying `kind = 'user'`, the predicate of accounts_owner_currency_idx:
+  // on tables not yet analysed the planner took that partial index for d, filtering every
+  // account of the currency by id, instead of the primary key's one row.
   const { rows } = await prepared(sql<{ locked: boolean; posted: boolean }>`
     WITH claim AS MATERIALIZED (
       SELECT pg_try_advisory_xact_lock(hashtextextended(${p.lockName}, 0)) AS locked,
@@ -175,7 +179,7 @@ export async function postIdempotentTransfer(trx: Trx, p: IdempotentPosting, out
       FROM claim, accounts AS d
       WHERE claim.locked AND NOT claim.answered
         AND a.id = ${p.fromAccountId} AND a.owner_id = ${p.userId} AND a.currency = ${p.currency} AND a.status = 'active' AND a.balance - a.held >= ${p.amount}
-        AND d.id = ${p.toAccountId} AND d.kind = 'user' AND d.currency = ${p.currency} AND d.status = 'active' AND d.id <> a.id
+        AND d.id = ${p.toAccountId} AND d.kind <> 'treasury' AND d.currency = ${p.currency} AND d.status = 'active' AND d.id <> a.id
       RETURNING a.id
     ),
     posted AS (
