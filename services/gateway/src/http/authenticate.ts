@@ -77,7 +77,8 @@ export function registerAuthentication(app: App, deps: AuthenticationDeps): void
     let admission: TokenAdmission | undefined;
     try {
       const token = dpopTokenFrom(request.headers.authorization);
-      const claims = await verifiedTokens.verify(token);
+      // A token seen before answers at once: no promise for a verdict already known.
+      const claims = verifiedTokens.known?.(token) ?? (await verifiedTokens.verify(token));
       const user: LimitHit | undefined = limits ? userLimitOf(claims.sub, limits.config) : undefined;
       // verifyDpopProof calls this last, once every check that needs no Redis has passed.
       const guard = async (proofKey: string, replayTtlSeconds: number) => {
