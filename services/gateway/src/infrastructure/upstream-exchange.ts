@@ -79,6 +79,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     return this.#responded;
   }
 
+  /** True once the attempt has its outcome (answer or error). */
+  get settled(): boolean {
+    return this.#settled;
+  }
+
   /** Stops the attempt: at once when it is not yet on a connection (a saturated pool cannot hold the caller). */
   stop(reason: Error): void {
     if (this.#completed || this.#stopReason) return;

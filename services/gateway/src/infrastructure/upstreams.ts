@@ -181,7 +181,6 @@ function attemptOnce(upstream: UpstreamService, request: OutgoingRequest, timeou
       const failure = clientLate ? 'client_timeout' : err instanceof AttemptStopped ? 'timeout' : failureOf(err);
       reject(new UpstreamError(failure, upstream.name, { cause: err }));
     });
-    timer = setTimeout(expire, timeoutMs);
     body?.onEnd(() => {
       if (exchange.responded || timer === undefined) return;
       clearTimeout(timer);
@@ -200,6 +199,7 @@ function attemptOnce(upstream: UpstreamService, request: OutgoingRequest, timeou
       },
       exchange,
     );
+    if (!exchange.settled) timer = setTimeout(expire, timeoutMs);
   });
 }
 
