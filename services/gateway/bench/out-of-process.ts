@@ -98,6 +98,8 @@ function startServiceProcess(name: 'identity' | 'gateway', mode: Mode, env: Reco
     Object.entries(process.env).filter(([key]) => !key.startsWith('OTEL_') || key.startsWith('OTEL_TRACES_SAMPLER')),
   ) as Record<string, string>;
   return startProcess(name, {
+    // BENCH_GATEWAY_DIR: run another build of the gateway (a copy built from another commit) for a before/after.
+    ...(name === 'gateway' && process.env.BENCH_GATEWAY_DIR ? { cwd: process.env.BENCH_GATEWAY_DIR } : {}),
     nodeArgs,
     env: {
       ...inherited,

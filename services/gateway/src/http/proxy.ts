@@ -143,8 +143,13 @@ async function forward(upstreams: Upstreams, signAddress: ClientAddressSigner, r
 function sendWhole(reply: FastifyReply, statusCode: number, upstreamHeaders: UpstreamAnswer['headers'], body: Buffer, upstream: UpstreamService): FastifyReply {
   const headers: OutgoingHttpHeaders = Object.assign(Object.create(null) as OutgoingHttpHeaders, reply.getHeaders());
   addClientResponseHeaders(headers, upstreamHeaders, upstream);
+  try {
+    reply.raw.writeHead(statusCode, headers);
+  } catch (err) {
+    // A header node:http will not write (nothing was sent): the client gets a 502 from fastify.
+    throw proxyErrors.badGateway(err);
+  }
   reply.hijack();
-  reply.raw.writeHead(statusCode, headers);
   if (reply.request.method === 'HEAD' || statusCode === 204 || statusCode === 304) reply.raw.end();
   else reply.raw.end(body);
   return reply;

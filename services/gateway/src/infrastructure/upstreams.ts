@@ -186,7 +186,8 @@ function attemptOnce(upstream: UpstreamService, request: OutgoingRequest, timeou
       clearTimeout(timer);
       timer = setTimeout(expire, timeoutMs);
     });
-    // Left listening while the body streams: a client gone then still stops the upstream's answer.
+    // Until the attempt settles, a client gone stops it (also while its body still streams up);
+    // after a streamed head, fastify destroys the answer's stream, which drops the request.
     client?.onLeave((reason) => exchange.stop(reason));
     upstream.pool.dispatch(
       {

@@ -6,7 +6,7 @@ import { bootService } from '@elcorp/service-testing';
 import { freePort, testRedisPrefix } from '@elcorp/testing';
 import { once } from 'node:events';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { z } from 'zod';
 import { upstreamFor, type Upstream } from '../../src/domain/routes.js';
@@ -316,6 +316,19 @@ t.test('an announced small body cut short answers 502, never a truncated 200', a
   const res = await app.inject({ method: 'POST', url: '/api/v1/payments/transfers', payload: {} });
   t.equal(res.statusCode, 502);
   t.equal(res.json().code, 'bad_gateway');
+});
+
+t.test('an upstream header node:http will not write answers 502, never a hung client', async (t) => {
+  const raw = net.createServer((socket) => {
+    socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-odd: a\x7fb\r\n\r\nok'));
+  });
+  raw.listen(0, '127.0.0.1');
+  await once(raw, 'listening');
+  t.teardown(() => raw.close());
+  const { app } = await gateway(t, { payments: `http://127.0.0.1:${(raw.address() as AddressInfo).port}` });
+  const res = await app.inject('/api/v1/payments/accounts');
+  t.not(res.statusCode, 200);
+  t.ok(res.statusCode === 502 || res.statusCode === 503, `answered ${res.statusCode}`);
 });
 
 t.test('upstream header names are only names: __proto__ and constructor pass as headers', (t) => {
