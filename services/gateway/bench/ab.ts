@@ -17,6 +17,8 @@ import type { LoadCommand, LoadReply, Target, ThroughputResult } from './protoco
 const otherDir = process.env.BENCH_AB_DIR;
 if (!otherDir) throw new Error('BENCH_AB_DIR: the folder of the other gateway build');
 const rounds = Number(process.env.BENCH_AB_ROUNDS ?? 3);
+/** BENCH_AB_TELEMETRY=1: both gateways preload the kit's telemetry (spans made, none exported: the bench's `start` mode). */
+const gatewayNodeArgs = process.env.BENCH_AB_TELEMETRY === '1' ? ['--import', '@elcorp/kit/telemetry'] : [];
 const windowMs = 2_500;
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? testConfig.databaseUrl;
 const rateLimit = '1000000';
@@ -56,8 +58,8 @@ async function main() {
       ...shared, PORT: String(port), INTERNAL_PORT: String(internal), IDENTITY_URL: identityUrl, PAYMENTS_URL: identityUrl, GOVERNANCE_URL: identityUrl, COMPLIANCE_URL: identityUrl,
       RATE_LIMIT_PER_IP_PER_MINUTE: rateLimit, RATE_LIMIT_PER_USER_PER_MINUTE: rateLimit, RATE_LIMIT_LOGIN_PER_HOUR: rateLimit,
     });
-    const a = startServiceProcess('gateway', { env: gatewayEnv(portA, internalA) });
-    const b = startServiceProcess('gateway-b', { env: gatewayEnv(portB, internalB), cwd: otherDir });
+    const a = startServiceProcess('gateway', { env: gatewayEnv(portA, internalA), nodeArgs: gatewayNodeArgs });
+    const b = startServiceProcess('gateway-b', { env: gatewayEnv(portB, internalB), nodeArgs: gatewayNodeArgs, cwd: otherDir });
     services.unshift(a, b);
     await Promise.all([waitReady(a, urlA), waitReady(b, urlB)]);
     await call({ cmd: 'setup', setup: { identityUrl, gatewayUrl: urlA, gatewayBUrl: urlB, publicBaseUrl: urlA, tag, users: 2, clients: 8 } });
@@ -87,7 +89,7 @@ async function main() {
       const t = totals[target];
       console.log(`  ${label.padEnd(28)} ${(t.us / t.requests).toFixed(0).padStart(5)} µs/request  ${(t.requests / t.seconds).toFixed(0).padStart(6)} req/s  seq p50 ${p50[target]!.toFixed(3)} ms`);
     };
-    console.log(`A/B (load average ${loadBefore.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}), ${rounds} rounds of A B B A, ${windowMs} ms windows`);
+    console.log(`A/B${gatewayNodeArgs.length > 0 ? ' with telemetry preloaded' : ''} (load average ${loadBefore.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}), ${rounds} rounds of A B B A, ${windowMs} ms windows`);
     row('A (this worktree)', 'gateway');
     row(`B (${otherDir})`, 'gatewayB');
   } finally {
