@@ -2,7 +2,7 @@ import { createPublicKey, timingSafeEqual, verify, type KeyObject } from 'node:c
 import type { JWK } from 'jose';
 import { invalidProof } from './errors.js';
 import { LruCache } from './lru.js';
-import { accessTokenHash, jwkThumbprint } from './thumbprint.js';
+import { accessTokenHash, ecThumbprint } from './thumbprint.js';
 
 /** Remembers (jkt, jti) pairs; answers false when the pair was already seen. */
 export type ReplayGuard = (key: string, ttlSeconds: number) => Promise<boolean>;
@@ -35,15 +35,10 @@ const maxJtiLength = 256;
 export async function verifyDpopProof(proof: string | undefined, check: DpopCheck): Promise<VerifiedProof> {
   if (!proof) throw invalidProof('missing DPoP header');
   if (proof.length > maxProofLength || proof.includes(',')) throw invalidProof('malformed proof');
-  const header = safeHeader(proof);
-  if (header.typ !== 'dpop+jwt') throw invalidProof('typ must be dpop+jwt');
-  if (header.alg !== 'ES256') throw invalidProof('alg must be ES256');
-  const jwk = header.jwk as JWK | undefined;
-  if (!jwk || jwk.kty !== 'EC' || jwk.crv !== 'P-256' || 'd' in jwk) throw invalidProof('jwk must be a public P-256 key');
-
-  // No extension this verifier understands may be required of it (RFC 7515 §4.1.11).
-  if (header.crit !== undefined) throw invalidProof('crit is not supported');
-  const payload = verifiedPayload(proof, jwk);
+  const [headerText, body, signature, extra] = proof.split('.');
+  if (headerText === undefined || body === undefined || signature === undefined || extra !== undefined) throw invalidProof('malformed proof');
+  const device = deviceOf(headerText);
+  const payload = verifiedPayload(proof, headerText.length + 1 + body.length, body, signature, device.key);
   const { jti, htm, htu, iat, ath, exp, nbf } = payload;
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > maxJtiLength) throw invalidProof('jti missing');
   if (htm !== check.method.toUpperCase()) throw invalidProof('htm does not match');
@@ -60,11 +55,57 @@ export async function verifyDpopProof(proof: string | undefined, check: DpopChec
   } else if (typeof ath !== 'string' || !constantTimeEqual(ath, accessTokenHash(check.accessToken))) {
     throw invalidProof('ath does not match the access token');
   }
-  const jkt = await jwkThumbprint(jwk);
+  const { jkt, jwk } = device;
   if (check.expectedJkt !== undefined && !constantTimeEqual(jkt, check.expectedJkt)) throw invalidProof('proof key is not the token key');
   // Checked last, so a forged proof cannot burn a legitimate jti.
   if (!(await check.replay(`${jkt}:${jti}`, window * 2 + 5))) throw invalidProof('jti replayed');
-  return { jkt, jti, jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } };
+  return { jkt, jti, jwk: { ...jwk } };
+}
+
+/** What a proof's JOSE header names, once read and checked: the device's key, imported, and its thumbprint. */
+interface DeviceHeader {
+  key: KeyObject;
+  jkt: string;
+  jwk: Readonly<JWK>;
+}
+
+/**
+ * A device sends the same JOSE header (typ, alg, its public key) with every proof: decoding,
+ * checking and importing it costs more than verifying a signature with the key, so each
+ * header text is read once and kept. Keyed by the exact base64url text the signature covers,
+ * so a kept entry is what that text decodes to; nothing in it is trusted until the signature
+ * over that text checks out with its key. Least recently used goes first: proofs under a
+ * flood of made-up keys push out each other, not the devices in use. A header that fails a
+ * check is not kept: it throws, and the proof is refused.
+ */
+const deviceHeaders = new LruCache<string, DeviceHeader>(10_000);
+
+function deviceOf(headerText: string): DeviceHeader {
+  let device = deviceHeaders.get(headerText);
+  if (!device) {
+    device = readDeviceHeader(headerText);
+    deviceHeaders.set(headerText, device);
+  }
+  return device;
+}
+
+function readDeviceHeader(headerText: string): DeviceHeader {
+  const header = safeHeader(headerText);
+  if (header.typ !== 'dpop+jwt') throw invalidProof('typ must be dpop+jwt');
+  if (header.alg !== 'ES256') throw invalidProof('alg must be ES256');
+  const jwk = header.jwk as JWK | undefined;
+  if (!jwk || typeof jwk !== 'object' || jwk.kty !== 'EC' || jwk.crv !== 'P-256' || 'd' in jwk) throw invalidProof('jwk must be a public P-256 key');
+  // No extension this verifier understands may be required of it (RFC 7515 §4.1.11).
+  if (header.crit !== undefined) throw invalidProof('crit is not supported');
+  if (typeof jwk.x !== 'string' || typeof jwk.y !== 'string') throw invalidProof('jwk must be a public P-256 key');
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, format: 'jwk' });
+  } catch {
+    throw invalidProof('bad signature');
+  }
+  const publicJwk = Object.freeze({ kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y });
+  return { key, jkt: ecThumbprint(publicJwk), jwk: publicJwk };
 }
 
 /**
@@ -72,13 +113,12 @@ export async function verifyDpopProof(proof: string | undefined, check: DpopChec
  * one-shot verify, synchronous, costs about half of WebCrypto's (84 µs against 175 µs here)
  * and runs on every request the gateway and each service admit.
  */
-function verifiedPayload(proof: string, jwk: JWK): Record<string, unknown> {
-  const [header, body, signature, extra] = proof.split('.');
-  if (header === undefined || body === undefined || signature === undefined || extra !== undefined) throw invalidProof('malformed proof');
+function verifiedPayload(proof: string, signedLength: number, body: string, signature: string, key: KeyObject): Record<string, unknown> {
   let valid: boolean;
   try {
-    // ES256 signatures are r || s (IEEE P1363), not DER.
-    valid = verify('sha256', Buffer.from(`${header}.${body}`, 'ascii'), { key: deviceKey(jwk), dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'));
+    // ES256 signatures are r || s (IEEE P1363), not DER. The signing input is the proof's
+    // own first two segments, byte for byte (ASCII: the proof is base64url and dots).
+    valid = verify('sha256', Buffer.from(proof.slice(0, signedLength), 'latin1'), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'));
   } catch {
     valid = false;
   }
@@ -94,34 +134,15 @@ function verifiedPayload(proof: string, jwk: JWK): Record<string, unknown> {
 }
 
 /**
- * A device signs every request with the same key; importing it costs more than verifying
- * with it, so imported keys are kept by their coordinates. Least recently used goes first:
- * proofs under a flood of made-up keys push out each other, not the devices in use.
- * A key that does not import is not kept: it throws, and the proof is refused.
- */
-const importedKeys = new LruCache<string, KeyObject>(10_000);
-
-function deviceKey(jwk: JWK): KeyObject {
-  const id = `${jwk.x}.${jwk.y}`;
-  let key = importedKeys.get(id);
-  if (!key) {
-    key = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: String(jwk.x), y: String(jwk.y) }, format: 'jwk' });
-    importedKeys.set(id, key);
-  }
-  return key;
-}
-
-/**
  * The JOSE header, decoded by hand: jose's decodeProtectedHeader validated more than needed
- * here at several times the cost, on every request. Nothing is trusted from it until the
- * signature over the exact header text checks out with the key it names.
+ * here at several times the cost. Nothing is trusted from it until the signature over the
+ * exact header text checks out with the key it names.
  */
-function safeHeader(proof: string): Record<string, unknown> {
-  const end = proof.indexOf('.');
-  if (end <= 0) throw invalidProof('malformed proof');
+function safeHeader(headerText: string): Record<string, unknown> {
+  if (headerText.length === 0) throw invalidProof('malformed proof');
   let header: unknown;
   try {
-    header = JSON.parse(Buffer.from(proof.slice(0, end), 'base64url').toString('utf8'));
+    header = JSON.parse(Buffer.from(headerText, 'base64url').toString('utf8'));
   } catch {
     throw invalidProof('malformed proof');
   }

@@ -1,10 +1,15 @@
-import { hash } from 'node:crypto';
 import { verifyAccessToken, type AccessTokenClaims } from './access-token.js';
 import type { JWTVerifyGetKey } from 'jose';
 import { LruCache } from './lru.js';
+import { accessTokenHash } from './thumbprint.js';
 
 export interface TokenVerifier {
   verify(token: string): Promise<AccessTokenClaims>;
+  /**
+   * The claims of a token already verified and not expired, synchronously; undefined when
+   * `verify` must run. Saves a hot path the promise of an answer it already has.
+   */
+  known?(token: string): AccessTokenClaims | undefined;
 }
 
 /**
@@ -17,14 +22,21 @@ export interface TokenVerifier {
 export function cachedTokenVerifier(keys: JWTVerifyGetKey, options: { maxEntries?: number; now?: () => number } = {}): TokenVerifier {
   const verified = new LruCache<string, AccessTokenClaims>(options.maxEntries ?? 10_000);
   const now = options.now ?? Date.now;
+  // Keyed by the token's hash (the proof's `ath`, computed once per token): fixed-size keys.
+  const known = (token: string): AccessTokenClaims | undefined => {
+    const digest = accessTokenHash(token);
+    const claims = verified.get(digest);
+    if (claims && claims.exp > now() / 1000) return claims;
+    if (claims) verified.delete(digest);
+    return undefined;
+  };
   return {
+    known,
     async verify(token) {
-      const digest = hash('sha256', token, 'base64url');
-      const known = verified.get(digest);
-      if (known && known.exp > now() / 1000) return known;
-      if (known) verified.delete(digest);
+      const cached = known(token);
+      if (cached) return cached;
       const claims = await verifyAccessToken(token, { keys, nowSeconds: Math.floor(now() / 1000) });
-      verified.set(digest, claims);
+      verified.set(accessTokenHash(token), claims);
       return claims;
     },
   };

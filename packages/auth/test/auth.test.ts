@@ -166,3 +166,35 @@ t.test('the thumbprint fast path agrees with RFC 7638 as jose computes it', asyn
   const okp = { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' };
   t.equal(await jwkThumbprint(okp), await calculateJwkThumbprint(okp, 'sha256'), 'other key types take jose');
 });
+
+t.test('a device header read once still binds every later proof: its key, its checks, its signature', async (t) => {
+  const device = await generateDeviceKey();
+  const other = await generateDeviceKey();
+  const replay = memoryReplay();
+  const first = await signDpopProof(device, { method: 'GET', url });
+  const second = await signDpopProof(device, { method: 'GET', url });
+  t.equal(first.split('.')[0], second.split('.')[0], 'the same header text, the same kept entry');
+  t.equal((await verifyDpopProof(first, { method: 'GET', url, replay })).jkt, device.jkt);
+  t.equal((await verifyDpopProof(second, { method: 'GET', url, replay })).jkt, device.jkt);
+  // Another device's signature under the kept header: refused by the kept key.
+  const foreign = await signDpopProof(other, { method: 'GET', url });
+  const [header] = second.split('.');
+  const [, payload, signature] = foreign.split('.');
+  t.match(await reasonOf(verifyDpopProof(`${header}.${payload}.${signature}`, { method: 'GET', url, replay })), /bad signature/);
+  t.match(await reasonOf(verifyDpopProof(await signDpopProof(device, { method: 'GET', url }), { method: 'GET', url, replay, expectedJkt: other.jkt })), /not the token key/);
+  const returned = await verifyDpopProof(await signDpopProof(device, { method: 'GET', url }), { method: 'GET', url, replay });
+  (returned.jwk as { x: string }).x = 'changed';
+  t.equal((await verifyDpopProof(await signDpopProof(device, { method: 'GET', url }), { method: 'GET', url, replay })).jwk.x, device.publicJwk.x, 'a caller cannot alter the kept key');
+});
+
+t.test('a refused header is refused every time: nothing is kept of it', async (t) => {
+  const device = await generateDeviceKey();
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { jti: 'x', htm: 'POST', htu: url, iat: now };
+  const wrongTyp = await new SignJWT(claims).setProtectedHeader({ typ: 'JWT', alg: 'ES256', jwk: device.publicJwk }).sign(device.privateKey);
+  for (let i = 0; i < 2; i++) t.match(await reasonOf(verifyDpopProof(wrongTyp, { method: 'POST', url, replay: memoryReplay() })), /typ/);
+  const notAnObject = Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: 'EC' })).toString('base64url');
+  t.match(await reasonOf(verifyDpopProof(`${notAnObject}.e30.sig`, { method: 'POST', url, replay: memoryReplay() })), /public P-256/);
+  const offCurve = Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA' } })).toString('base64url');
+  t.match(await reasonOf(verifyDpopProof(`${offCurve}.e30.sig`, { method: 'POST', url, replay: memoryReplay() })), /bad signature/);
+});

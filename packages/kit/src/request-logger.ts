@@ -1,8 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Bindings, ChildLoggerOptions, Level, LevelWithSilentOrString, Logger } from 'pino';
 
-const levels: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
-
 /**
  * The logger fastify hands each request (request.log), made when the request first logs at
  * an enabled level. pino's child() serialises and redacts its bindings as it is made: about
@@ -16,29 +14,44 @@ export function requestChildLogger(parent: FastifyBaseLogger, bindings: Bindings
   return new DeferredChildLogger(parent as unknown as Logger, bindings, options) as unknown as FastifyBaseLogger;
 }
 
-type LogMethod = (...args: unknown[]) => void;
-
 class DeferredChildLogger {
   #child: Logger | undefined;
-  readonly fatal: LogMethod;
-  readonly error: LogMethod;
-  readonly warn: LogMethod;
-  readonly info: LogMethod;
-  readonly debug: LogMethod;
-  readonly trace: LogMethod;
 
   constructor(
     private readonly parent: Logger,
     private readonly childBindings: Bindings,
     private readonly childOptions: ChildLoggerOptions,
-  ) {
-    const method = (level: Level): LogMethod =>
-      (...args) => {
-        if (this.#child === undefined && !this.parent.isLevelEnabled(level)) return;
-        const child = this.#made();
-        (child[level] as LogMethod).apply(child, args);
-      };
-    [this.fatal, this.error, this.warn, this.info, this.debug, this.trace] = levels.map(method) as [LogMethod, LogMethod, LogMethod, LogMethod, LogMethod, LogMethod];
+  ) {}
+
+  // Methods on the prototype, not closures made per request: one logger is made for every request.
+  fatal(...args: unknown[]): void {
+    this.#log('fatal', args);
+  }
+
+  error(...args: unknown[]): void {
+    this.#log('error', args);
+  }
+
+  warn(...args: unknown[]): void {
+    this.#log('warn', args);
+  }
+
+  info(...args: unknown[]): void {
+    this.#log('info', args);
+  }
+
+  debug(...args: unknown[]): void {
+    this.#log('debug', args);
+  }
+
+  trace(...args: unknown[]): void {
+    this.#log('trace', args);
+  }
+
+  #log(level: Level, args: unknown[]): void {
+    if (this.#child === undefined && !this.parent.isLevelEnabled(level)) return;
+    const child = this.#made();
+    (child[level] as (...args: unknown[]) => void).apply(child, args);
   }
 
   get level(): LevelWithSilentOrString {

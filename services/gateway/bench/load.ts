@@ -26,7 +26,7 @@ let accessToken: string;
 const pools = new Map<Target, Pool>();
 let prepared: (() => Promise<LoadReply>) | undefined;
 
-const urlOf = (target: Target) => (target === 'direct' ? setup.identityUrl : setup.gatewayUrl);
+const urlOf = (target: Target) => (target === 'direct' ? setup.identityUrl : target === 'gatewayB' ? setup.gatewayBUrl! : setup.gatewayUrl);
 
 function poolOf(target: Target): Pool {
   let pool = pools.get(target);

@@ -36,6 +36,8 @@ const allModes: Mode[] = ['start', 'exporting', 'off'];
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? testConfig.databaseUrl;
 const modes = (process.env.BENCH_MODES ?? allModes.join(',')).split(',').map((mode) => mode.trim()) as Mode[];
 const cpuProfileDir = process.env.BENCH_CPU_PROF_DIR;
+/** BENCH_QUICK=1: only the GET /me throughput and latency, no logins (for quick before/after checks). */
+const quick = process.env.BENCH_QUICK === '1';
 const clients = 8;
 const users = 8;
 const warmupMs = 1_500;
@@ -87,7 +89,8 @@ async function startSink(): Promise<{ server: Server; url: string; stats: { post
 }
 
 function startServiceProcess(name: 'identity' | 'gateway', mode: Mode, env: Record<string, string>, sinkUrl: string): Service {
-  const nodeArgs: string[] = [];
+  // BENCH_NODE_ARGS: extra flags for both services (e.g. --perf-basic-prof for `perf record`).
+  const nodeArgs: string[] = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   if (mode !== 'off') nodeArgs.push('--import', '@elcorp/kit/telemetry');
   // One directory per service and mode: the loader-hooks thread of --import writes a profile of its own.
   if (cpuProfileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${join(cpuProfileDir, mode, name)}`);
@@ -95,6 +98,8 @@ function startServiceProcess(name: 'identity' | 'gateway', mode: Mode, env: Reco
     Object.entries(process.env).filter(([key]) => !key.startsWith('OTEL_') || key.startsWith('OTEL_TRACES_SAMPLER')),
   ) as Record<string, string>;
   return startProcess(name, {
+    // BENCH_GATEWAY_DIR: run another build of the gateway (a copy built from another commit) for a before/after.
+    ...(name === 'gateway' && process.env.BENCH_GATEWAY_DIR ? { cwd: process.env.BENCH_GATEWAY_DIR } : {}),
     nodeArgs,
     env: {
       ...inherited,
@@ -135,7 +140,7 @@ interface Window {
 interface ModeResult {
   mode: Mode;
   loadAverage: { before: number; after: number };
-  throughput: Record<Target, Window>;
+  throughput: Record<'direct' | 'gateway', Window>;
   latencyMs: Record<Target, { p50: number; p99: number }>;
   login: Window;
   /** CPU each process used per second while no request ran. */
@@ -223,7 +228,7 @@ async function runMode(mode: Mode, admin: Awaited<ReturnType<typeof openAdmin>>,
       return { requests: t.requests, seconds: t.seconds, ranOut: t.ranOut, gatewayUs: m.gatewayUs, gatewaySystemUs: m.gatewaySystemUs, identityUs: m.identityUs };
     };
 
-    const order: Target[] = ['direct', 'gateway'];
+    const order = ['direct', 'gateway'] as const;
     const estimate = {} as Record<Target, number>;
     for (const target of order) estimate[target] = (await call({ cmd: 'warm', target, ms: warmupMs })).throughput!.rate;
 
@@ -236,7 +241,7 @@ async function runMode(mode: Mode, admin: Awaited<ReturnType<typeof openAdmin>>,
     await new Promise((resolve) => setTimeout(resolve, idleMs));
     const idleSeconds = (performance.now() - idleStarted) / 1000;
     const idleUsPerSecond = { gateway: (cpuUs(pids.gateway) - idleBefore.gateway) / idleSeconds, identity: (cpuUs(pids.identity) - idleBefore.identity) / idleSeconds };
-    const halves: Record<Target, Window[]> = { direct: [], gateway: [] };
+    const halves: Record<'direct' | 'gateway', Window[]> = { direct: [], gateway: [] };
     for (const target of [...order, ...[...order].reverse()]) {
       await call({ cmd: 'prepare-throughput', target, ms: runMs / 2, expectedRate: estimate[target] });
       halves[target].push(window(await measured()));
@@ -247,13 +252,17 @@ async function runMode(mode: Mode, admin: Awaited<ReturnType<typeof openAdmin>>,
       const sorted = (await call({ cmd: 'run' })).latenciesMs!;
       latencyMs[target] = { p50: round(percentile(sorted, 50), 3), p99: round(percentile(sorted, 99), 3) };
     }
-    // Logins straight to identity, as the in-process login bench measures them.
-    await call({ cmd: 'prepare-login', ms: 1_000, maxLogins: 300, clients: loginClients });
-    await call({ cmd: 'run' });
-    await call({ cmd: 'prepare-login', ms: loginMs, maxLogins: 1_500, clients: loginClients });
-    const login = window(await measured());
-    const argon2PerSecond = await argon2Rate(loginMs);
-    const registrationLoad = withRegistrationLoad ? (await call({ cmd: 'registration-load', ms: registrationPhaseMs, registrants })).registrationLoad : undefined;
+    let login: Window = { requests: 0, seconds: 1, ranOut: false, gatewayUs: 0, gatewaySystemUs: 0, identityUs: 0 };
+    let argon2PerSecond = Number.NaN;
+    if (!quick) {
+      // Logins straight to identity, as the in-process login bench measures them.
+      await call({ cmd: 'prepare-login', ms: 1_000, maxLogins: 300, clients: loginClients });
+      await call({ cmd: 'run' });
+      await call({ cmd: 'prepare-login', ms: loginMs, maxLogins: 1_500, clients: loginClients });
+      login = window(await measured());
+      argon2PerSecond = await argon2Rate(loginMs);
+    }
+    const registrationLoad = withRegistrationLoad && !quick ? (await call({ cmd: 'registration-load', ms: registrationPhaseMs, registrants })).registrationLoad : undefined;
     await call({ cmd: 'close' });
 
     return {

@@ -1,10 +1,13 @@
 // Messages between the out-of-process bench and its load generator (load.ts).
 
-export type Target = 'direct' | 'gateway';
+/** `gatewayB`: a second gateway build in front of the same identity (ab.ts only). */
+export type Target = 'direct' | 'gateway' | 'gatewayB';
 
 export interface Setup {
   identityUrl: string;
   gatewayUrl: string;
+  /** The second gateway of an A/B run (ab.ts). */
+  gatewayBUrl?: string;
   /** The htu every proof names: the gateway's public origin, which identity checks too. */
   publicBaseUrl: string;
   tag: string;

@@ -115,11 +115,15 @@ export class CircuitBreaker {
     // Only closed remains: nobody is admitted while open.
     if (outcome === 'abandoned') return;
     const bucket = this.#currentBucket();
-    if (outcome === 'success') bucket.successes += 1;
-    else bucket.failures += 1;
+    if (outcome === 'success') {
+      // A success never opens the circuit: no need to sum the window (every proxied request records one).
+      bucket.successes += 1;
+      return;
+    }
+    bucket.failures += 1;
     const { successes, failures } = this.window;
     const total = successes + failures;
-    if (outcome === 'failure' && total >= this.options.minimumRequests && failures >= this.options.failureRatio * total) this.#open();
+    if (total >= this.options.minimumRequests && failures >= this.options.failureRatio * total) this.#open();
   }
 
   #currentBucket(): Bucket {

@@ -76,6 +76,20 @@ export function clientAddressOf(peer: string | undefined, forwardedFor: string |
   return formatIp(client);
 }
 
+/** What a connection's peer address tells, the same for every request on the connection. */
+export interface PeerFacts {
+  /** The client's address when the peer is not a trusted proxy (X-Forwarded-For is then never read). */
+  address: string;
+  trusted: boolean;
+}
+
+/** clientAddressOf's answer for an untrusted peer, worked out once per connection. */
+export function peerFactsOf(peer: string | undefined, trusted: TrustedProxies): PeerFacts {
+  const peerBytes = peer === undefined ? undefined : parseIp(peer);
+  if (!peerBytes) return { address: peer ?? 'unknown', trusted: false };
+  return { address: formatIp(peerBytes), trusted: isTrusted(trusted, peerBytes) };
+}
+
 /**
  * What the per-address rate limit counts: an IPv4 address, or an IPv6 /64. One IPv6 host is
  * routinely given a whole /64, so counting single IPv6 addresses would let it rotate freely.

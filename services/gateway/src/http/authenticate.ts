@@ -22,11 +22,20 @@ export interface AuthenticationDeps {
   limits?: RateLimitDeps;
 }
 
-/** What the route of a request requires, or undefined for the gateway's own pages (docs, health). */
+const credentialKey = Symbol('gateway.credential');
+type WithCredential = FastifyRequest & { [credentialKey]?: Credential | null };
+
+/**
+ * What the route of a request requires, or undefined for the gateway's own pages (docs,
+ * health). Worked out once per request: the address limit and authentication both ask.
+ */
 export function credentialOf(request: FastifyRequest): Credential | undefined {
+  const known = (request as WithCredential)[credentialKey];
+  if (known !== undefined) return known ?? undefined;
   const policyPath = policyPathOf(request.url);
-  if (upstreamFor(policyPath) === undefined) return undefined;
-  return credentialFor(request.method, policyPath);
+  const credential = upstreamFor(policyPath) === undefined ? undefined : credentialFor(request.method, policyPath);
+  (request as WithCredential)[credentialKey] = credential ?? null;
+  return credential;
 }
 
 /**
@@ -63,7 +72,8 @@ export function registerAuthentication(app: App, deps: AuthenticationDeps): void
     const credential = credentialOf(request);
     if (credential === undefined || credential === 'none') return;
     // The client signs the URL it sends; the query is not part of htu.
-    const url = `${baseUrl}${request.url.split('?')[0]}`;
+    const queryAt = request.url.indexOf('?');
+    const url = baseUrl + (queryAt === -1 ? request.url : request.url.slice(0, queryAt));
     if (credential === 'proof') {
       try {
         await verifyDpopProof(headerOf(request, 'dpop'), { method: request.method, url, replay });
@@ -77,7 +87,8 @@ export function registerAuthentication(app: App, deps: AuthenticationDeps): void
     let admission: TokenAdmission | undefined;
     try {
       const token = dpopTokenFrom(request.headers.authorization);
-      const claims = await verifiedTokens.verify(token);
+      // A token seen before answers at once: no promise for a verdict already known.
+      const claims = verifiedTokens.known?.(token) ?? (await verifiedTokens.verify(token));
       const user: LimitHit | undefined = limits ? userLimitOf(claims.sub, limits.config) : undefined;
       // verifyDpopProof calls this last, once every check that needs no Redis has passed.
       const guard = async (proofKey: string, replayTtlSeconds: number) => {

@@ -1,9 +1,10 @@
 import { AppError, clientAddressSignatureHeader, defaultBodyLimitBytes, developmentClientAddressSecret, kitErrors, signClientAddress, type App } from '@elcorp/kit';
 import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Outcome } from '../domain/circuit-breaker.js';
 import { upstreamFor } from '../domain/routes.js';
+import { ClientPresence, type UpstreamAnswer } from '../infrastructure/upstream-exchange.js';
 import { send, UpstreamError, type ReplayableBody, type Upstreams, type UpstreamService } from '../infrastructure/upstreams.js';
 import { clientAddressHeader, internalHeaderPrefix } from './principal.js';
 
@@ -91,9 +92,9 @@ async function forward(upstreams: Upstreams, signAddress: ClientAddressSigner, r
   if (!admission.admitted) throw proxyErrors.unavailable(admission.retryAfterMs);
 
   const body = request.body instanceof StreamedBody ? request.body : undefined;
-  const clientGone = new AbortController();
+  const client = new ClientPresence();
   reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) clientGone.abort();
+    if (!reply.raw.writableFinished) client.leave();
   });
   let settled = false;
   const settle = (outcome: Outcome) => {
@@ -101,7 +102,7 @@ async function forward(upstreams: Upstreams, signAddress: ClientAddressSigner, r
     upstream.circuit.record(admission.ticket, outcome);
   };
   try {
-    const response = await send(
+    const answer = await send(
       upstream,
       {
         method: request.method,
@@ -109,22 +110,20 @@ async function forward(upstreams: Upstreams, signAddress: ClientAddressSigner, r
         headers: upstreamRequestHeaders(request, body !== undefined, signAddress),
         ...(body ? { body } : {}),
         idempotent: idempotentMethods.has(request.method),
-        signal: clientGone.signal,
+        client,
       },
       upstreams.timeoutMs,
     );
     // The client gets every answer as it is. Only 502/503/504 say the upstream cannot serve
     // (a 500 is one request's bug, often provoked by its input): only they count against it.
-    settle(upstreamFaultStatuses.has(response.statusCode) ? 'failure' : 'success');
-    reply.code(response.statusCode).headers(clientResponseHeaders(response.headers, upstream));
-    if (request.method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304) {
-      await response.body.dump();
-      return reply.send();
-    }
-    return reply.send(response.body);
+    settle(upstreamFaultStatuses.has(answer.statusCode) ? 'failure' : 'success');
+    reply.code(answer.statusCode);
+    if (Buffer.isBuffer(answer.body)) return sendWhole(reply, answer.statusCode, answer.headers, answer.body, upstream);
+    reply.headers(clientResponseHeaders(answer.headers, upstream));
+    return reply.send(answer.body);
   } catch (err) {
     if (body?.tooLarge) throw proxyErrors.payloadTooLarge(body.limitBytes);
-    if (clientGone.signal.aborted || !(err instanceof UpstreamError)) throw err;
+    if (client.gone || !(err instanceof UpstreamError)) throw err;
     // The client's slow body is no verdict on the upstream: it stays 'abandoned'.
     if (err.failure === 'client_timeout') throw proxyErrors.requestTimeout(err);
     settle('failure');
@@ -133,6 +132,27 @@ async function forward(upstreams: Upstreams, signAddress: ClientAddressSigner, r
     // Neither answer nor upstream failure (client gone, body too large): no verdict on the upstream.
     if (!settled) settle('abandoned');
   }
+}
+
+/**
+ * A gathered answer, written as the head and the body in one end(): the gateway's own headers
+ * (security, request id, rate limits, CORS) with the upstream's over them, as reply.headers()
+ * would merge them. The reply is taken over from fastify for this write only (its onSend
+ * stage has nothing to do for a proxied body); onResponse hooks still run when it finishes.
+ */
+function sendWhole(reply: FastifyReply, statusCode: number, upstreamHeaders: UpstreamAnswer['headers'], body: Buffer, upstream: UpstreamService): FastifyReply {
+  const headers: OutgoingHttpHeaders = Object.assign(Object.create(null) as OutgoingHttpHeaders, reply.getHeaders());
+  addClientResponseHeaders(headers, upstreamHeaders, upstream);
+  try {
+    reply.raw.writeHead(statusCode, headers);
+  } catch (err) {
+    // A header node:http will not write (nothing was sent): the client gets a 502 from fastify.
+    throw proxyErrors.badGateway(err);
+  }
+  reply.hijack();
+  if (reply.request.method === 'HEAD' || statusCode === 204 || statusCode === 304) reply.raw.end();
+  else reply.raw.end(body);
+  return reply;
 }
 
 /** The cause (with the internal host and port) reaches the log through the error handler, never the body. */
@@ -221,12 +241,20 @@ export function upstreamRequestHeaders(
 }
 
 export function clientResponseHeaders(headers: IncomingHttpHeaders, upstream: Pick<UpstreamService, 'origin' | 'basePath'>): Record<string, string | string[]> {
+  return addClientResponseHeaders(Object.create(null) as Record<string, string | string[]>, headers, upstream);
+}
+
+/** Adds to `out` the upstream's headers a client may see: no hop-by-hop or internal ones, no internal host. */
+function addClientResponseHeaders<T extends OutgoingHttpHeaders>(
+  out: T,
+  headers: IncomingHttpHeaders,
+  upstream: Pick<UpstreamService, 'origin' | 'basePath'>,
+): T {
   const tokens = connectionTokensOf(headers.connection);
-  const out: Record<string, string | string[]> = {};
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || isHopByHop(name, tokens) || name.startsWith(internalHeaderPrefix) || name === 'x-request-id') continue;
-    out[name] = name === 'location' && typeof value === 'string' ? publicLocation(value, upstream) : value;
+    (out as OutgoingHttpHeaders)[name] = name === 'location' && typeof value === 'string' ? publicLocation(value, upstream) : value;
   }
   return out;
 }

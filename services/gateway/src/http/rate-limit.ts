@@ -40,8 +40,26 @@ const unlimitedPaths = new Set(['/health/live']);
 
 /** The per-address limit of a request, as the hook below and token admission count it. */
 export function addressLimitOf(request: FastifyRequest, config: RateLimitDeps['config']): LimitHit {
-  const subject = rateLimitSubjectOf(request.clientAddress ?? request.ip);
-  return { key: `${config.REDIS_KEY_PREFIX}ratelimit:ip:${subject}`, limit: config.RATE_LIMIT_PER_IP_PER_MINUTE, windowMs: minuteMs };
+  return { key: addressKeyOf(request.clientAddress ?? request.ip, config.REDIS_KEY_PREFIX), limit: config.RATE_LIMIT_PER_IP_PER_MINUTE, windowMs: minuteMs };
+}
+
+/**
+ * The Redis key each address counts under, kept for the addresses seen lately: a client
+ * sends many requests, and parsing its address into its subject (an IPv6 /64) each time was
+ * measurable. Bounded: when full it starts over.
+ */
+const addressKeys = new Map<string, string>();
+const addressKeysMax = 10_000;
+
+function addressKeyOf(address: string, prefix: string): string {
+  const cacheKey = `${prefix}\n${address}`;
+  let key = addressKeys.get(cacheKey);
+  if (key === undefined) {
+    if (addressKeys.size >= addressKeysMax) addressKeys.clear();
+    key = `${prefix}ratelimit:ip:${rateLimitSubjectOf(address)}`;
+    addressKeys.set(cacheKey, key);
+  }
+  return key;
 }
 
 /** The per-user limit of an authenticated request, wherever it comes from. */
@@ -79,8 +97,7 @@ export async function countAddress(request: FastifyRequest, reply: FastifyReply,
  */
 export function registerLoginRateLimit(app: App, deps: RateLimitDeps): void {
   const { REDIS_KEY_PREFIX, RATE_LIMIT_LOGIN_PER_HOUR } = deps.config;
-  app.addHook('preParsing', async (request, reply, payload) => {
-    if (!isLoginAttempt(request.method, policyPathOf(request.url))) return payload;
+  const countAttempt = async (request: FastifyRequest, reply: FastifyReply, payload: NodeJS.ReadableStream) => {
     const body = await readBounded(payload, request.headers['content-length']);
     // The services' JSON parser refuses a BOM; skipping it here instead would count the
     // attempt under another email than the one identity reads (or none, as JSON.parse did).
@@ -93,6 +110,11 @@ export function registerLoginRateLimit(app: App, deps: RateLimitDeps): void {
     const replayed = Readable.from([body], { objectMode: false }) as Readable & { receivedEncodedLength?: number };
     replayed.receivedEncodedLength = body.length;
     return replayed;
+  };
+  // Callback style: every other request (nearly all) passes without a promise of its own.
+  app.addHook('preParsing', (request, reply, payload, done) => {
+    if (request.method !== 'POST' || !isLoginAttempt(request.method, policyPathOf(request.url))) return done(null, payload);
+    countAttempt(request, reply, payload).then((replayed) => done(null, replayed), done);
   });
 }
 

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
+import { AttemptStopped, UpstreamExchange, type ClientPresence, type UpstreamAnswer } from './upstream-exchange.js';
 import { Pool, type Dispatcher } from 'undici';
 import type { GatewayConfig } from '../config.js';
 import { CircuitBreaker } from '../domain/circuit-breaker.js';
@@ -115,8 +116,8 @@ export interface OutgoingRequest {
   body?: ReplayableBody;
   /** Safe to send twice (RFC 9110 idempotent methods): only then is a lost connection retried. */
   idempotent: boolean;
-  /** Aborted when the client goes away. */
-  signal?: AbortSignal;
+  /** Left when the client goes away: the attempt in progress stops, no other starts. */
+  client?: ClientPresence;
 }
 
 /** Codes that mean the connection was never made: nothing reached the upstream. */
@@ -129,11 +130,12 @@ export const retriesMax = 2;
 const retryBackoffMs = [50, 150];
 
 /**
- * Sends one request and resolves at the response headers; the body streams afterwards.
+ * Sends one request. Resolves with the whole answer when the upstream announced a small
+ * body, else at the response head with the body streaming (upstream-exchange.ts).
  * Retries a lost connection at most `retriesMax` times, and only when that cannot repeat an
  * effect: an idempotent method whose body nobody has read yet.
  */
-export async function send(upstream: UpstreamService, request: OutgoingRequest, timeoutMs: number): Promise<Dispatcher.ResponseData> {
+export async function send(upstream: UpstreamService, request: OutgoingRequest, timeoutMs: number): Promise<UpstreamAnswer> {
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await attemptOnce(upstream, request, timeoutMs);
@@ -143,7 +145,7 @@ export async function send(upstream: UpstreamService, request: OutgoingRequest, 
         (err.failure === 'unreachable' || err.failure === 'reset') &&
         request.idempotent &&
         !request.body?.consumed &&
-        !request.signal?.aborted &&
+        !request.client?.gone &&
         attempt < retriesMax;
       if (!retry) throw err;
       await sleep(retryBackoffMs[attempt] ?? 150);
@@ -151,51 +153,55 @@ export async function send(upstream: UpstreamService, request: OutgoingRequest, 
   }
 }
 
-async function attemptOnce(upstream: UpstreamService, request: OutgoingRequest, timeoutMs: number): Promise<Dispatcher.ResponseData> {
-  // undici's headersTimeout starts once the request is written; this deadline also covers
-  // waiting for a free connection and connecting, so a saturated pool cannot hang a client.
-  // While the client is still trickling its body, the time is the client's: the deadline
-  // passing then is the client's timeout (408), and once the body is complete the upstream
-  // gets a full deadline of its own to answer.
-  // One controller for both reasons to stop (deadline, client gone): AbortSignal.any built a
-  // composite signal per request, tracked weakly until garbage collected.
-  const stop = new AbortController();
-  let expired = false;
-  let clientLate = false;
-  const expire = () => {
-    clientLate = request.body?.awaitingClient ?? false;
-    expired = true;
-    stop.abort();
-  };
-  // Left attached: a client gone while the body streams still stops the upstream's answer.
-  const clientGone = () => stop.abort(request.signal?.reason);
-  request.signal?.addEventListener('abort', clientGone, { once: true });
-  if (request.signal?.aborted) clientGone();
-  let timer = setTimeout(expire, timeoutMs);
-  let finished = false;
-  request.body?.onEnd(() => {
-    if (finished || stop.signal.aborted) return;
-    clearTimeout(timer);
-    timer = setTimeout(expire, timeoutMs);
-  });
-  try {
-    return await upstream.pool.request({
-      method: request.method,
-      path: upstream.basePath + request.path,
-      headers: request.headers,
-      body: request.body?.open() ?? null,
-      signal: stop.signal,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
+function attemptOnce(upstream: UpstreamService, request: OutgoingRequest, timeoutMs: number): Promise<UpstreamAnswer> {
+  const { client, body } = request;
+  if (client?.gone) return Promise.reject(client.reason);
+  return new Promise((resolve, reject) => {
+    // undici's headersTimeout starts once the request is written; this deadline also covers
+    // waiting for a free connection and connecting, so a saturated pool cannot hang a client.
+    // While the client is still trickling its body, the time is the client's: the deadline
+    // passing then is the client's timeout (408), and once the body is complete the upstream
+    // gets a full deadline of its own to answer. After the response head, undici's
+    // bodyTimeout bounds each pause of the body.
+    let clientLate = false;
+    let timer: NodeJS.Timeout | undefined;
+    const expire = () => {
+      timer = undefined;
+      if (exchange.responded) return; // the head is in: undici's bodyTimeout bounds the rest
+      clientLate = body?.awaitingClient ?? false;
+      exchange.stop(new AttemptStopped('deadline'));
+    };
+    const exchange = new UpstreamExchange(request.method, (err, answer) => {
+      clearTimeout(timer);
+      timer = undefined;
+      client?.onLeave(undefined);
+      if (!err) return resolve(answer!);
+      // Gone: the proxy answers nobody, and no retry starts.
+      if (client?.gone) return reject(err);
+      const failure = clientLate ? 'client_timeout' : err instanceof AttemptStopped ? 'timeout' : failureOf(err);
+      reject(new UpstreamError(failure, upstream.name, { cause: err }));
     });
-  } catch (err) {
-    if (request.signal?.aborted) throw err;
-    const failure = clientLate ? 'client_timeout' : expired ? 'timeout' : failureOf(err);
-    throw new UpstreamError(failure, upstream.name, { cause: err });
-  } finally {
-    finished = true;
-    clearTimeout(timer);
-  }
+    body?.onEnd(() => {
+      if (exchange.responded || timer === undefined) return;
+      clearTimeout(timer);
+      timer = setTimeout(expire, timeoutMs);
+    });
+    // Until the attempt settles, a client gone stops it (also while its body still streams up);
+    // after a streamed head, fastify destroys the answer's stream, which drops the request.
+    client?.onLeave((reason) => exchange.stop(reason));
+    upstream.pool.dispatch(
+      {
+        method: request.method,
+        path: upstream.basePath + request.path,
+        headers: request.headers,
+        body: body?.open() ?? null,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      },
+      exchange,
+    );
+    if (!exchange.settled) timer = setTimeout(expire, timeoutMs);
+  });
 }
 
 function failureOf(err: unknown): UpstreamFailure {

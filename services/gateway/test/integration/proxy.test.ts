@@ -6,12 +6,13 @@ import { bootService } from '@elcorp/service-testing';
 import { freePort, testRedisPrefix } from '@elcorp/testing';
 import { once } from 'node:events';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { z } from 'zod';
 import { upstreamFor, type Upstream } from '../../src/domain/routes.js';
 import { registerProxy, routedPatterns } from '../../src/http/proxy.js';
 import { upstreamHealthChecks, upstreamHealthReport } from '../../src/http/readiness.js';
+import { gatheredBodyMaxBytes, headersOf } from '../../src/infrastructure/upstream-exchange.js';
 import { openUpstreams, type UpstreamsOptions } from '../../src/infrastructure/upstreams.js';
 
 const mib = 1024 * 1024;
@@ -272,6 +273,71 @@ t.test('bodies stream both ways, whatever their type, up to 1 MiB in', async (t)
 
   const download = await app.inject({ method: 'GET', url: '/api/v1/payments/export' });
   t.equal(download.rawPayload.length, huge.length, 'answers are not limited: they stream back');
+});
+
+t.test('small answers are written whole with the gateway\'s headers; large or unannounced ones stream', async (t) => {
+  const big = Buffer.alloc(gatheredBodyMaxBytes + 1, 5);
+  const payments = await upstreamServer(t, (req, res) => {
+    if (req.url === '/api/v1/payments/small') return void res.writeHead(200, { 'content-type': 'application/json', 'content-length': '11', 'x-content-type-options': 'upstream' }).end('{"ok":true}');
+    if (req.url === '/api/v1/payments/untyped') return void res.writeHead(200, { 'content-length': '2' }).end('ok');
+    if (req.url === '/api/v1/payments/big') return void res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(big.length) }).end(big);
+    if (req.url === '/api/v1/payments/empty') return void res.writeHead(204).end();
+    res.writeHead(200, { 'content-type': 'text/plain' }); // chunked: no length announced
+    res.write('a');
+    res.end('b');
+  });
+  const { app } = await gateway(t, { payments: payments.url }, { before: (app) => app.addHook('onRequest', (_req, reply, done) => done(void reply.header('x-gateway-own', '1'))) });
+  const small = await app.inject('/api/v1/payments/small');
+  t.equal(small.body, '{"ok":true}');
+  t.equal(small.headers['content-length'], '11');
+  t.equal(small.headers['x-gateway-own'], '1', 'headers the gateway set in its hooks are kept');
+  t.equal(small.headers['x-content-type-options'], 'upstream', 'the upstream\'s header wins, as reply.headers() merged them');
+  const untyped = await app.inject('/api/v1/payments/untyped');
+  t.equal(untyped.body, 'ok');
+  t.notOk(untyped.headers['content-type'], 'no content type is made up for an answer without one');
+  const large = await app.inject('/api/v1/payments/big');
+  t.equal(large.rawPayload.length, big.length);
+  t.equal(large.headers['x-gateway-own'], '1');
+  const unannounced = await app.inject('/api/v1/payments/chunked');
+  t.equal(unannounced.body, 'ab');
+  t.equal(unannounced.headers['x-gateway-own'], '1');
+  const empty = await app.inject('/api/v1/payments/empty');
+  t.equal(empty.statusCode, 204);
+  t.equal(empty.body, '');
+});
+
+t.test('an announced small body cut short answers 502, never a truncated 200', async (t) => {
+  const payments = await upstreamServer(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+    res.write('{"partial":');
+    res.socket?.destroy();
+  });
+  const { app } = await gateway(t, { payments: payments.url });
+  const res = await app.inject({ method: 'POST', url: '/api/v1/payments/transfers', payload: {} });
+  t.equal(res.statusCode, 502);
+  t.equal(res.json().code, 'bad_gateway');
+});
+
+t.test('an upstream header node:http will not write answers 502, never a hung client', async (t) => {
+  const raw = net.createServer((socket) => {
+    socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-odd: a\x7fb\r\n\r\nok'));
+  });
+  raw.listen(0, '127.0.0.1');
+  await once(raw, 'listening');
+  t.teardown(() => raw.close());
+  const { app } = await gateway(t, { payments: `http://127.0.0.1:${(raw.address() as AddressInfo).port}` });
+  const res = await app.inject('/api/v1/payments/accounts');
+  t.not(res.statusCode, 200);
+  t.ok(res.statusCode === 502 || res.statusCode === 503, `answered ${res.statusCode}`);
+});
+
+t.test('upstream header names are only names: __proto__ and constructor pass as headers', (t) => {
+  const headers = headersOf([Buffer.from('__proto__'), Buffer.from('x'), Buffer.from('Constructor'), Buffer.from('y'), Buffer.from('Set-Cookie'), Buffer.from('a=1'), Buffer.from('set-cookie'), Buffer.from('b=2')]);
+  t.equal(Object.getPrototypeOf(headers), null);
+  t.equal(headers['__proto__'], 'x');
+  t.equal(headers['constructor'], 'y');
+  t.same(headers['set-cookie'], ['a=1', 'b=2']);
+  t.end();
 });
 
 t.test('a Content-Length over 1 MiB is refused with 413 before the upstream is contacted', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { clientAddressOf, formatIp, maxForwardedHops, parseIp, parseTrustedProxies, rateLimitSubjectOf } from '../../src/domain/client-address.js';
+import { clientAddressOf, formatIp, maxForwardedHops, parseIp, parseTrustedProxies, peerFactsOf, rateLimitSubjectOf } from '../../src/domain/client-address.js';
 
 const nobody = parseTrustedProxies(undefined);
 const edge = parseTrustedProxies('10.0.0.0/8, 127.0.0.1, fd00::/8');
@@ -93,4 +93,17 @@ t.test('addresses parse strictly and print canonically', async (t) => {
   t.equal(formatIp(parseIp('1:0:0:2:0:0:0:3')!), '1:0:0:2::3', 'the longest zero run is shortened');
   t.equal(formatIp(parseIp('1:0:2:3:4:5:6:7')!), '1:0:2:3:4:5:6:7', 'a single zero group is not');
   t.equal(formatIp(parseIp('64:ff9b::192.0.2.1')!), '64:ff9b::c000:201', 'embedded IPv4 notation');
+});
+
+t.test('what a peer tells once per connection agrees with clientAddressOf for every request on it', async (t) => {
+  const peers = ['203.0.113.9', '::ffff:198.51.100.4', '2001:db8:0:0:0:0:0:1', '10.0.0.2', '127.0.0.1', 'fd00::1', 'not-an-ip', undefined];
+  for (const trusted of [nobody, edge]) {
+    for (const peer of peers) {
+      const facts = peerFactsOf(peer, trusted);
+      const forwarded = clientAddressOf(peer, '198.51.100.7', trusted);
+      if (facts.trusted) t.equal(forwarded, '198.51.100.7', `${peer}: a trusted peer's requests are read one by one`);
+      else t.equal(facts.address, forwarded, `${peer}: an untrusted peer is its own client`);
+      t.equal(facts.address, clientAddressOf(peer, undefined, trusted), `${peer}: no X-Forwarded-For`);
+    }
+  }
 });
