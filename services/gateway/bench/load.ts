@@ -16,6 +16,8 @@ const password = 'correct horse battery staple 42';
 /** Headroom over the warm-up rate when sizing a run's proofs; a run that runs out says so. */
 const proofHeadroom = 2.5;
 const maxProofsPerRun = 100_000;
+/** The warm-up's requests: enough for V8 to have compiled the hot paths of both processes. */
+const warmupProofsMax = 12_000;
 /** Proofs signed at once for the sequential run. */
 const sequentialChunk = 50;
 const requestTimeouts = { headersTimeout: 10_000, bodyTimeout: 10_000 };
@@ -145,7 +147,7 @@ async function handle(command: LoadCommand): Promise<LoadReply> {
     }
     case 'warm': {
       // Warm-up, which also sizes the measured run's proofs.
-      const result = await saturate(await meProofs(Math.min(4_000, Math.ceil(command.ms * 2))), command.ms, (proof) => getMe(poolOf(command.target), proof));
+      const result = await saturate(await meProofs(Math.min(warmupProofsMax, Math.ceil(command.ms * 3))), command.ms, (proof) => getMe(poolOf(command.target), proof));
       return { ok: true, throughput: result };
     }
     case 'prepare-throughput': {
