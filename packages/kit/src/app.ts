@@ -17,7 +17,8 @@ import { createMetricsRegistry, registerMetrics } from './metrics.js';
 import { baseComponents, documentDpopGuard, withProblemResponses } from './openapi.js';
 import { requestIdFrom, requestIdHeader } from './request-id.js';
 import { requestChildLogger } from './request-logger.js';
-import { nameRequestSpan } from './telemetry.js';
+import { registerRequestTracing } from './request-tracing.js';
+import { isTracing } from './telemetry.js';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
 
@@ -86,10 +87,11 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   app.decorate('lifecycle', { shuttingDown: false });
   app.decorate('metrics', createMetricsRegistry(options.service));
 
+  // First, so that its span covers every other hook and they all run in its context.
+  if (isTracing()) registerRequestTracing(app);
   // Per-request hooks that do not wait take `done`: an async hook costs a promise per request.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(requestIdHeader, request.id);
-    nameRequestSpan(request.method, request.routeOptions.url);
     done();
   });
 

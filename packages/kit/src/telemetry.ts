@@ -1,8 +1,8 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { loadSamplerConfig, type tracesSamplerNames } from './config/telemetry.js';
+import { traceHttpClient } from './http-client-tracing.js';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 
@@ -29,10 +29,6 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
-/** Probes and scrapes arrive every few seconds; tracing them only buries the real requests. */
-const untracedPaths = new Set(['/health/live', '/health/ready', '/metrics']);
-const isUntraced = (url: string | undefined) => untracedPaths.has((url ?? '').split('?')[0] ?? '');
-
 /** A dead collector must not hold a rolling deploy: give the final flush this long at most. */
 const flushDeadlineMs = 5_000;
 
@@ -47,10 +43,10 @@ let active: Telemetry | undefined;
 /**
  * Starts OpenTelemetry tracing for this process: W3C trace context and baggage, an
  * AsyncLocalStorage context manager, and the spans an SRE reads: one per HTTP request
- * received (named by its fastify route, see nameRequestSpan) and sent (fetch, undici: each
- * hop) and per pg query; messaging adds publish and consume. There is no span per redis
- * command, nor per framework hook: @fastify/otel made ~12 per request, a third of the
- * gateway's CPU. Sampling follows OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (default
+ * received (by buildApp, request-tracing.ts) and sent (fetch, undici: each hop,
+ * http-client-tracing.ts) and per pg query; messaging adds publish and consume. There is
+ * no span per redis command, nor per framework hook: @fastify/otel made ~12 per request,
+ * a third of the gateway's CPU. Sampling follows OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (default
  * parentbased_always_on); a request a parent-based sampler leaves out records no span.
  * Spans go to OTLP only when an endpoint is given; metrics and logs are never exported
  * from here (prom-client and pino own those).
@@ -64,22 +60,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     load('@opentelemetry/core') as typeof import('@opentelemetry/core');
   const traceBase = load('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
   const { BatchSpanProcessor, NoopSpanProcessor } = traceBase;
-  const { HttpInstrumentation } = load('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
-  const { UndiciInstrumentation } = load('@opentelemetry/instrumentation-undici') as typeof import('@opentelemetry/instrumentation-undici');
   const { PgInstrumentation } = load('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
 
   const instrumentations = [
-    new HttpInstrumentation({
-      ignoreIncomingRequestHook: (request: IncomingMessage) => isUntraced(request.url),
-      // Every hop between services goes through fetch (undici, below): node:http's client
-      // would only add a patch on http.request that no service calls.
-      disableOutgoingRequestInstrumentation: true,
-    }),
-    new UndiciInstrumentation({
-      // A request that already carries a traceparent continues the trace its caller chose;
-      // injecting ours as well would send two headers and the receiver would start afresh.
-      ignoreRequestHook: (request) => hasHeader(request.headers, 'traceparent'),
-    }),
     // A query is recorded only inside an existing span (a request, a consumer): start-up
     // migrations and the relay's polling would otherwise each become a trace of their own.
     // A pool checkout is not a query: no connect spans.
@@ -88,6 +71,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     // script, the token admission and DPoP replay checks), a span each for sub-millisecond
     // steps that the request's own span already times, plus a wrapper around every command.
   ];
+  // HTTP is traced by the kit itself: the server span by buildApp (request-tracing.ts), the
+  // client span of each hop from undici's diagnostics channels (http-client-tracing.ts).
+  const untraceHttpClient = traceHttpClient();
 
   const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
   if (options.otlpEndpoint) {
@@ -128,6 +114,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
           clearTimeout(timer);
           // Unpatch and unregister so a later startTelemetry (tests) starts from a clean slate.
           for (const instrumentation of instrumentations) instrumentation.disable();
+          untraceHttpClient();
           trace.disable();
           propagation.disable();
           context.disable();
@@ -139,6 +126,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   };
   active = handle;
   return handle;
+}
+
+/** True between startTelemetry and its shutdown: buildApp then traces its requests. */
+export function isTracing(): boolean {
+  return active !== undefined;
 }
 
 /**
@@ -180,29 +172,4 @@ function otlpExporter(endpoint: string, protocol: OtlpProtocol): SpanExporter {
   const base = endpoint.replace(/\/+$/, '');
   // gRPC takes the endpoint as is; over HTTP the signal path is appended to the base URL.
   return new OTLPTraceExporter({ url: protocol === 'grpc' ? base : `${base}/v1/traces` });
-}
-
-/**
- * Names the active HTTP server span after the route that matched (`GET /api/v1/users/:id`,
- * with `http.route`), so traces group by route without a framework plugin. buildApp calls
- * it in its first onRequest hook, where the request's span is still the active one; without
- * tracing, or for an untraced request, there is no active span and it does nothing.
- */
-export function nameRequestSpan(method: string, route: string | undefined): void {
-  if (route === undefined) return;
-  const span = trace.getActiveSpan();
-  if (!span?.isRecording()) return;
-  span.updateName(`${method} ${route}`);
-  span.setAttribute('http.route', route);
-}
-
-/** undici hands headers over as a flat [name, value, …] array (v6+) or a raw header block. */
-function hasHeader(headers: unknown, name: string): boolean {
-  if (Array.isArray(headers)) {
-    return headers.some((entry, i) => i % 2 === 0 && String(entry).toLowerCase() === name);
-  }
-  if (typeof headers === 'string') {
-    return headers.split('\r\n').some((line) => line.slice(0, line.indexOf(':')).trim().toLowerCase() === name);
-  }
-  return false;
 }

@@ -32,28 +32,33 @@ t.test('a request joins the caller trace as one span named by its route, logs ca
   const telemetry = startTelemetry({ service: 'test', spanProcessors: [new SimpleSpanProcessor(exporter)] });
   t.equal(startTelemetry({ service: 'other' }), telemetry, 'a second start returns the running handle');
 
-  // A downstream service: the handler calls it with fetch, which must carry the trace on.
-  const received: Array<string | undefined> = [];
-  const upstream = createServer((req, res) => {
-    received.push(req.headers.traceparent as string | undefined);
-    res.end('{}');
-  });
-  const upstreamPort = await listen(upstream);
-  t.teardown(() => upstream.close());
-
   const { buildApp } = await import('../src/index.js');
+  const { requestTracerName } = await import('../src/request-tracing.js');
+  const { clientTracerName } = await import('../src/http-client-tracing.js');
   const { capturedLogger } = await import('./helpers.js');
+
+  // A downstream service of its own: the handler calls it with fetch, which must carry the trace on.
+  const received: Array<string | undefined> = [];
+  const downstream = await buildApp({ service: 'downstream', logger: capturedLogger('silent').logger });
+  downstream.get('/downstream/:id', async (request) => {
+    received.push(request.headers.traceparent as string | undefined);
+    return {};
+  });
+  await downstream.listen({ host: '127.0.0.1', port: 0 });
+  const downstreamPort = (downstream.server.address() as AddressInfo).port;
+  t.teardown(() => downstream.close());
+
   const { logger, lines } = capturedLogger();
   const app = await buildApp({ service: 'test', logger });
   app.get('/hello/:name', async (request) => {
     request.log.info('in handler');
-    await (await fetch(`http://127.0.0.1:${upstreamPort}/downstream`)).text();
+    await (await fetch(`http://127.0.0.1:${downstreamPort}/downstream/1?q=2`)).text();
     return { ok: true };
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
 
-  const res = await fetch(`http://127.0.0.1:${port}/hello/world`, { headers: { traceparent: `00-${callerTraceId}-${callerSpanId}-01` } });
+  const res = await fetch(`http://127.0.0.1:${port}/hello/world?x=1`, { headers: { traceparent: `00-${callerTraceId}-${callerSpanId}-01`, 'user-agent': 'probe/1' } });
   t.same(await res.json(), { ok: true });
   await (await fetch(`http://127.0.0.1:${port}/health/live`)).text();
   await app.close();
@@ -61,29 +66,53 @@ t.test('a request joins the caller trace as one span named by its route, logs ca
   const spans = exporter.getFinishedSpans();
   const server = spans.find((s) => s.kind === SpanKind.SERVER && s.attributes['url.path'] === '/hello/world');
   if (!server) return t.fail(`no server span; got ${spans.map((s) => s.name).join(', ')}`);
-  t.equal(server.instrumentationScope.name, '@opentelemetry/instrumentation-http');
+  t.equal(server.instrumentationScope.name, requestTracerName);
   t.equal(server.spanContext().traceId, callerTraceId, 'the server span is in the caller trace');
   t.equal(server.parentSpanContext?.spanId, callerSpanId, 'its parent is the caller span');
   t.equal(server.resource.attributes['service.name'], 'elcorp-test');
 
   t.equal(server.name, 'GET /hello/:name', 'named by the route, not the path');
-  t.equal(server.attributes['http.route'], '/hello/:name');
+  t.same(
+    server.attributes,
+    {
+      'http.request.method': 'GET',
+      'http.route': '/hello/:name',
+      'url.path': '/hello/world',
+      'url.scheme': 'http',
+      'server.address': '127.0.0.1',
+      'network.protocol.version': '1.1',
+      'user_agent.original': 'probe/1',
+      'http.response.status_code': 200,
+    },
+    'the semantic-convention attributes, without the query',
+  );
 
-  const client = spans.find((s) => s.kind === SpanKind.CLIENT && s.instrumentationScope.name === '@opentelemetry/instrumentation-undici');
+  const client = spans.find((s) => s.kind === SpanKind.CLIENT && s.instrumentationScope.name === clientTracerName);
   if (!client) return t.fail('no fetch client span');
+  t.equal(client.name, 'GET');
+  t.same(client.attributes, {
+    'http.request.method': 'GET',
+    'url.full': `http://127.0.0.1:${downstreamPort}/downstream/1?q=2`,
+    'server.address': '127.0.0.1',
+    'server.port': downstreamPort,
+    'http.response.status_code': 200,
+  });
   t.equal(client.parentSpanContext?.spanId, server.spanContext().spanId, 'the outgoing fetch span sits right under the request span');
   const ofRequest = spans.filter((s) => s.spanContext().traceId === callerTraceId);
   t.same(
-    ofRequest.map((s) => s.instrumentationScope.name).sort(),
-    ['@opentelemetry/instrumentation-http', '@opentelemetry/instrumentation-http', '@opentelemetry/instrumentation-undici'],
+    ofRequest.map((s) => `${s.instrumentationScope.name} ${SpanKind[s.kind]} ${s.name}`).sort(),
+    [`${clientTracerName} CLIENT GET`, `${requestTracerName} SERVER GET /downstream/:id`, `${requestTracerName} SERVER GET /hello/:name`],
     'one span for the request, one for the hop and one for the downstream request: none per framework hook',
   );
+  const downstreamServer = ofRequest.find((s) => s.name === 'GET /downstream/:id');
+  t.equal(downstreamServer?.parentSpanContext?.spanId, client.spanContext().spanId, 'the downstream request continues from the hop');
   t.same(received, [`00-${callerTraceId}-${client.spanContext().spanId}-01`], 'the downstream call carries the trace on');
 
   const line = lines.find((l) => l.msg === 'in handler');
   t.equal(line?.trace_id, callerTraceId, 'the handler log line carries the trace id');
   t.ok(spans.some((s) => s.spanContext().spanId === line?.span_id), 'and the id of a span of that request');
 
+  // The test's own fetch of the probe is a client span; the probe's server side has none.
   const probeSpans = spans.filter((s) => s.kind !== SpanKind.CLIENT && JSON.stringify(s.attributes).includes('/health/live'));
   t.same(probeSpans.map((s) => s.name), [], 'probes are not traced on the server side');
 

@@ -46,11 +46,14 @@ t.test('a traced request through the gateway is a span per request and hop, none
 
   const servers = spans.filter((span) => span.kind === SpanKind.SERVER);
   t.same(servers.map((span) => span.name).sort(), ['GET /api/v1/users/*', 'GET /api/v1/users/me'], 'one server span in the gateway and one in identity, each named by its route');
-  const hops = spans.filter((span) => span.kind === SpanKind.CLIENT && span.instrumentationScope.name === '@opentelemetry/instrumentation-undici');
+  const hops = spans.filter((span) => span.kind === SpanKind.CLIENT && span.instrumentationScope.name === '@elcorp/kit/http-client');
   t.equal(hops.length, 1, 'one span for the hop to identity');
+  const [gateway, identity] = ['GET /api/v1/users/*', 'GET /api/v1/users/me'].map((name) => servers.find((span) => span.name === name));
+  t.equal(hops[0]?.parentSpanContext?.spanId, gateway?.spanContext().spanId, "the hop is the gateway request's child");
+  t.equal(identity?.parentSpanContext?.spanId, hops[0]?.spanContext().spanId, 'identity continues the trace from the hop (traceparent propagated)');
   const scopes = new Set(spans.map((span) => span.instrumentationScope.name));
   t.same(
-    [...scopes].filter((scope) => !['@opentelemetry/instrumentation-http', '@opentelemetry/instrumentation-undici', '@opentelemetry/instrumentation-pg', '@opentelemetry/instrumentation-ioredis'].includes(scope)),
+    [...scopes].filter((scope) => !['@elcorp/kit/http-server', '@elcorp/kit/http-client', '@opentelemetry/instrumentation-pg', '@opentelemetry/instrumentation-ioredis'].includes(scope)),
     [],
     'every span is a request, a hop, a query or a Redis command',
   );
