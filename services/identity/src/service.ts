@@ -1,6 +1,6 @@
 import { Authorizer } from '@elcorp/authz';
 import type { ServiceDefinition } from '@elcorp/kit';
-import { attachMessaging, messagingMigrations, unitOfWork } from '@elcorp/messaging';
+import { attachMessaging, messagingMigrations, oneStatementUnitOfWork, unitOfWork } from '@elcorp/messaging';
 import { fileURLToPath } from 'node:url';
 import { buildIdentityApp } from './app.js';
 import { deliverNextPasswordReset } from './application/passwords.js';
@@ -55,6 +55,7 @@ export function identityServiceWith(overrides: IdentityOverrides = {}): ServiceD
       const identity: IdentityDeps = {
         db,
         uow: unitOfWork(db, { root: config.EVENT_SUBJECT_ROOT }),
+        uowInOneStatement: oneStatementUnitOfWork(db, { root: config.EVENT_SUBJECT_ROOT }),
         hasher,
         checkPassword: (password, context) => passwordChecks.check(password, context),
         emailHash: emailHasher(config.IDENTITY_EMAIL_HASH_KEY),
