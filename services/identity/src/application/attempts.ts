@@ -1,5 +1,5 @@
 import { createEvent } from '@elcorp/contracts';
-import { CompiledQuery, sql, type Selectable } from '@elcorp/db';
+import { CompiledQuery, preparedMarker, sql, type Selectable } from '@elcorp/db';
 import { identityErrors, type IdentityError } from '../domain/errors.js';
 import { deviceCountOf, lockedForSeconds, lockoutPolicy, resetCount, sharedCount } from '../domain/lockout.js';
 import type { UsersTable } from '../infrastructure/db/schema.js';
@@ -72,7 +72,7 @@ export const reservationConflictSql = (abandoned: string) => `ON CONFLICT (email
     RETURNING failures, in_flight, locked_until`;
 
 /** Reserves a place for one attempt under a count known beforehand. */
-const reserveSql = `INSERT INTO login_failures AS f (email_hash, scope, in_flight) VALUES ($1, $2, 1) ${reservationConflictSql('$3')}`;
+const reserveSql = `${preparedMarker} INSERT INTO login_failures AS f (email_hash, scope, in_flight) VALUES ($1, $2, 1) ${reservationConflictSql('$3')}`;
 
 /**
  * Goes ahead (returns) when the reservation is under the limit; otherwise ends it in the unit

@@ -1,4 +1,4 @@
-import { CompiledQuery, type Selectable, type Transaction } from '@elcorp/db';
+import { CompiledQuery, preparedMarker, type Selectable, type Transaction } from '@elcorp/db';
 import { normaliseEmail } from '../domain/email.js';
 import { identityErrors } from '../domain/errors.js';
 import type { IdentityDB, UsersTable } from '../infrastructure/db/schema.js';
@@ -70,9 +70,9 @@ async function checkCredentials(deps: IdentityDeps, input: { email: string; pass
  * reservation under the count that this decides (the device's own when it has, else the
  * shared one), in one atomic statement: one round trip where there were two. Unknown emails
  * run the same statement and fall under the shared count. `email_normalized` is unique, so
- * `account` holds at most one row.
+ * `account` holds at most one row. Prepared on each connection, as every login runs it.
  */
-const reserveForAccountSql = `WITH account AS (
+const reserveForAccountSql = `${preparedMarker} WITH account AS (
     SELECT users.*, EXISTS (SELECT 1 FROM sessions WHERE sessions.user_id = users.id AND sessions.jkt = $2) AS device_known
     FROM users WHERE email_normalized = $1 AND status = 'active'
   ), reserved AS (

@@ -1,6 +1,6 @@
 import { cachedTokenVerifier, dpopTokenFrom, type Principal, invalidToken, verifyDpopProof, type ReplayGuard } from '@elcorp/auth';
 import { principalOf } from '@elcorp/auth/fastify';
-import { CompiledQuery, type Kysely } from '@elcorp/db';
+import { CompiledQuery, preparedMarker, type Kysely } from '@elcorp/db';
 import { documentedAsDpop } from '@elcorp/kit';
 import type { FastifyRequest } from 'fastify';
 import type { JWTVerifyGetKey } from 'jose';
@@ -22,8 +22,8 @@ export function publicUrlOf(publicBaseUrl: string, request: FastifyRequest): str
   return `${publicBaseUrl.replace(/\/+$/, '')}${request.url.split('?')[0]}`;
 }
 
-/** Whether the session of a verified token still lives: not revoked, not expired (by the injected clock). */
-const liveSessionSql = 'SELECT 1 AS live FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3';
+/** Whether the session of a verified token still lives: not revoked, not expired (by the injected clock). Prepared: every authenticated request runs it. */
+const liveSessionSql = `${preparedMarker} SELECT 1 AS live FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3`;
 
 /**
  * The caller behind `Authorization: DPoP <token>` and its proof, before any session check.
