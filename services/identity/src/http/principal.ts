@@ -19,7 +19,17 @@ export interface AuthenticationDeps {
 
 /** The URL a client signs in `htu`: the public origin plus the path, never the query. */
 export function publicUrlOf(publicBaseUrl: string, request: FastifyRequest): string {
-  return `${publicBaseUrl.replace(/\/+$/, '')}${request.url.split('?')[0]}`;
+  return publicUrlIn(publicOriginOf(publicBaseUrl), request);
+}
+
+/** PUBLIC_BASE_URL without trailing slashes: worked out once, not on every request. */
+function publicOriginOf(publicBaseUrl: string): string {
+  return publicBaseUrl.replace(/\/+$/, '');
+}
+
+function publicUrlIn(origin: string, request: FastifyRequest): string {
+  const query = request.url.indexOf('?');
+  return `${origin}${query < 0 ? request.url : request.url.slice(0, query)}`;
 }
 
 /** Whether the session of a verified token still lives: not revoked, not expired (by the injected clock). Prepared: every authenticated request runs it. */
@@ -33,12 +43,13 @@ const liveSessionSql = `${preparedMarker} SELECT 1 AS live FROM sessions WHERE i
  */
 function verifiedCaller(deps: AuthenticationDeps): (request: FastifyRequest) => Promise<Principal> {
   const tokens = cachedTokenVerifier(deps.keys);
+  const origin = publicOriginOf(deps.publicBaseUrl);
   return async (request) => {
     const token = dpopTokenFrom(request.headers.authorization);
     const claims = await tokens.verify(token);
     await verifyDpopProof(header(request, 'dpop'), {
       method: request.method,
-      url: publicUrlOf(deps.publicBaseUrl, request),
+      url: publicUrlIn(origin, request),
       accessToken: token,
       expectedJkt: claims.cnf.jkt,
       replay: deps.replay,
