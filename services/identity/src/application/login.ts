@@ -66,6 +66,19 @@ async function checkCredentials(deps: IdentityDeps, input: { email: string; pass
 }
 
 /**
+ * Every column of a user, named: a prepared statement that selected `users.*` would fail on
+ * each connection that prepared it once a migration added a column (its result type changed).
+ */
+const userColumnNames = [
+  'id', 'email', 'email_normalized', 'full_name', 'phone', 'password_hash', 'status', 'mfa_enabled',
+  'totp_secret_enc', 'totp_pending_secret_enc', 'totp_last_step', 'created_at', 'updated_at', 'last_login_at', 'erased_at',
+] as const satisfies ReadonlyArray<keyof UsersTable>;
+// Typed never (so the assignment fails to compile) when UsersTable has a column the list lacks.
+const userColumns: [Exclude<keyof UsersTable, (typeof userColumnNames)[number]>] extends [never] ? string : never = userColumnNames
+  .map((column) => `users.${column}`)
+  .join(', ');
+
+/**
  * The active account of an email, whether the device has ever opened a session of it, and a
  * reservation under the count that this decides (the device's own when it has, else the
  * shared one), in one atomic statement: one round trip where there were two. Unknown emails
@@ -73,7 +86,7 @@ async function checkCredentials(deps: IdentityDeps, input: { email: string; pass
  * `account` holds at most one row. Prepared on each connection, as every login runs it.
  */
 const reserveForAccountSql = `${preparedMarker} WITH account AS (
-    SELECT users.*, EXISTS (SELECT 1 FROM sessions WHERE sessions.user_id = users.id AND sessions.jkt = $2) AS device_known
+    SELECT ${userColumns}, EXISTS (SELECT 1 FROM sessions WHERE sessions.user_id = users.id AND sessions.jkt = $2) AS device_known
     FROM users WHERE email_normalized = $1 AND status = 'active'
   ), reserved AS (
     INSERT INTO login_failures AS f (email_hash, scope, in_flight)
