@@ -4,7 +4,7 @@ import { attachMessaging, messagingMigrations, oneStatementUnitOfWork, unitOfWor
 import { fileURLToPath } from 'node:url';
 import { buildIdentityApp } from './app.js';
 import { deliverNextPasswordReset } from './application/passwords.js';
-import type { IdentityDeps, Notifier } from './application/ports.js';
+import type { IdentityDeps, Notifier, PasswordHasher } from './application/ports.js';
 import { purgeExpiredSecrets } from './application/maintenance.js';
 import { verifySecondFactor } from './application/mfa.js';
 import { loadIdentityConfig, type IdentityConfig } from './config.js';
@@ -15,6 +15,7 @@ import { rememberPolicyBundles, watchPolicyBundles } from './infrastructure/poli
 import * as hasher from './infrastructure/password-hasher.js';
 import { drainLoop, type DrainLoop } from './infrastructure/drain-loop.js';
 import { emailHasher } from './infrastructure/email-hash.js';
+import { sharedHashingSlots } from './infrastructure/hashing-slots.js';
 import { sharedPasswordCheckPool } from './infrastructure/password-check-pool.js';
 import { redisReplayGuard, redisRevocations } from './infrastructure/redis-guards.js';
 import { SecretBox } from './infrastructure/secret-box.js';
@@ -29,6 +30,8 @@ const resetDeliveryPollMs = 5 * 1000;
 /** Adapters a test may replace (a notifier it can hold, say); production uses none. */
 export interface IdentityOverrides {
   notifier?: Notifier;
+  /** The password hasher (a test's, that fails on demand), still behind the process's hashing slots. */
+  hasher?: PasswordHasher;
 }
 
 /** How the identity service is opened: main.ts serves it, tests open it with their own environment. */
@@ -56,7 +59,7 @@ export function identityServiceWith(overrides: IdentityOverrides = {}): ServiceD
         db,
         uow: unitOfWork(db, { root: config.EVENT_SUBJECT_ROOT }),
         uowInOneStatement: oneStatementUnitOfWork(db, { root: config.EVENT_SUBJECT_ROOT }),
-        hasher,
+        hasher: sharedHashingSlots().wrap(overrides.hasher ?? hasher),
         checkPassword: (password, context) => passwordChecks.check(password, context),
         emailHash: emailHasher(config.IDENTITY_EMAIL_HASH_KEY),
         secrets,

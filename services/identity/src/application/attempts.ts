@@ -96,6 +96,20 @@ function secondsToWait(row: Reservation, now: Date): number {
   return lockedSeconds;
 }
 
+/**
+ * A password check that did not answer (503 while hashing is saturated, an operating failure)
+ * counts for nothing: its reservation is given back, or it would hold a place under the limit
+ * until dropped as abandoned, and a flood of such attempts would lock the account meanwhile.
+ */
+export async function checkedUnderReservation(deps: IdentityDeps, count: AttemptCount, check: () => Promise<boolean>): Promise<boolean> {
+  try {
+    return await check();
+  } catch (err) {
+    await giveBackSlot(deps, count);
+    throw err;
+  }
+}
+
 /** A right credential (or a stopped attempt) gives its reservation back; the count stays. */
 export async function giveBackSlot(deps: IdentityDeps, count: AttemptCount): Promise<void> {
   await endReservation(deps.db, count);

@@ -3,7 +3,7 @@ import { normaliseEmail } from '../domain/email.js';
 import { identityErrors } from '../domain/errors.js';
 import type { IdentityDB, UsersTable } from '../infrastructure/db/schema.js';
 import { deviceCountOf, lockoutPolicy, sharedCount } from '../domain/lockout.js';
-import { countForDevice, failed, giveBackSlot, refuseWhileLocked, reservationConflictSql, takeUnlockedSlot, type AttemptCount, type Reservation } from './attempts.js';
+import { checkedUnderReservation, countForDevice, failed, giveBackSlot, refuseWhileLocked, reservationConflictSql, takeUnlockedSlot, type AttemptCount, type Reservation } from './attempts.js';
 import type { IdentityDeps, RequestContext } from './ports.js';
 import { openSession, type TokenPair } from './sessions.js';
 
@@ -60,7 +60,7 @@ async function checkCredentials(deps: IdentityDeps, input: { email: string; pass
   const emailNormalized = normaliseEmail(input.email);
   const { user: found, count, reservation } = await reserveForAccount(deps, emailNormalized, input.jkt);
   await refuseWhileLocked(deps, count, reservation, input.request);
-  const passwordOk = found?.password_hash ? await deps.hasher.verify(found.password_hash, input.password) : await deps.hasher.dummyVerify(input.password);
+  const passwordOk = await checkedUnderReservation(deps, count, () => (found?.password_hash ? deps.hasher.verify(found.password_hash, input.password) : deps.hasher.dummyVerify(input.password)));
   if (!found || !passwordOk) return failed(deps, count, found, 'invalid_credentials', input.request);
   return { user: found, count };
 }
@@ -161,7 +161,7 @@ export async function countedSecondFactor<T>(deps: IdentityDeps, user: Selectabl
 export async function verifyCountedPassword(deps: IdentityDeps, user: Selectable<UsersTable>, password: string, context: AttemptContext): Promise<void> {
   const count = await countOfSignedIn(deps, user, context.jkt);
   await takeUnlockedSlot(deps, count, context.request);
-  const passwordOk = user.password_hash ? await deps.hasher.verify(user.password_hash, password) : await deps.hasher.dummyVerify(password);
+  const passwordOk = await checkedUnderReservation(deps, count, () => (user.password_hash ? deps.hasher.verify(user.password_hash, password) : deps.hasher.dummyVerify(password)));
   if (!passwordOk) return failed(deps, count, user, 'invalid_credentials', context.request);
   await giveBackSlot(deps, count);
 }
