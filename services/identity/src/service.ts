@@ -15,7 +15,6 @@ import { rememberPolicyBundles, watchPolicyBundles } from './infrastructure/poli
 import * as hasher from './infrastructure/password-hasher.js';
 import { drainLoop, type DrainLoop } from './infrastructure/drain-loop.js';
 import { emailHasher } from './infrastructure/email-hash.js';
-import { sharedHashingSlots } from './infrastructure/hashing-slots.js';
 import { sharedPasswordCheckPool } from './infrastructure/password-check-pool.js';
 import { redisReplayGuard, redisRevocations } from './infrastructure/redis-guards.js';
 import { SecretBox } from './infrastructure/secret-box.js';
@@ -30,7 +29,7 @@ const resetDeliveryPollMs = 5 * 1000;
 /** Adapters a test may replace (a notifier it can hold, say); production uses none. */
 export interface IdentityOverrides {
   notifier?: Notifier;
-  /** The password hasher (a test's, that fails on demand), still behind the process's hashing slots. */
+  /** The password hasher (a test's, that fails on demand). */
   hasher?: PasswordHasher;
 }
 
@@ -59,7 +58,7 @@ export function identityServiceWith(overrides: IdentityOverrides = {}): ServiceD
         db,
         uow: unitOfWork(db, { root: config.EVENT_SUBJECT_ROOT }),
         uowInOneStatement: oneStatementUnitOfWork(db, { root: config.EVENT_SUBJECT_ROOT }),
-        hasher: sharedHashingSlots().wrap(overrides.hasher ?? hasher),
+        hasher: overrides.hasher ?? hasher,
         checkPassword: (password, context) => passwordChecks.check(password, context),
         emailHash: emailHasher(config.IDENTITY_EMAIL_HASH_KEY),
         secrets,

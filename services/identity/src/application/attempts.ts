@@ -97,9 +97,9 @@ function secondsToWait(row: Reservation, now: Date): number {
 }
 
 /**
- * A password check that did not answer (503 while hashing is saturated, an operating failure)
- * counts for nothing: its reservation is given back, or it would hold a place under the limit
- * until dropped as abandoned, and a flood of such attempts would lock the account meanwhile.
+ * A password check that did not answer (the hasher failed: memory, say) counts for nothing: its
+ * reservation is given back, or it would hold a place under the limit until dropped as
+ * abandoned, and a few such attempts would have the account refused (423) meanwhile.
  */
 export async function checkedUnderReservation(deps: IdentityDeps, count: AttemptCount, check: () => Promise<boolean>): Promise<boolean> {
   try {
