@@ -1,10 +1,10 @@
 import { Authorizer } from '@elcorp/authz';
 import type { ServiceDefinition } from '@elcorp/kit';
-import { attachMessaging, messagingMigrations, unitOfWork } from '@elcorp/messaging';
+import { attachMessaging, messagingMigrations, oneStatementUnitOfWork, unitOfWork } from '@elcorp/messaging';
 import { fileURLToPath } from 'node:url';
 import { buildIdentityApp } from './app.js';
 import { deliverNextPasswordReset } from './application/passwords.js';
-import type { IdentityDeps, Notifier } from './application/ports.js';
+import type { IdentityDeps, Notifier, PasswordHasher } from './application/ports.js';
 import { purgeExpiredSecrets } from './application/maintenance.js';
 import { verifySecondFactor } from './application/mfa.js';
 import { loadIdentityConfig, type IdentityConfig } from './config.js';
@@ -29,6 +29,8 @@ const resetDeliveryPollMs = 5 * 1000;
 /** Adapters a test may replace (a notifier it can hold, say); production uses none. */
 export interface IdentityOverrides {
   notifier?: Notifier;
+  /** The password hasher (a test's, that fails on demand). */
+  hasher?: PasswordHasher;
 }
 
 /** How the identity service is opened: main.ts serves it, tests open it with their own environment. */
@@ -55,7 +57,8 @@ export function identityServiceWith(overrides: IdentityOverrides = {}): ServiceD
       const identity: IdentityDeps = {
         db,
         uow: unitOfWork(db, { root: config.EVENT_SUBJECT_ROOT }),
-        hasher,
+        uowInOneStatement: oneStatementUnitOfWork(db, { root: config.EVENT_SUBJECT_ROOT }),
+        hasher: overrides.hasher ?? hasher,
         checkPassword: (password, context) => passwordChecks.check(password, context),
         emailHash: emailHasher(config.IDENTITY_EMAIL_HASH_KEY),
         secrets,

@@ -1,8 +1,8 @@
 import { createEvent } from '@elcorp/contracts';
-import { CompiledQuery, sql, type Selectable, type Transaction } from '@elcorp/db';
+import { CompiledQuery, preparedMarker, sql, type Selectable } from '@elcorp/db';
 import { identityErrors, type IdentityError } from '../domain/errors.js';
 import { deviceCountOf, lockedForSeconds, lockoutPolicy, resetCount, sharedCount } from '../domain/lockout.js';
-import type { IdentityDB, UsersTable } from '../infrastructure/db/schema.js';
+import type { UsersTable } from '../infrastructure/db/schema.js';
 import type { IdentityDeps, RequestContext } from './ports.js';
 
 /**
@@ -44,7 +44,42 @@ export function countForReset(deps: IdentityDeps, emailNormalized: string): Atte
  * hands its reservation back in the unit of work that records its `login_failed`.
  */
 export async function takeUnlockedSlot(deps: IdentityDeps, count: AttemptCount, request: RequestContext): Promise<void> {
-  const lockedSeconds = await reserveAttempt(deps, count);
+  const { rows } = await deps.db.executeQuery<Reservation>(CompiledQuery.raw(reserveSql, [count.key, count.scope, lockoutPolicy.abandonedAttemptSeconds]));
+  await refuseWhileLocked(deps, count, rows[0]!, request);
+}
+
+/** What a reservation statement returns: the count as it stands with this attempt reserved. */
+export interface Reservation {
+  failures: number;
+  in_flight: number;
+  locked_until: Date | null;
+}
+
+/**
+ * The conflict arm of a reservation, shared by every statement that reserves (`$abandoned`:
+ * the parameter holding lockoutPolicy.abandonedAttemptSeconds). An expired lock starts a
+ * fresh count; reservations nobody touched for a while were left by a crashed process and
+ * are dropped, so they cannot lock an email out for good. One atomic statement, outside any
+ * transaction: it must not hold the row while argon2 runs.
+ */
+export const reservationConflictSql = (abandoned: string) => `ON CONFLICT (email_hash, scope) DO UPDATE SET
+      failures = CASE WHEN f.locked_until <= now() THEN 0 ELSE f.failures END,
+      in_flight = CASE
+        WHEN f.locked_until <= now() OR f.updated_at < now() - make_interval(secs => ${abandoned}) THEN 1
+        ELSE f.in_flight + 1 END,
+      locked_until = CASE WHEN f.locked_until <= now() THEN NULL ELSE f.locked_until END,
+      updated_at = now()
+    RETURNING failures, in_flight, locked_until`;
+
+/** Reserves a place for one attempt under a count known beforehand. */
+const reserveSql = `${preparedMarker} INSERT INTO login_failures AS f (email_hash, scope, in_flight) VALUES ($1, $2, 1) ${reservationConflictSql('$3')}`;
+
+/**
+ * Goes ahead (returns) when the reservation is under the limit; otherwise ends it in the unit
+ * of work that records the refusal, and answers 423 with the seconds to wait.
+ */
+export async function refuseWhileLocked(deps: IdentityDeps, count: AttemptCount, reservation: Reservation, request: RequestContext): Promise<void> {
+  const lockedSeconds = secondsToWait(reservation, deps.now());
   if (lockedSeconds === 0) return;
   await deps.uow(async ({ trx, record }) => {
     await endReservation(trx, count);
@@ -53,28 +88,26 @@ export async function takeUnlockedSlot(deps: IdentityDeps, count: AttemptCount, 
   throw identityErrors.accountLocked(lockedSeconds);
 }
 
-/**
- * Reserves a place for one attempt and answers the seconds it must wait (0: go ahead). One
- * atomic statement, outside any transaction: it must not hold the row while argon2 runs. An
- * expired lock starts a fresh count; reservations nobody touched for a while were left by a
- * crashed process and are dropped, so they cannot lock an email out for good.
- */
-async function reserveAttempt(deps: IdentityDeps, { key, scope }: AttemptCount): Promise<number> {
-  const { rows } = await sql<{ failures: number; in_flight: number; locked_until: Date | null }>`
-    INSERT INTO login_failures AS f (email_hash, scope, in_flight) VALUES (${key}, ${scope}, 1)
-    ON CONFLICT (email_hash, scope) DO UPDATE SET
-      failures = CASE WHEN f.locked_until <= now() THEN 0 ELSE f.failures END,
-      in_flight = CASE
-        WHEN f.locked_until <= now() OR f.updated_at < now() - make_interval(secs => ${lockoutPolicy.abandonedAttemptSeconds}) THEN 1
-        ELSE f.in_flight + 1 END,
-      locked_until = CASE WHEN f.locked_until <= now() THEN NULL ELSE f.locked_until END,
-      updated_at = now()
-    RETURNING failures, in_flight, locked_until`.execute(deps.db);
-  const row = rows[0]!;
-  const lockedSeconds = lockedForSeconds(row.locked_until, deps.now());
+/** The seconds an attempt must wait (0: go ahead). */
+function secondsToWait(row: Reservation, now: Date): number {
+  const lockedSeconds = lockedForSeconds(row.locked_until, now);
   // More attempts in flight than the limit allows: refuse without checking a password.
   if (lockedSeconds === 0 && row.failures + row.in_flight > lockoutPolicy.maxFailures) return lockoutPolicy.lockSeconds;
   return lockedSeconds;
+}
+
+/**
+ * A password check that did not answer (the hasher failed: memory, say) counts for nothing: its
+ * reservation is given back, or it would hold a place under the limit until dropped as
+ * abandoned, and a few such attempts would have the account refused (423) meanwhile.
+ */
+export async function checkedUnderReservation(deps: IdentityDeps, count: AttemptCount, check: () => Promise<boolean>): Promise<boolean> {
+  try {
+    return await check();
+  } catch (err) {
+    await giveBackSlot(deps, count);
+    throw err;
+  }
 }
 
 /** A right credential (or a stopped attempt) gives its reservation back; the count stays. */
@@ -87,18 +120,12 @@ async function endReservation(db: IdentityDeps['db'], { key, scope }: AttemptCou
 }
 
 /**
- * A login's success, in one statement of its unit of work: its own count is reset and its
- * reservation ended (other devices' counts stay), the user's `last_login_at` is set, and the
- * user's roles are read back for the token: one round trip where three were.
+ * The part of a login's success statement that touches its count (a data-modifying CTE's
+ * body): the count is reset and this attempt's reservation ended; other devices' counts stay.
  */
-const signedInSql = `WITH signed_in AS (UPDATE users SET last_login_at = $1 WHERE id = $2),
-  reset AS (UPDATE login_failures SET failures = 0, in_flight = greatest(in_flight - 1, 0), locked_until = NULL, updated_at = now()
-    WHERE email_hash = $3 AND scope = $4)
-  SELECT coalesce(array_agg(role ORDER BY role), '{}') AS roles FROM user_roles WHERE user_id = $2`;
-
-export async function signedIn(trx: Transaction<IdentityDB>, count: AttemptCount, userId: string, at: Date): Promise<string[]> {
-  const { rows } = await trx.executeQuery<{ roles: string[] }>(CompiledQuery.raw(signedInSql, [at, userId, count.key, count.scope]));
-  return rows[0]!.roles;
+export function signedInReset({ key, scope }: AttemptCount) {
+  return sql`UPDATE login_failures SET failures = 0, in_flight = greatest(in_flight - 1, 0), locked_until = NULL, updated_at = now()
+    WHERE email_hash = ${key} AND scope = ${scope}`;
 }
 
 /**

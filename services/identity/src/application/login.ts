@@ -1,8 +1,9 @@
-import { CompiledQuery, type Selectable, type Transaction } from '@elcorp/db';
+import { CompiledQuery, preparedMarker, type Selectable, type Transaction } from '@elcorp/db';
 import { normaliseEmail } from '../domain/email.js';
 import { identityErrors } from '../domain/errors.js';
 import type { IdentityDB, UsersTable } from '../infrastructure/db/schema.js';
-import { countForDevice, countOf, failed, giveBackSlot, signedIn, takeUnlockedSlot, type AttemptCount } from './attempts.js';
+import { deviceCountOf, lockoutPolicy, sharedCount } from '../domain/lockout.js';
+import { checkedUnderReservation, countForDevice, failed, giveBackSlot, refuseWhileLocked, reservationConflictSql, takeUnlockedSlot, type AttemptCount, type Reservation } from './attempts.js';
 import type { IdentityDeps, RequestContext } from './ports.js';
 import { openSession, type TokenPair } from './sessions.js';
 
@@ -43,41 +44,76 @@ export async function login(deps: IdentityDeps, input: LoginInput, secondFactor:
   }
 
   const sign = await deps.tokens.signer();
-  const outcome = await deps.uow(async (uow) => {
-    const { trx } = uow;
-    if (user.mfa_enabled && !(await secondFactor(trx, user, input.otp!))) return undefined;
-    const loggedInAt = deps.now();
-    // A success resets its count and ends this attempt's reservation.
-    const roles = await signedIn(trx, count, user.id, loggedInAt);
-    user.last_login_at = loggedInAt;
-    const pair = await openSession(deps, uow, sign, { userId: user.id, jkt: input.jkt, deviceName: input.deviceName ?? 'unnamed device', roles, request: input.request });
-    return { pair, roles };
-  });
+  const session = { userId: user.id, jkt: input.jkt, deviceName: input.deviceName ?? 'unnamed device', count, request: input.request };
+  // Without a second factor the success is one statement, sent without BEGIN and COMMIT; the
+  // second factor's check needs the transaction (it records the code as used).
+  const outcome = user.mfa_enabled
+    ? await deps.uow(async (uow) => ((await secondFactor(uow.trx, user, input.otp!)) ? openSession(deps, uow, sign, session) : undefined))
+    : await deps.uowInOneStatement((uow) => openSession(deps, uow, sign, session));
   if (!outcome) return failed(deps, count, user, 'invalid_otp', input.request);
-  return { ...outcome, user };
+  user.last_login_at = outcome.loggedInAt;
+  return { pair: outcome.pair, roles: outcome.roles, user };
 }
 
 /** Email and password under the device's failure count; on success the caller holds the reservation. */
 async function checkCredentials(deps: IdentityDeps, input: { email: string; password: string } & AttemptContext) {
   const emailNormalized = normaliseEmail(input.email);
-  // Read before the reservation: which count applies depends on the account's devices.
-  // Unknown emails run the same query and fall under the shared count.
-  const { rows } = await deps.db.executeQuery<Selectable<UsersTable> & { device_known: boolean }>(CompiledQuery.raw(userAndDeviceSql, [emailNormalized, input.jkt]));
-  const found = rows[0] && withoutDeviceKnown(rows[0]);
-  const count = countOf(deps, emailNormalized, input.jkt, rows[0]?.device_known ?? false);
-  await takeUnlockedSlot(deps, count, input.request);
-  const passwordOk = found?.password_hash ? await deps.hasher.verify(found.password_hash, input.password) : await deps.hasher.dummyVerify(input.password);
+  const { user: found, count, reservation } = await reserveForAccount(deps, emailNormalized, input.jkt);
+  await refuseWhileLocked(deps, count, reservation, input.request);
+  const passwordOk = await checkedUnderReservation(deps, count, () => (found?.password_hash ? deps.hasher.verify(found.password_hash, input.password) : deps.hasher.dummyVerify(input.password)));
   if (!found || !passwordOk) return failed(deps, count, found, 'invalid_credentials', input.request);
   return { user: found, count };
 }
 
-function withoutDeviceKnown({ device_known: _, ...user }: Selectable<UsersTable> & { device_known: boolean }): Selectable<UsersTable> {
-  return user;
-}
+/**
+ * Every column of a user, named: a prepared statement that selected `users.*` would fail on
+ * each connection that prepared it once a migration added a column (its result type changed).
+ */
+const userColumnNames = [
+  'id', 'email', 'email_normalized', 'full_name', 'phone', 'password_hash', 'status', 'mfa_enabled',
+  'totp_secret_enc', 'totp_pending_secret_enc', 'totp_last_step', 'created_at', 'updated_at', 'last_login_at', 'erased_at',
+] as const satisfies ReadonlyArray<keyof UsersTable>;
+// Typed never (so the assignment fails to compile) when UsersTable has a column the list lacks.
+const userColumns: [Exclude<keyof UsersTable, (typeof userColumnNames)[number]>] extends [never] ? string : never = userColumnNames
+  .map((column) => `users.${column}`)
+  .join(', ');
 
-/** The active account of an email, and whether the device has ever opened a session of it. */
-const userAndDeviceSql = `SELECT users.*, EXISTS (SELECT 1 FROM sessions WHERE sessions.user_id = users.id AND sessions.jkt = $2) AS device_known
-  FROM users WHERE email_normalized = $1 AND status = 'active'`;
+/**
+ * The active account of an email, whether the device has ever opened a session of it, and a
+ * reservation under the count that this decides (the device's own when it has, else the
+ * shared one), in one atomic statement: one round trip where there were two. Unknown emails
+ * run the same statement and fall under the shared count. `email_normalized` is unique, so
+ * `account` holds at most one row. Prepared on each connection, as every login runs it.
+ */
+const reserveForAccountSql = `${preparedMarker} WITH account AS (
+    SELECT ${userColumns}, EXISTS (SELECT 1 FROM sessions WHERE sessions.user_id = users.id AND sessions.jkt = $2) AS device_known
+    FROM users WHERE email_normalized = $1 AND status = 'active'
+  ), reserved AS (
+    INSERT INTO login_failures AS f (email_hash, scope, in_flight)
+    VALUES ($3, CASE WHEN EXISTS (SELECT 1 FROM account WHERE device_known) THEN $4 ELSE $5 END, 1)
+    ${reservationConflictSql('$6')}
+  )
+  SELECT reserved.failures AS reserved_failures, reserved.in_flight AS reserved_in_flight, reserved.locked_until AS reserved_locked_until, account.*
+  FROM reserved LEFT JOIN account ON true`;
+
+type ReserveForAccountRow = { reserved_failures: number; reserved_in_flight: number; reserved_locked_until: Date | null; device_known: boolean | null } & (
+  | Selectable<UsersTable>
+  | { [column in keyof Selectable<UsersTable>]: null }
+);
+
+async function reserveForAccount(deps: IdentityDeps, emailNormalized: string, jkt: string): Promise<{ user: Selectable<UsersTable> | undefined; count: AttemptCount; reservation: Reservation }> {
+  const key = deps.emailHash(emailNormalized);
+  const { rows } = await deps.db.executeQuery<ReserveForAccountRow>(
+    CompiledQuery.raw(reserveForAccountSql, [emailNormalized, jkt, key, deviceCountOf(jkt), sharedCount, lockoutPolicy.abandonedAttemptSeconds]),
+  );
+  const { reserved_failures, reserved_in_flight, reserved_locked_until, device_known, ...account } = rows[0]!;
+  return {
+    user: account.id === null ? undefined : (account as Selectable<UsersTable>),
+    // The same decision the statement's CASE made, on the same snapshot.
+    count: { key, scope: device_known === true ? deviceCountOf(jkt) : sharedCount },
+    reservation: { failures: reserved_failures, in_flight: reserved_in_flight, locked_until: reserved_locked_until },
+  };
+}
 
 /**
  * The password half of login on its own (the SMS-code request): the same count, lock and
@@ -125,7 +161,7 @@ export async function countedSecondFactor<T>(deps: IdentityDeps, user: Selectabl
 export async function verifyCountedPassword(deps: IdentityDeps, user: Selectable<UsersTable>, password: string, context: AttemptContext): Promise<void> {
   const count = await countOfSignedIn(deps, user, context.jkt);
   await takeUnlockedSlot(deps, count, context.request);
-  const passwordOk = user.password_hash ? await deps.hasher.verify(user.password_hash, password) : await deps.hasher.dummyVerify(password);
+  const passwordOk = await checkedUnderReservation(deps, count, () => (user.password_hash ? deps.hasher.verify(user.password_hash, password) : deps.hasher.dummyVerify(password)));
   if (!passwordOk) return failed(deps, count, user, 'invalid_credentials', context.request);
   await giveBackSlot(deps, count);
 }

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { normaliseEmail } from '../domain/email.js';
 import { identityErrors } from '../domain/errors.js';
 import type { IdentityDB, UsersTable } from '../infrastructure/db/schema.js';
-import { countForReset, failed, giveBackSlot, takeUnlockedSlot } from './attempts.js';
+import { checkedUnderReservation, countForReset, failed, giveBackSlot, takeUnlockedSlot } from './attempts.js';
 import { verifyCountedPassword } from './login.js';
 import type { IdentityDeps, PasswordHasher, RequestContext } from './ports.js';
 import { announceRevocations, revokeSessions } from './sessions.js';
@@ -182,7 +182,7 @@ export async function resetPassword(deps: IdentityDeps, input: { token: string; 
   await checkPolicy(deps, found, input.newPassword);
   const count = countForReset(deps, found.email_normalized ?? '');
   await takeUnlockedSlot(deps, count, input.request);
-  if (await reusesRecentPassword(deps, found, input.newPassword)) {
+  if (await checkedUnderReservation(deps, count, () => reusesRecentPassword(deps, found, input.newPassword))) {
     return failed(deps, count, found, 'invalid_credentials', input.request, identityErrors.passwordReused);
   }
   await giveBackSlot(deps, count);

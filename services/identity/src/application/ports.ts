@@ -1,6 +1,6 @@
 import type { ReplayGuard } from '@elcorp/auth';
 import type { Kysely } from '@elcorp/db';
-import type { RunInUnitOfWork } from '@elcorp/messaging';
+import type { RunInUnitOfWork, UnitOfWork } from '@elcorp/messaging';
 import type { PasswordViolation, PasswordContext } from '../domain/password-policy.js';
 import type { IdentityDB } from '../infrastructure/db/schema.js';
 
@@ -57,6 +57,11 @@ export interface IdentityDeps {
    * `record` (written to the outbox as that transaction commits). The only way to announce one.
    */
   uow: RunInUnitOfWork<IdentityDB>;
+  /**
+   * A unit of work whose whole change is one statement, sent without BEGIN and COMMIT
+   * (oneStatementUnitOfWork): its events go into that statement with `recordInStatement`.
+   */
+  uowInOneStatement: <T>(work: (uow: UnitOfWork<IdentityDB>) => Promise<T>) => Promise<T>;
   hasher: PasswordHasher;
   /** The password policy, estimated off the event loop; 503 `service_unavailable` when saturated. */
   checkPassword: (password: string, context: PasswordContext) => Promise<PasswordViolation[]>;

@@ -1,10 +1,11 @@
 import { createEvent, uuidv7, type Actor } from '@elcorp/contracts';
-import { CompiledQuery, type Kysely, type Transaction } from '@elcorp/db';
+import { prepared, sql, type Kysely, type Transaction } from '@elcorp/db';
 import type { UnitOfWork } from '@elcorp/messaging';
 import { createHash, randomBytes } from 'node:crypto';
 import { identityErrors } from '../domain/errors.js';
 import { refreshPolicy } from '../domain/refresh.js';
 import type { IdentityDB } from '../infrastructure/db/schema.js';
+import { signedInReset, type AttemptCount } from './attempts.js';
 import type { AccessTokenSigner, IdentityDeps, RequestContext } from './ports.js';
 
 type Db = Kysely<IdentityDB> | Transaction<IdentityDB>;
@@ -56,39 +57,27 @@ function refreshExpiry(now: Date, sessionExpiresAt: Date): Date {
   return new Date(Math.min(now.getTime() + refreshPolicy.refreshTokenSeconds * 1000, sessionExpiresAt.getTime()));
 }
 
-/** The session row and its first refresh token in one statement (a login's round trips are its cost beside argon2). */
-const openSessionSql = `WITH session AS (
-    INSERT INTO sessions (id, user_id, jkt, device_name, ip, user_agent, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
-  )
-  INSERT INTO refresh_tokens (token_hash, session_id, expires_at) SELECT $8, session.id, $9 FROM session`;
-
-/** A new login on a device: the session row, its first token pair and its events. */
+/**
+ * A login's success on a device, in one statement (a login's round trips are its cost beside
+ * argon2): the account's `last_login_at`, its failure count reset with this attempt's
+ * reservation ended, the session row with its first refresh token, the session's events, and
+ * the roles read back for the access token. The token is signed once the statement has run.
+ * In a one-statement unit of work that is after its commit: signing with the key in memory
+ * cannot fail for want of the database, and nothing stored holds the access token. Prepared on
+ * each connection: its text is the same for every login (two events), and planning it was a
+ * good part of its Postgres CPU.
+ */
 export async function openSession(
   deps: IdentityDeps,
-  { trx, record }: UnitOfWork<IdentityDB>,
+  uow: UnitOfWork<IdentityDB>,
   sign: AccessTokenSigner,
-  input: { userId: string; jkt: string; deviceName: string; roles: string[]; request: RequestContext },
-): Promise<TokenPair> {
+  input: { userId: string; jkt: string; deviceName: string; count: AttemptCount; request: RequestContext },
+): Promise<{ pair: TokenPair; roles: string[]; loggedInAt: Date }> {
   const now = deps.now();
   const session = { id: uuidv7(), user_id: input.userId, jkt: input.jkt, expires_at: new Date(now.getTime() + refreshPolicy.sessionSeconds * 1000) };
   const refresh = newRefreshToken();
-  await trx.executeQuery(
-    CompiledQuery.raw(openSessionSql, [
-      session.id,
-      session.user_id,
-      session.jkt,
-      input.deviceName,
-      input.request.ip,
-      input.request.userAgent,
-      session.expires_at,
-      refresh.hash,
-      refreshExpiry(now, session.expires_at),
-    ]),
-  );
-  const accessToken = await sign({ userId: session.user_id, sessionId: session.id, roles: input.roles, jkt: session.jkt });
-  const pair = tokenPair(accessToken, refresh.token, session.id);
   const actor: Actor = { userId: input.userId, sessionId: session.id, ip: input.request.ip, userAgent: input.request.userAgent };
-  record(
+  const events = [
     createEvent('identity.session.created', {
       subject: { type: 'session', id: session.id },
       actor,
@@ -99,8 +88,19 @@ export async function openSession(
       actor,
       data: { userId: input.userId, sessionId: session.id, deviceJkt: input.jkt, ip: input.request.ip, userAgent: input.request.userAgent },
     }),
-  );
-  return pair;
+  ];
+  const { rows } = await prepared(sql<{ roles: string[] }>`WITH signed_in AS (UPDATE users SET last_login_at = ${now} WHERE id = ${input.userId}),
+    reset AS (${signedInReset(input.count)}),
+    session AS (
+      INSERT INTO sessions (id, user_id, jkt, device_name, ip, user_agent, expires_at)
+      VALUES (${session.id}, ${session.user_id}, ${session.jkt}, ${input.deviceName}, ${input.request.ip}, ${input.request.userAgent}, ${session.expires_at})
+      RETURNING id),
+    refresh AS (INSERT INTO refresh_tokens (token_hash, session_id, expires_at) SELECT ${refresh.hash}, session.id, ${refreshExpiry(now, session.expires_at)} FROM session),
+    announced AS (${uow.recordInStatement(events, sql`EXISTS (SELECT 1 FROM session)`)})
+    SELECT coalesce(array_agg(role ORDER BY role), '{}') AS roles FROM user_roles WHERE user_id = ${input.userId}`).execute(uow.trx);
+  const roles = rows[0]!.roles;
+  const accessToken = await sign({ userId: session.user_id, sessionId: session.id, roles, jkt: session.jkt });
+  return { pair: tokenPair(accessToken, refresh.token, session.id), roles, loggedInAt: now };
 }
 
 /**

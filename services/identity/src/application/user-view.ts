@@ -1,5 +1,5 @@
 import { LruCache } from '@elcorp/auth';
-import { CompiledQuery, sql, type Kysely, type Transaction } from '@elcorp/db';
+import { CompiledQuery, preparedMarker, sql, type Kysely, type Transaction } from '@elcorp/db';
 import { sharedCount } from '../domain/lockout.js';
 import type { IdentityDB } from '../infrastructure/db/schema.js';
 import type { IdentityDeps } from './ports.js';
@@ -101,9 +101,10 @@ export type OwnView = { sessionLives: false } | { sessionLives: true; view: User
  * so it is asked with the hash last seen for this user, and believed only when the email read
  * is the one that hash was made from (the hash is a pure function of it); otherwise a second
  * query asks with the right hash. Nothing else is remembered, so revocation, expiry, erasure
- * and role changes are seen by the next request.
+ * and role changes are seen by the next request. Prepared on each connection: it runs on every
+ * GET /users/me, and Postgres parsed and planned it each time.
  */
-const ownViewSql = `SELECT u.id, u.email, u.email_normalized, u.full_name, u.phone, u.status, u.mfa_enabled, u.created_at, u.last_login_at,
+const ownViewSql = `${preparedMarker} SELECT u.id, u.email, u.email_normalized, u.full_name, u.phone, u.status, u.mfa_enabled, u.created_at, u.last_login_at,
   coalesce((SELECT array_agg(role ORDER BY role) FROM user_roles r WHERE r.user_id = u.id), '{}') AS roles,
   EXISTS (SELECT 1 FROM login_failures f WHERE f.email_hash = $3 AND f.scope = $4 AND f.locked_until > now()) AS locked
 FROM sessions s LEFT JOIN users u ON u.id = s.user_id

@@ -18,7 +18,7 @@ export interface AuthRouteDeps {
 }
 
 export function requestContext(request: FastifyRequest): RequestContext {
-  return { ip: request.clientAddress ?? request.ip, userAgent: (header(request, 'user-agent') ?? '').slice(0, 512) };
+  return { ip: request.clientAddress, userAgent: (header(request, 'user-agent') ?? '').slice(0, 512) };
 }
 
 /** Login and refresh bind to the key of a proof without `ath` (no access token yet). */

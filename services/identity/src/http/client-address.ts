@@ -1,21 +1,30 @@
 import { verifiedClientAddress, type App } from '@elcorp/kit';
+import type { FastifyRequest } from 'fastify';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The client's address: the gateway's signed `x-elcorp-client-address`, else the socket peer. */
-    clientAddress?: string;
+    readonly clientAddress: string;
   }
 }
 
 /**
  * Behind the gateway every socket peer is the gateway: sessions and audit records need the
  * address it forwards. Believed only with a fresh signature under CLIENT_ADDRESS_SECRET, so a
- * caller reaching identity directly cannot claim another address.
+ * caller reaching identity directly cannot claim another address. Checked when first read, not
+ * on every request: most routes (GET /users/me above all) never read it, and the check is an
+ * HMAC. Read later it can only be staler, never more trusted.
  */
 export function registerClientAddress(app: App, secret: string): void {
-  // Synchronous, with `done`: an async hook costs a promise on every request for nothing.
-  app.addHook('onRequest', (request, _reply, done) => {
-    request.clientAddress = verifiedClientAddress(request.headers, secret) ?? request.ip;
-    done();
+  const checked = new WeakMap<FastifyRequest, string>();
+  app.decorateRequest('clientAddress', {
+    getter(this: FastifyRequest): string {
+      let address = checked.get(this);
+      if (address === undefined) {
+        address = verifiedClientAddress(this.headers, secret) ?? this.ip;
+        checked.set(this, address);
+      }
+      return address;
+    },
   });
 }

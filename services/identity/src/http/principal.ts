@@ -1,6 +1,6 @@
 import { cachedTokenVerifier, dpopTokenFrom, type Principal, invalidToken, verifyDpopProof, type ReplayGuard } from '@elcorp/auth';
 import { principalOf } from '@elcorp/auth/fastify';
-import { CompiledQuery, type Kysely } from '@elcorp/db';
+import { CompiledQuery, preparedMarker, type Kysely } from '@elcorp/db';
 import { documentedAsDpop } from '@elcorp/kit';
 import type { FastifyRequest } from 'fastify';
 import type { JWTVerifyGetKey } from 'jose';
@@ -19,11 +19,21 @@ export interface AuthenticationDeps {
 
 /** The URL a client signs in `htu`: the public origin plus the path, never the query. */
 export function publicUrlOf(publicBaseUrl: string, request: FastifyRequest): string {
-  return `${publicBaseUrl.replace(/\/+$/, '')}${request.url.split('?')[0]}`;
+  return publicUrlIn(publicOriginOf(publicBaseUrl), request);
 }
 
-/** Whether the session of a verified token still lives: not revoked, not expired (by the injected clock). */
-const liveSessionSql = 'SELECT 1 AS live FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3';
+/** PUBLIC_BASE_URL without trailing slashes: worked out once, not on every request. */
+function publicOriginOf(publicBaseUrl: string): string {
+  return publicBaseUrl.replace(/\/+$/, '');
+}
+
+function publicUrlIn(origin: string, request: FastifyRequest): string {
+  const query = request.url.indexOf('?');
+  return `${origin}${query < 0 ? request.url : request.url.slice(0, query)}`;
+}
+
+/** Whether the session of a verified token still lives: not revoked, not expired (by the injected clock). Prepared: every authenticated request runs it. */
+const liveSessionSql = `${preparedMarker} SELECT 1 AS live FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3`;
 
 /**
  * The caller behind `Authorization: DPoP <token>` and its proof, before any session check.
@@ -33,12 +43,13 @@ const liveSessionSql = 'SELECT 1 AS live FROM sessions WHERE id = $1 AND user_id
  */
 function verifiedCaller(deps: AuthenticationDeps): (request: FastifyRequest) => Promise<Principal> {
   const tokens = cachedTokenVerifier(deps.keys);
+  const origin = publicOriginOf(deps.publicBaseUrl);
   return async (request) => {
     const token = dpopTokenFrom(request.headers.authorization);
     const claims = await tokens.verify(token);
     await verifyDpopProof(header(request, 'dpop'), {
       method: request.method,
-      url: publicUrlOf(deps.publicBaseUrl, request),
+      url: publicUrlIn(origin, request),
       accessToken: token,
       expectedJkt: claims.cnf.jkt,
       replay: deps.replay,
