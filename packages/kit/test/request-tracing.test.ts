@@ -124,7 +124,7 @@ t.test('a request the client abandons still ends its span, marked as an error', 
 t.test('a call the caller did not sample records nothing and passes the decision on', async (t) => {
   const received: Array<string | undefined> = [];
   const upstream = createServer((req, res) => {
-    received.push(req.headers.traceparent);
+    received.push(req.headers.traceparent?.toString());
     res.end();
   });
   upstream.listen(0, '127.0.0.1');
