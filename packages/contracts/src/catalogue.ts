@@ -57,19 +57,44 @@ export interface NewEvent<T extends EventType> {
   occurredAt?: Date;
 }
 
-/** Builds and validates an event of the latest version; producers call this before the outbox. */
+const latestDefinition = new Map<string, EventDefinition>();
+for (const d of catalogue) if (d.version === latestVersion.get(d.type)) latestDefinition.set(d.type, d as EventDefinition);
+
+const { subject: subjectSchema, actor: actorOrSystemSchema, occurredAt: occurredAtSchema } = envelopeSchema.shape;
+
+/** Issues worded as parseEvent words them for the same envelope (data's as `data.<path>`). */
+function issuesOf(field: 'subject' | 'actor' | 'data', error: z.ZodError): string {
+  const pathOf = field === 'data' ? (path: PropertyKey[]) => `data.${path.join('.')}` : (path: PropertyKey[]) => [field, ...path].join('.');
+  return error.issues.map((i) => `${pathOf(i.path)}: ${i.message}`).join('; ');
+}
+
+/**
+ * Builds and validates an event of the latest version; producers call this before the outbox.
+ * Everything the caller gives is checked against the envelope and the catalogue, as a consumer
+ * would (parseEvent): subject, actor, data, and occurredAt when given. What this function makes
+ * itself is valid by construction, so it is not parsed again: the id (uuidv7), type, version
+ * and source (from the catalogue, whose entries a test holds to the envelope) and the current
+ * time's ISO string. That parse was about half of an event's cost on the transfer path.
+ */
 export function createEvent<T extends EventType>(type: T, event: NewEvent<T>): DomainEvent<T> {
-  const version = latestVersion.get(type);
-  if (version === undefined) throw new InvalidEventError(`unknown event ${type}`);
-  const source = type.split('.')[0];
-  return parseEvent({
+  const definition = latestDefinition.get(type);
+  if (definition === undefined) throw new InvalidEventError(`unknown event ${type}`);
+  const occurredAt = (event.occurredAt ?? new Date()).toISOString();
+  if (event.occurredAt !== undefined && !occurredAtSchema.safeParse(occurredAt).success) throw new InvalidEventError(`occurredAt: not an ISO date-time: ${occurredAt}`);
+  const subject = subjectSchema.safeParse(event.subject);
+  if (!subject.success) throw new InvalidEventError(issuesOf('subject', subject.error));
+  const actor = actorOrSystemSchema.safeParse(event.actor);
+  if (!actor.success) throw new InvalidEventError(issuesOf('actor', actor.error));
+  const data = definition.data.safeParse(event.data);
+  if (!data.success) throw new InvalidEventError(issuesOf('data', data.error));
+  return {
     id: uuidv7(),
     type,
-    version,
-    source,
-    occurredAt: (event.occurredAt ?? new Date()).toISOString(),
-    subject: event.subject,
-    actor: event.actor,
-    data: event.data,
-  }) as DomainEvent<T>;
+    version: definition.version,
+    source: definition.source,
+    occurredAt,
+    subject: subject.data,
+    actor: actor.data,
+    data: data.data,
+  } as DomainEvent<T>;
 }

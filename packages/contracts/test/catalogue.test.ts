@@ -1,5 +1,5 @@
 import t from 'tap';
-import { catalogue, createEvent, defaultStreamAges, hoursToMs, inboxRetentionMsFor, InvalidEventError, parseEvent, streamDefinitions, uuidv7 } from '../src/index.js';
+import { catalogue, createEvent, defaultStreamAges, envelopeSchema, hoursToMs, inboxRetentionMsFor, InvalidEventError, parseEvent, streamDefinitions, uuidv7 } from '../src/index.js';
 
 const userId = '0192f0c4-0000-7000-8000-000000000001';
 
@@ -35,6 +35,40 @@ t.test('parseEvent refuses what a consumer must dead-letter', async (t) => {
     t.ok(err instanceof InvalidEventError, name);
     t.match(err.reason, reason, name);
   }
+});
+
+// createEvent does not parse what it takes from the catalogue (type, version, source): each
+// entry must be what the envelope accepts.
+t.test('every catalogued type, version and source is what the envelope accepts', async (t) => {
+  const { type, version, source } = envelopeSchema.shape;
+  for (const d of catalogue) {
+    t.ok(type.safeParse(d.type).success && version.safeParse(d.version).success && source.safeParse(d.source).success, `${d.type}@${d.version}`);
+  }
+});
+
+t.test('createEvent refuses what a caller gives wrong: subject, actor, data, occurredAt', async (t) => {
+  const transfer = { transferId: userId, fromAccountId: userId, toAccountId: userId, amount: '10.00', currency: 'NAD' as const };
+  const good = { subject: { type: 'transfer', id: userId }, actor: { userId }, data: transfer };
+  t.same(parseEvent(JSON.parse(JSON.stringify(createEvent('payments.transfer.posted', good)))).data, transfer, 'the control passes a consumer');
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['subject without id', { ...good, subject: { type: 'transfer' } }, /^subject\.id: /],
+    ['subject with an extra field', { ...good, subject: { ...good.subject, admin: true } }, /^subject: /],
+    ['empty subject type', { ...good, subject: { type: '', id: userId } }, /^subject\.type: /],
+    ['actor id not a uuid', { ...good, actor: { userId: 'root' } }, /^actor\.userId: /],
+    ['actor missing', { subject: good.subject, data: transfer }, /^actor: /],
+    ['bad amount', { ...good, data: { ...transfer, amount: '10.5' } }, /^data\.amount: /],
+    ['extra data field', { ...good, data: { ...transfer, admin: true } }, /^data\.: Unrecognized key/],
+    ['data not an object', { ...good, data: 'x' }, /^data/],
+    ['occurredAt past year 9999', { ...good, occurredAt: new Date(Date.UTC(10_000, 0, 1)) }, /^occurredAt: /],
+  ];
+  for (const [name, event, reason] of cases) {
+    const err = t.throws(() => createEvent('payments.transfer.posted', event as typeof good), name) as InvalidEventError;
+    t.ok(err instanceof InvalidEventError, name);
+    t.match(err.reason, reason, name);
+  }
+  t.throws(() => createEvent('payments.transfer.teleported' as 'payments.transfer.posted', good), /unknown event/);
+  const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6));
+  t.equal(createEvent('payments.transfer.posted', { ...good, occurredAt: at }).occurredAt, '2026-01-02T03:04:05.006Z', 'a given time is kept');
 });
 
 t.test('every catalogued type is unique per version and its PII marks name real fields', async (t) => {

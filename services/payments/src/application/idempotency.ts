@@ -1,6 +1,6 @@
 import { sql } from '@elcorp/db';
 import { openUnitOfWork } from '@elcorp/messaging';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { fail, PaymentsError } from '../domain/errors.js';
 import type { PaymentsDeps, PaymentsUow } from './ports.js';
 
@@ -34,7 +34,8 @@ export function idempotencyCutoff(now: Date): Date {
 }
 
 export function fingerprintOf(method: string, route: string, body: unknown): string {
-  return createHash('sha256').update(`${method} ${route}\n${canonicalJson(body)}`).digest('hex');
+  // One-shot hash: the same SHA-256 hex as createHash().update().digest(), without a Hash object per request.
+  return hash('sha256', `${method} ${route}\n${canonicalJson(body)}`, 'hex');
 }
 
 /** JSON with object keys sorted, so {"a":1,"b":2} and {"b":2,"a":1} are one request. */

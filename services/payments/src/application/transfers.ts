@@ -128,6 +128,12 @@ export async function createTransfer(deps: PaymentsDeps, uow: PaymentsUow, calle
   return move(deps, uow, caller, from, to, request.amountMinor, { kind: 'transfer', description: request.description, makerChecker: true });
 }
 
+/** A transfer the one statement posted, and its JSON as stored for the Idempotency-Key. */
+export interface PostedAtOnce {
+  view: TransferView;
+  json: string;
+}
+
 /**
  * POST /transfers when it simply posts, in one statement and one round trip (no BEGIN/COMMIT):
  * the key's claim, the checks, the debit, credit and entries, the event and the stored answer (201). Undefined when it did not
@@ -135,7 +141,7 @@ export async function createTransfer(deps: PaymentsDeps, uow: PaymentsUow, calle
  * check the accounts fail, a source that looks short): nothing was written then, and the
  * general path (runIdempotent around createTransfer) answers, refusals and replays included.
  */
-export async function postTransferAtOnce(deps: PaymentsDeps, caller: Caller, request: TransferRequest, idempotent: IdempotentRequest): Promise<TransferView | undefined> {
+export async function postTransferAtOnce(deps: PaymentsDeps, caller: Caller, request: TransferRequest, idempotent: IdempotentRequest): Promise<PostedAtOnce | undefined> {
   const { to, amountMinor: amount, currency } = request;
   if (!('accountId' in to) || needsApproval(amount, deps.approvalThresholdMinor[currency])) return undefined;
   const id = uuidv7();
@@ -153,6 +159,8 @@ export async function postTransferAtOnce(deps: PaymentsDeps, caller: Caller, req
     created_at: now,
     posted_at: now,
   });
+  // Serialised once: stored as the key's answer and sent as the response, the same bytes.
+  const json = JSON.stringify(view);
   const event = createEvent('payments.transfer.posted', {
     subject: { type: 'transfer', id },
     actor: caller.actor,
@@ -174,7 +182,7 @@ export async function postTransferAtOnce(deps: PaymentsDeps, caller: Caller, req
         key: idempotent.key,
         fingerprint: idempotent.fingerprint,
         responseStatus: 201,
-        responseBody: JSON.stringify(view),
+        responseBody: json,
         cutoff: idempotencyCutoff(now),
       },
       (when) => uow.recordInStatement([event], when),
@@ -183,7 +191,7 @@ export async function postTransferAtOnce(deps: PaymentsDeps, caller: Caller, req
       throw err;
     });
     if (!result.locked) fail('payments.request_in_progress', 'a request with this Idempotency-Key is still running');
-    return result.posted ? view : undefined;
+    return result.posted ? { view, json } : undefined;
   });
 }
 

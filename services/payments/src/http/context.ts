@@ -61,3 +61,12 @@ export async function sendIdempotent(
   if (answer.status >= 400) reply.type('application/problem+json');
   return reply.code(answer.status).send(answer.body);
 }
+
+/**
+ * Sends JSON serialised already (a stored answer's very text): fastify sends a string typed as
+ * JSON as it is, without serialising it again through the route's response schema. Only for
+ * bodies we build from validated input and our own values; a test holds them to that schema.
+ */
+export function sendSerialized(reply: FastifyReply, status: number, json: string): FastifyReply {
+  return reply.code(status).type('application/json; charset=utf-8').send(json);
+}

@@ -6,7 +6,7 @@ import { receiptOf } from '../application/receipts.js';
 import { createDeposit, createTransfer, postTransferAtOnce } from '../application/transfers.js';
 import { fail } from '../domain/errors.js';
 import { authorize, isAllowed } from './authorize.js';
-import { amountOf, callerOf, idempotencyKeyOf, idempotentRequestOf, sendIdempotent, type RouteDeps } from './context.js';
+import { amountOf, callerOf, idempotencyKeyOf, idempotentRequestOf, sendIdempotent, sendSerialized, type RouteDeps } from './context.js';
 import { principalOf } from '@elcorp/auth/fastify';
 import * as api from '@elcorp/contracts/http';
 import { notFound } from './errors.js';
@@ -49,7 +49,7 @@ function registerMoneyMoving(app: App, deps: RouteDeps): void {
       const wanted = { fromAccountId, to, amountMinor, currency, description };
       // The common case in one round trip; whatever it does not simply post takes the general path.
       const posted = await postTransferAtOnce(payments, caller, wanted, idempotent);
-      if (posted) return reply.code(201).send(posted);
+      if (posted) return sendSerialized(reply, 201, posted.json);
       return sendIdempotent(deps, request, reply, idempotent, async (uow) => {
         const transfer = await createTransfer(payments, uow, caller, wanted);
         return { status: transfer.status === 'pending_approval' ? 202 : 201, body: transfer };

@@ -1,4 +1,5 @@
 import { uuidv7 } from '@elcorp/contracts';
+import { transferSchema } from '@elcorp/contracts/http';
 import { createDatabase, sql } from '@elcorp/db';
 import { testConfig } from '@elcorp/testing';
 import t from 'tap';
@@ -99,4 +100,40 @@ t.test('a transfer to a treasury account posts nothing, in one statement or on t
   t.equal(account.json().balance, '98.00', 'only the two transfers to Ben moved money');
   t.equal((await api.db.selectFrom('transfers').select('id').where('to_account_id', '=', treasury).execute()).length, 0, 'no transfer to the treasury');
   t.equal((await api.db.selectFrom('idempotency_keys').select('key').where('key', '=', 'to-treasury').execute()).length, 0, 'no answer stored by the statement that did not post');
+});
+
+// The one statement's 201 is sent as the very JSON it stores for the key, not serialised again
+// through the route's response schema: that text must be what the schema would have sent, so the
+// first answer and every replay (serialised through the schema) are the same bytes.
+t.test('the one statement answers with the JSON it stores: what the response schema sends, byte for byte, as its replay', async (t) => {
+  const api = await paymentsApi(t);
+  const admin = await api.user(['admin'], 'Ad Min');
+  const ana = await api.user(['user'], 'Ana Nangolo');
+  const ben = await api.user(['user'], 'Ben Shikongo');
+  t.equal((await api.app.inject({ method: 'POST', url: `${base}/deposits`, headers: admin.headers('fund'), payload: { accountId: ana.accountId, amount: '100.00', currency: 'NAD', reference: 'cash' } })).statusCode, 201);
+  const payload = (description?: string) => ({ fromAccountId: ana.accountId, to: { accountId: ben.accountId }, amount: '1.00', currency: 'NAD', ...(description === undefined ? {} : { description }) });
+  // Folds the deposit into Ana's row, so the next transfers can take the one statement.
+  t.equal((await api.app.inject({ method: 'POST', url: `${base}/transfers`, headers: ana.headers('first'), payload: payload() })).statusCode, 201);
+
+  const deps = paymentsDeps(api.db, { root: api.subjectRoot }, { approvalThreshold: '50000.00', approvalExpiryMs: 60_000 });
+  const posted = await postTransferAtOnce(deps, { userId: ana.userId, actor: { userId: ana.userId } }, { fromAccountId: ana.accountId, to: { accountId: ben.accountId }, amountMinor: 1_00n, currency: 'NAD', description: 'lunch "ü" \u2028' }, { userId: ana.userId, key: 'direct', fingerprint: 'direct' });
+  t.ok(posted, 'the one statement posted');
+  t.equal(posted!.json, JSON.stringify(transferSchema.parse(JSON.parse(posted!.json))), 'the stored text is the schema-serialised view');
+  const stored = await api.db.selectFrom('idempotency_keys').select('response_body').where('key', '=', 'direct').executeTakeFirstOrThrow();
+  t.same(stored.response_body, JSON.parse(posted!.json), 'stored as sent');
+
+  for (const description of [undefined, 'rent "share" ü']) {
+    const key = `http-${description === undefined ? 'bare' : 'described'}`;
+    const sent = await api.app.inject({ method: 'POST', url: `${base}/transfers`, headers: ana.headers(key), payload: payload(description) });
+    t.equal(sent.statusCode, 201, sent.body);
+    t.equal(sent.headers['content-type'], 'application/json; charset=utf-8');
+    t.equal(sent.body, JSON.stringify(transferSchema.parse(sent.json())), 'what the response schema would have sent');
+    t.equal(sent.json().description, description ?? null);
+    const replay = await api.app.inject({ method: 'POST', url: `${base}/transfers`, headers: ana.headers(key), payload: payload(description) });
+    t.equal(replay.headers['idempotent-replayed'], 'true');
+    t.equal(replay.headers['content-type'], sent.headers['content-type']);
+    t.equal(replay.body, sent.body, 'the replay is the same bytes');
+  }
+  const transfers = await api.db.selectFrom('transfers').select('id').where('kind', '=', 'transfer').execute();
+  t.equal(transfers.length, 4, 'the first, the direct one and one per key');
 });

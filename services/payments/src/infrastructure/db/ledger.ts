@@ -164,6 +164,10 @@ export interface IdempotentPostingResult {
 export class PostingRaced extends Error {}
 
 export async function postIdempotentTransfer(trx: Trx, p: IdempotentPosting, outbox: (when: RawBuilder<unknown>) => RawBuilder<unknown>): Promise<IdempotentPostingResult> {
+  // pg sends every parameter as untyped text: the instants go as ISO strings formatted once each,
+  // rather than five Date parameters formatted by the driver one by one (local time and offset).
+  const at = p.at.toISOString();
+  const cutoff = p.cutoff.toISOString();
   // Prepared once per connection: planning this statement cost Postgres more than running it.
   // The destination must be a user account; `kind <> 'treasury'` says so (kind is one of the
   // two, by CHECK) without implying `kind = 'user'`, the predicate of accounts_owner_currency_idx:
@@ -172,7 +176,7 @@ export async function postIdempotentTransfer(trx: Trx, p: IdempotentPosting, out
   const { rows } = await prepared(sql<{ locked: boolean; posted: boolean }>`
     WITH claim AS MATERIALIZED (
       SELECT pg_try_advisory_xact_lock(hashtextextended(${p.lockName}, 0)) AS locked,
-             EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.user_id = ${p.userId} AND k.key = ${p.key} AND k.created_at > ${p.cutoff}) AS answered
+             EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.user_id = ${p.userId} AND k.key = ${p.key} AND k.created_at > ${cutoff}) AS answered
     ),
     debit AS (
       UPDATE accounts AS a SET balance = a.balance - ${p.amount}
@@ -185,7 +189,7 @@ export async function postIdempotentTransfer(trx: Trx, p: IdempotentPosting, out
     posted AS (
       INSERT INTO transfers (id, kind, status, from_account_id, to_account_id, amount, currency, description, initiated_by, created_at, posted_at)
       SELECT ${p.transferId}::uuid, 'transfer', 'posted', id, ${p.toAccountId}::uuid, ${p.amount}::bigint, ${p.currency}, ${p.description}::text,
-             ${p.userId}::uuid, ${p.at}::timestamptz, ${p.at}::timestamptz FROM debit
+             ${p.userId}::uuid, ${at}::timestamptz, ${at}::timestamptz FROM debit
       RETURNING id
     ),
     credit AS (INSERT INTO balance_deltas (account_id, amount) SELECT ${p.toAccountId}::uuid, ${p.amount}::bigint FROM posted),
@@ -196,10 +200,10 @@ export async function postIdempotentTransfer(trx: Trx, p: IdempotentPosting, out
     outbox AS (${outbox(sql`EXISTS (SELECT 1 FROM posted)`)}),
     answer AS (
       INSERT INTO idempotency_keys (user_id, key, fingerprint, response_status, response_body, created_at)
-      SELECT ${p.userId}::uuid, ${p.key}, ${p.fingerprint}, ${p.responseStatus}::int, ${p.responseBody}::jsonb, ${p.at}::timestamptz FROM posted
+      SELECT ${p.userId}::uuid, ${p.key}, ${p.fingerprint}, ${p.responseStatus}::int, ${p.responseBody}::jsonb, ${at}::timestamptz FROM posted
       ON CONFLICT (user_id, key) DO UPDATE
         SET fingerprint = excluded.fingerprint, response_status = excluded.response_status, response_body = excluded.response_body, created_at = excluded.created_at
-        WHERE idempotency_keys.created_at <= ${p.cutoff}
+        WHERE idempotency_keys.created_at <= ${cutoff}
       RETURNING key
     )
     SELECT locked, posted FROM (
