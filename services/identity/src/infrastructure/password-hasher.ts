@@ -1,6 +1,7 @@
 // Password storage per the OWASP Password Storage Cheat Sheet: argon2id, m=19456 KiB, t=2, p=1.
 import { randomBytes } from 'node:crypto';
 import { hash as argon2Hash, parseOptions, verify as argon2Verify } from '@node-rs/argon2';
+import { Argon2Gate } from './argon2-gate.js';
 
 // The algorithm is left to the library's default, argon2id: its `Algorithm` const enum cannot be
 // imported under verbatimModuleSyntax. needsRehash and the tests check the `$argon2id$` prefix.
@@ -18,6 +19,13 @@ const currentOptions = {
   outputLen: argon2OutputBytes,
 };
 
+/**
+ * libuv's thread pool, where the binding runs every hash, is 4 threads wide unless
+ * UV_THREADPOOL_SIZE says otherwise, and identity leaves it so. A queue this long is already
+ * seconds of argon2 on a small machine: past it, 503 and retry beats waiting longer.
+ */
+const gate = new Argon2Gate({ width: 4, waitingMax: 512 });
+
 // NIST SP 800-63B asks for Unicode normalisation before hashing, so "é" typed precomposed or
 // decomposed (macOS vs Windows keyboards) is the same password. NFC, as the policy counts it.
 function normalised(password: string): string {
@@ -26,13 +34,13 @@ function normalised(password: string): string {
 
 /** A PHC string: `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`. */
 export async function hash(password: string): Promise<string> {
-  return argon2Hash(normalised(password), currentOptions);
+  return gate.run('hash', () => argon2Hash(normalised(password), currentOptions));
 }
 
 /** True only when `password` matches; a malformed or foreign hash gives false, never an error. */
 export async function verify(storedHash: string, password: string): Promise<boolean> {
   try {
-    return await argon2Verify(storedHash, normalised(password));
+    return await gate.run('check', () => argon2Verify(storedHash, normalised(password)));
   } catch (error) {
     // The binding reports every undecodable or out-of-range PHC string as InvalidArg; anything
     // else (memory exhaustion, say) is an operating failure and must not pass for a wrong password.
