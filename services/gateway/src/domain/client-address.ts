@@ -62,11 +62,30 @@ export function isTrusted(trusted: TrustedProxies, address: Uint8Array): boolean
  * trusted hop (a trusted host forwarded something that is not an address: it is the caller).
  */
 export function clientAddressOf(peer: string | undefined, forwardedFor: string | string[] | undefined, trusted: TrustedProxies): string {
-  const peerBytes = peer === undefined ? undefined : parseIp(peer);
-  if (!peerBytes) return peer ?? 'unknown';
-  if (!isTrusted(trusted, peerBytes) || forwardedFor === undefined) return formatIp(peerBytes);
+  return clientAddressBehind(peerFactsOf(peer, trusted), forwardedFor, trusted);
+}
+
+/** What a connection's peer address tells, the same for every request on the connection. */
+export interface PeerFacts {
+  /** The peer's address, normalised (as given when unreadable): the client's when the peer is no trusted proxy. */
+  address: string;
+  /** Undefined when the peer's address is unreadable. */
+  bytes: Uint8Array | undefined;
+  trusted: boolean;
+}
+
+/** The peer's part of clientAddressOf, worked out once per connection. */
+export function peerFactsOf(peer: string | undefined, trusted: TrustedProxies): PeerFacts {
+  const bytes = peer === undefined ? undefined : parseIp(peer);
+  if (!bytes) return { address: peer ?? 'unknown', bytes, trusted: false };
+  return { address: formatIp(bytes), bytes, trusted: isTrusted(trusted, bytes) };
+}
+
+/** clientAddressOf for a peer already read: X-Forwarded-For is walked only behind a trusted proxy. */
+export function clientAddressBehind(peer: PeerFacts, forwardedFor: string | string[] | undefined, trusted: TrustedProxies): string {
+  if (!peer.trusted || !peer.bytes || forwardedFor === undefined) return peer.address;
   const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',');
-  let client = peerBytes;
+  let client = peer.bytes;
   for (let i = hops.length - 1; i >= 0 && i >= hops.length - maxForwardedHops; i--) {
     const hop = parseForwardedHop(hops[i]!.trim());
     if (!hop) break;
@@ -74,20 +93,6 @@ export function clientAddressOf(peer: string | undefined, forwardedFor: string |
     if (!isTrusted(trusted, hop)) break;
   }
   return formatIp(client);
-}
-
-/** What a connection's peer address tells, the same for every request on the connection. */
-export interface PeerFacts {
-  /** The client's address when the peer is not a trusted proxy (X-Forwarded-For is then never read). */
-  address: string;
-  trusted: boolean;
-}
-
-/** clientAddressOf's answer for an untrusted peer, worked out once per connection. */
-export function peerFactsOf(peer: string | undefined, trusted: TrustedProxies): PeerFacts {
-  const peerBytes = peer === undefined ? undefined : parseIp(peer);
-  if (!peerBytes) return { address: peer ?? 'unknown', trusted: false };
-  return { address: formatIp(peerBytes), trusted: isTrusted(trusted, peerBytes) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import cors from '@fastify/cors';
 import { requestIdHeader, type App } from '@elcorp/kit';
 import type { GatewayConfig } from '../config.js';
-import { clientAddressOf, parseTrustedProxies, peerFactsOf, type PeerFacts } from '../domain/client-address.js';
+import { clientAddressBehind, parseTrustedProxies, peerFactsOf, type PeerFacts } from '../domain/client-address.js';
 import { internalHeaderPrefix } from './principal.js';
 
 /** JSON answers load nothing and are framed by nobody. */
@@ -111,7 +111,7 @@ export function registerClientAddress(app: App, deps: ClientAddressDeps): void {
       peer = peerFactsOf(socket.remoteAddress, trusted);
       peers.set(socket, peer);
     }
-    request.clientAddress = peer.trusted ? clientAddressOf(socket.remoteAddress, headers['x-forwarded-for'], trusted) : peer.address;
+    request.clientAddress = clientAddressBehind(peer, headers['x-forwarded-for'], trusted);
     done();
   });
 }
