@@ -1,5 +1,6 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { pathOf } from './url-path.js';
 
 /** The instrumentation scope of the server spans, as a trace backend lists it. */
 export const requestTracerName = '@elcorp/kit/http-server';
@@ -82,9 +83,4 @@ function endSpan(request: FastifyRequest, reply: FastifyReply): void {
     span.setStatus({ code: SpanStatusCode.ERROR });
   }
   span.end();
-}
-
-function pathOf(url: string): string {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
 }

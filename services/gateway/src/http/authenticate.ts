@@ -1,6 +1,6 @@
 import { AuthError, cachedTokenVerifier, dpopTokenFrom, verifyDpopProof, type Principal } from '@elcorp/auth';
 import { authProblem, credentialsUnavailable } from '@elcorp/auth/fastify';
-import type { App } from '@elcorp/kit';
+import { pathOf, type App } from '@elcorp/kit';
 import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { JWTVerifyGetKey } from 'jose';
@@ -72,8 +72,7 @@ export function registerAuthentication(app: App, deps: AuthenticationDeps): void
     const credential = credentialOf(request);
     if (credential === undefined || credential === 'none') return;
     // The client signs the URL it sends; the query is not part of htu.
-    const queryAt = request.url.indexOf('?');
-    const url = baseUrl + (queryAt === -1 ? request.url : request.url.slice(0, queryAt));
+    const url = baseUrl + pathOf(request.url);
     if (credential === 'proof') {
       try {
         await verifyDpopProof(headerOf(request, 'dpop'), { method: request.method, url, replay });

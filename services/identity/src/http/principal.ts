@@ -1,7 +1,7 @@
 import { cachedTokenVerifier, dpopTokenFrom, type Principal, invalidToken, verifyDpopProof, type ReplayGuard } from '@elcorp/auth';
 import { principalOf } from '@elcorp/auth/fastify';
 import { CompiledQuery, preparedMarker, type Kysely } from '@elcorp/db';
-import { documentedAsDpop } from '@elcorp/kit';
+import { documentedAsDpop, pathOf } from '@elcorp/kit';
 import type { FastifyRequest } from 'fastify';
 import type { JWTVerifyGetKey } from 'jose';
 import type { IdentityDB } from '../infrastructure/db/schema.js';
@@ -28,8 +28,7 @@ function publicOriginOf(publicBaseUrl: string): string {
 }
 
 function publicUrlIn(origin: string, request: FastifyRequest): string {
-  const query = request.url.indexOf('?');
-  return `${origin}${query < 0 ? request.url : request.url.slice(0, query)}`;
+  return `${origin}${pathOf(request.url)}`;
 }
 
 /** Whether the session of a verified token still lives: not revoked, not expired (by the injected clock). Prepared: every authenticated request runs it. */
