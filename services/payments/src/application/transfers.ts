@@ -128,20 +128,15 @@ export async function createTransfer(deps: PaymentsDeps, uow: PaymentsUow, calle
   return move(deps, uow, caller, from, to, request.amountMinor, { kind: 'transfer', description: request.description, makerChecker: true });
 }
 
-/** A transfer the one statement posted, and its JSON as stored for the Idempotency-Key. */
-export interface PostedAtOnce {
-  view: TransferView;
-  json: string;
-}
-
 /**
  * POST /transfers when it simply posts, in one statement and one round trip (no BEGIN/COMMIT):
- * the key's claim, the checks, the debit, credit and entries, the event and the stored answer (201). Undefined when it did not
+ * the key's claim, the checks, the debit, credit and entries, the event and the stored answer (201),
+ * whose JSON it returns, the text to send. Undefined when it did not
  * post (a destination named by user id, an amount that needs approval, a stored answer, any
  * check the accounts fail, a source that looks short): nothing was written then, and the
  * general path (runIdempotent around createTransfer) answers, refusals and replays included.
  */
-export async function postTransferAtOnce(deps: PaymentsDeps, caller: Caller, request: TransferRequest, idempotent: IdempotentRequest): Promise<PostedAtOnce | undefined> {
+export async function postTransferAtOnce(deps: PaymentsDeps, caller: Caller, request: TransferRequest, idempotent: IdempotentRequest): Promise<string | undefined> {
   const { to, amountMinor: amount, currency } = request;
   if (!('accountId' in to) || needsApproval(amount, deps.approvalThresholdMinor[currency])) return undefined;
   const id = uuidv7();
@@ -191,7 +186,7 @@ export async function postTransferAtOnce(deps: PaymentsDeps, caller: Caller, req
       throw err;
     });
     if (!result.locked) fail('payments.request_in_progress', 'a request with this Idempotency-Key is still running');
-    return result.posted ? { view, json } : undefined;
+    return result.posted ? json : undefined;
   });
 }
 

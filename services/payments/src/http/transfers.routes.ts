@@ -49,7 +49,7 @@ function registerMoneyMoving(app: App, deps: RouteDeps): void {
       const wanted = { fromAccountId, to, amountMinor, currency, description };
       // The common case in one round trip; whatever it does not simply post takes the general path.
       const posted = await postTransferAtOnce(payments, caller, wanted, idempotent);
-      if (posted) return sendSerialized(reply, 201, posted.json);
+      if (posted !== undefined) return sendSerialized(reply, 201, posted);
       return sendIdempotent(deps, request, reply, idempotent, async (uow) => {
         const transfer = await createTransfer(payments, uow, caller, wanted);
         return { status: transfer.status === 'pending_approval' ? 202 : 201, body: transfer };
