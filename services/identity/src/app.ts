@@ -20,7 +20,7 @@ export interface IdentityAppDeps {
   secondFactor: SecondFactorCheck;
   /** Decides every permission check (kept on governance's bundle by the service). */
   authorizer: Authorizer;
-  /** CLIENT_ADDRESS_SECRET, shared with the gateway (default: the development value). */
+  /** CLIENT_ADDRESS_SECRET, shared with the gateway: its forwarded address and proof attestations (default: the development value). */
   clientAddressSecret?: string;
 }
 
@@ -40,6 +40,7 @@ export async function buildIdentityApp(deps: IdentityAppDeps): Promise<App> {
     replay: deps.identity.replay,
     publicBaseUrl: deps.identity.publicBaseUrl,
     now: deps.identity.now,
+    gatewaySecret: deps.clientAddressSecret ?? developmentClientAddressSecret,
   });
   registerAuthz(app, deps.authorizer, { ipOf: (request) => requestContext(request).ip });
   registerAuthRoutes(app, { identity: deps.identity, authenticate: guard, secondFactor: deps.secondFactor });

@@ -13,6 +13,9 @@ const developmentEmailHashKey = Buffer.alloc(32, 'elcorp-development-email-hash'
 const composeDevelopmentEmailHashKey = Buffer.from('elcorp-compose-email-hash-key!!!').toString('base64');
 const developmentEmailHashKeys = new Set([developmentEmailHashKey, composeDevelopmentEmailHashKey]);
 
+/** The client-address secret's built-in default and the one docker-compose.yml ships: both public. */
+const developmentGatewaySecrets = new Set([developmentClientAddressSecret, 'elcorp-compose-development-client-address-secret']);
+
 const base64Key = z
   .string()
   .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)');
@@ -51,7 +54,8 @@ export const configShape = {
 export type IdentityConfig = ReturnType<typeof loadIdentityConfig>;
 
 /**
- * In production the secret keys (key encryption, email hash) have no default, and a known
+ * In production the secret keys (key encryption, email hash, the secret shared with the
+ * gateway) have no usable default, and a known
  * development key is refused unless the stack says it is a development one (compose);
  * elsewhere the built-in development keys apply.
  */
@@ -61,6 +65,10 @@ export function loadIdentityConfig(env: Record<string, string | undefined> = pro
     const developmentStack = config.ELCORP_DEVELOPMENT_STACK === 'true';
     requireProductionKey('IDENTITY_KEY_ENCRYPTION_KEY', kek, developmentKeks, developmentStack);
     requireProductionKey('IDENTITY_EMAIL_HASH_KEY', emailHashKey, developmentEmailHashKeys, developmentStack);
+    // Identity believes the client addresses and verified-proof attestations signed under it.
+    if (developmentGatewaySecrets.has(config.CLIENT_ADDRESS_SECRET) && !developmentStack) {
+      throw new ConfigError([{ variable: 'CLIENT_ADDRESS_SECRET', message: 'must be set in production, never to a development value (it is public)' }]);
+    }
   }
   return Object.freeze({
     ...config,

@@ -1,4 +1,5 @@
-import { AppError, clientAddressSignatureHeader, defaultBodyLimitBytes, developmentClientAddressSecret, kitErrors, signClientAddress, type App } from '@elcorp/kit';
+import { attestVerifiedProof, proofAttestationHeader } from '@elcorp/auth';
+import { AppError, clientAddressSignatureHeader, defaultBodyLimitBytes, developmentClientAddressSecret, kitErrors, pathOf, signClientAddress, type App } from '@elcorp/kit';
 import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
@@ -12,7 +13,7 @@ export interface ProxyDeps {
   upstreams: Upstreams;
   /** The same limit as the kit's JSON parsers (1 MiB), enforced while the body streams. */
   bodyLimitBytes?: number;
-  /** CLIENT_ADDRESS_SECRET: signs the forwarded client address so services can believe it. */
+  /** CLIENT_ADDRESS_SECRET: signs the forwarded client address and the proof attestation so services can believe them. */
   clientAddressSecret?: string;
 }
 
@@ -67,7 +68,9 @@ export const proxyErrors = {
  */
 export async function registerProxy(app: App, deps: ProxyDeps): Promise<void> {
   const limitBytes = deps.bodyLimitBytes ?? defaultBodyLimitBytes;
-  const signAddress = clientAddressSigner(deps.clientAddressSecret ?? developmentClientAddressSecret);
+  const secret = deps.clientAddressSecret ?? developmentClientAddressSecret;
+  const signAddress = clientAddressSigner(secret);
+  const attestProof = proofAttester(secret);
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     // Any content type, or none: the body is the client's stream, unread, for the upstream.
@@ -77,12 +80,12 @@ export async function registerProxy(app: App, deps: ProxyDeps): Promise<void> {
       done(null, new StreamedBody(payload, limitBytes));
     });
     for (const url of routedPatterns) {
-      scope.route({ method: methods, url, exposeHeadRoute: false, schema: { hide: true }, handler: (request, reply) => forward(deps.upstreams, signAddress, request, reply) });
+      scope.route({ method: methods, url, exposeHeadRoute: false, schema: { hide: true }, handler: (request, reply) => forward(deps.upstreams, signAddress, attestProof, request, reply) });
     }
   });
 }
 
-async function forward(upstreams: Upstreams, signAddress: ClientAddressSigner, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+async function forward(upstreams: Upstreams, signAddress: ClientAddressSigner, attestProof: ProofAttester, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const path = request.url.split('?')[0] ?? '';
   const name = upstreamFor(path);
   // Dot segments would let the path the gateway checked differ from the one a server resolves.
@@ -107,7 +110,7 @@ async function forward(upstreams: Upstreams, signAddress: ClientAddressSigner, r
       {
         method: request.method,
         path: request.url,
-        headers: upstreamRequestHeaders(request, body !== undefined, signAddress),
+        headers: upstreamRequestHeaders(request, body !== undefined, signAddress, attestProof),
         ...(body ? { body } : {}),
         idempotent: idempotentMethods.has(request.method),
         client,
@@ -215,10 +218,29 @@ export function clientAddressSigner(secret: string, now: () => number = Date.now
   };
 }
 
+/** The attestation header's value for a request whose token and proof the gateway verified, else undefined. */
+export type ProofAttester = (request: FastifyRequest) => string | undefined;
+
+/**
+ * Vouches, for the upstream, that this request's DPoP proof was verified here (@elcorp/auth's
+ * proof-attestation.ts), so identity need not verify it and record its jti a second time. Only
+ * for token requests: authentication set request.principal after checking the proof against
+ * the token, and the client's own attestation header never gets this far (x-elcorp-* is
+ * replaced). The path is the one the proof's htu was checked against.
+ */
+export function proofAttester(secret: string): ProofAttester {
+  return (request) => {
+    const { authorization, dpop: proof } = request.headers;
+    if (request.principal === undefined || typeof authorization !== 'string' || typeof proof !== 'string') return undefined;
+    return attestVerifiedProof(secret, { method: request.method, path: pathOf(request.url), authorization, proof });
+  };
+}
+
 export function upstreamRequestHeaders(
   request: FastifyRequest,
   withBody: boolean,
   signAddress: ClientAddressSigner = (address) => signClientAddress(developmentClientAddressSecret, address),
+  attestProof?: ProofAttester,
 ): Record<string, string | string[]> {
   const headers = request.headers as IncomingHttpHeaders;
   const tokens = connectionTokensOf(headers.connection);
@@ -234,6 +256,8 @@ export function upstreamRequestHeaders(
   out['x-forwarded-for'] = clientAddress;
   out[clientAddressHeader] = clientAddress;
   out[clientAddressSignatureHeader] = signAddress(clientAddress);
+  const attestation = attestProof?.(request);
+  if (attestation !== undefined) out[proofAttestationHeader] = attestation;
   out['x-forwarded-proto'] = request.protocol;
   out['x-forwarded-host'] = request.host;
   out['x-request-id'] = request.id;

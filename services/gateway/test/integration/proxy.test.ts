@@ -1,5 +1,6 @@
 // Local node:http servers stand in for the upstreams where a failure mode is the point
 // (refusing, resetting, slow, 5xx, huge bodies); the last test proxies to the real identity.
+import { attestVerifiedProof, isAttestedProof } from '@elcorp/auth';
 import { identityService } from '@elcorp/identity/service';
 import { buildApp, createLogger, developmentClientAddressSecret, verifiedClientAddress, type App } from '@elcorp/kit';
 import { bootService } from '@elcorp/service-testing';
@@ -201,9 +202,11 @@ t.test('request headers: hop-by-hop and internal ones dropped, forwarding and pr
   t.notMatch(String(sent.connection), /x-per-hop/, 'the connection header is the gateway\'s own');
   t.same(
     Object.keys(sent).filter((name) => name.startsWith('x-elcorp-')).sort(),
-    ['x-elcorp-client-address', 'x-elcorp-client-address-signature'],
-    'the only internal headers are the client address the gateway set and its signature: no principal header, services verify the token',
+    ['x-elcorp-client-address', 'x-elcorp-client-address-signature', 'x-elcorp-dpop-verified'],
+    'the only internal headers are the signed client address and the signed word that the proof was verified: no principal header, services verify the token',
   );
+  t.ok(isAttestedProof(sent, developmentClientAddressSecret, 'GET', '/api/v1/users/me'), 'the proof attestation names this token, proof, method and path');
+  t.notOk(isAttestedProof({ ...sent, dpop: 'another proof' }, developmentClientAddressSecret, 'GET', '/api/v1/users/me'), 'and no other proof');
   t.equal(sent['x-elcorp-client-address'], '203.0.113.9');
   t.equal(verifiedClientAddress(sent, developmentClientAddressSecret), '203.0.113.9', 'signed with the configured secret');
   t.equal(verifiedClientAddress({ ...sent, 'x-elcorp-client-address': '198.51.100.1' }, developmentClientAddressSecret), undefined, 'the signature covers the address');
@@ -217,8 +220,10 @@ t.test('request headers: hop-by-hop and internal ones dropped, forwarding and pr
   t.equal(sent.accept, 'application/json');
   t.not(sent.host, 'api.elcorp.test', 'the upstream sees its own host');
 
-  await app.inject({ method: 'GET', url: '/api/v1/users/me', headers: { 'x-elcorp-principal': 'forged' } });
+  const forgedAttestation = attestVerifiedProof(developmentClientAddressSecret, { method: 'GET', path: '/api/v1/users/me', authorization: 'DPoP token', proof: 'proof' });
+  await app.inject({ method: 'GET', url: '/api/v1/users/me', headers: { 'x-elcorp-principal': 'forged', authorization: 'DPoP token', dpop: 'proof', 'x-elcorp-dpop-verified': forgedAttestation } });
   t.notOk(identity.seen[1]!.headers['x-elcorp-principal'], 'a forged principal header never reaches a service');
+  t.notOk(identity.seen[1]!.headers['x-elcorp-dpop-verified'], 'nor a client\'s own attestation: only a request the gateway authenticated carries one');
 });
 
 t.test('response headers: hop-by-hop and internal ones dropped, internal redirects made relative', async (t) => {

@@ -1,4 +1,4 @@
-import { cachedTokenVerifier, dpopTokenFrom, type Principal, invalidToken, verifyDpopProof, type ReplayGuard } from '@elcorp/auth';
+import { cachedTokenVerifier, dpopTokenFrom, isAttestedProof, type Principal, invalidToken, verifyDpopProof, type ReplayGuard } from '@elcorp/auth';
 import { principalOf } from '@elcorp/auth/fastify';
 import { CompiledQuery, preparedMarker, type Kysely } from '@elcorp/db';
 import { documentedAsDpop, pathOf } from '@elcorp/kit';
@@ -15,6 +15,8 @@ export interface AuthenticationDeps {
   replay: ReplayGuard;
   publicBaseUrl: string;
   now: () => Date;
+  /** CLIENT_ADDRESS_SECRET: the gateway's proof attestations are believed under it. */
+  gatewaySecret: string;
 }
 
 /** The URL a client signs in `htu`: the public origin plus the path, never the query. */
@@ -38,7 +40,10 @@ const liveSessionSql = `${preparedMarker} SELECT 1 AS live FROM sessions WHERE i
  * The caller behind `Authorization: DPoP <token>` and its proof, before any session check.
  * The token part is the fleet's (@elcorp/auth: scheme, ES256, iss, aud, exp, kid, the
  * verified-token cache); identity adds the proof, checked itself rather than trusting the
- * network (the gateway checks it too, against its own replay cache).
+ * network, unless the gateway attests (under the shared secret) that it verified this very
+ * proof for this token, method and path, replay cache included: then the second ES256 check
+ * and Redis round trip would only repeat the gateway's, which ARCHITECTURE.md makes the
+ * proof's judge. The token is verified either way (defence in depth).
  */
 function verifiedCaller(deps: AuthenticationDeps): (request: FastifyRequest) => Promise<Principal> {
   const tokens = cachedTokenVerifier(deps.keys);
@@ -46,13 +51,15 @@ function verifiedCaller(deps: AuthenticationDeps): (request: FastifyRequest) => 
   return async (request) => {
     const token = dpopTokenFrom(request.headers.authorization);
     const claims = await tokens.verify(token);
-    await verifyDpopProof(header(request, 'dpop'), {
-      method: request.method,
-      url: publicUrlIn(origin, request),
-      accessToken: token,
-      expectedJkt: claims.cnf.jkt,
-      replay: deps.replay,
-    });
+    if (!isAttestedProof(request.headers, deps.gatewaySecret, request.method, pathOf(request.url))) {
+      await verifyDpopProof(header(request, 'dpop'), {
+        method: request.method,
+        url: publicUrlIn(origin, request),
+        accessToken: token,
+        expectedJkt: claims.cnf.jkt,
+        replay: deps.replay,
+      });
+    }
     return { userId: claims.sub, sessionId: claims.sid, roles: claims.roles, jkt: claims.cnf.jkt };
   };
 }

@@ -1,0 +1,58 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+/**
+ * The gateway's word that it verified a request's DPoP proof: signature, htm, htu, iat, ath
+ * against the forwarded token, jkt against the token's cnf, and the jti in its replay cache.
+ * ARCHITECTURE.md makes the proof the gateway's job; identity checks proofs itself as well
+ * because it is also reached directly (by operators, tests, the bench), and with this header
+ * it need not do the same ES256 check and Redis round trip a second time for a request the
+ * gateway already admitted.
+ *
+ * HMAC-SHA256 under the secret the gateway shares with the services (CLIENT_ADDRESS_SECRET),
+ * over a purpose label, the second it was made, the method, the path and the exact
+ * Authorization and DPoP header values: it cannot be moved to another token, proof, method or
+ * path, and it stops working after `proofAttestationMaxAgeMs`. Anything that does not verify
+ * is ignored, and the service checks the proof itself as if the header were absent.
+ */
+export const proofAttestationHeader = 'x-elcorp-dpop-verified';
+
+/** As long as a forwarded client address is believed: a captured header stops working soon after. */
+export const proofAttestationMaxAgeMs = 60_000;
+
+export interface AttestedRequest {
+  method: string;
+  /** The request target without its query, as both sides see it (`pathOf(request.url)`). */
+  path: string;
+  authorization: string;
+  proof: string;
+}
+
+const label = 'elcorp-dpop-verified';
+
+const mac = (secret: string, atSeconds: number, request: AttestedRequest) =>
+  createHmac('sha256', secret)
+    .update(`${label}\n${atSeconds}\n${request.method}\n${request.path}\n${request.authorization}\n${request.proof}`)
+    .digest('base64url');
+
+/** `<unix seconds>.<base64url HMAC>` for the attestation header. */
+export function attestVerifiedProof(secret: string, request: AttestedRequest, nowMs = Date.now()): string {
+  const atSeconds = Math.floor(nowMs / 1000);
+  return `${atSeconds}.${mac(secret, atSeconds, request)}`;
+}
+
+const attestationPattern = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
+
+/** Whether `headers` carry a fresh attestation, under `secret`, of this very request's token and proof. */
+export function isAttestedProof(headers: IncomingHttpHeaders, secret: string, method: string, path: string, nowMs = Date.now()): boolean {
+  const attestation = headers[proofAttestationHeader];
+  const { authorization, dpop: proof } = headers;
+  if (typeof attestation !== 'string' || typeof authorization !== 'string' || typeof proof !== 'string') return false;
+  const match = attestationPattern.exec(attestation);
+  if (!match) return false;
+  const atSeconds = Number(match[1]);
+  if (Math.abs(nowMs - atSeconds * 1000) > proofAttestationMaxAgeMs) return false;
+  const expected = Buffer.from(mac(secret, atSeconds, { method, path, authorization, proof }));
+  const given = Buffer.from(match[2]!);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
