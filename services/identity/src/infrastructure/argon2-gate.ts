@@ -14,29 +14,40 @@ export interface Argon2GateOptions {
  * Decides the order in which argon2 jobs reach libuv's thread pool. That pool serves its queue
  * first come, first served, so sixteen clients registering long passwords put every honest
  * login behind all their hashes. Here a password check (a login, an erasure, a password
- * change) goes before every hash that has not started yet; at most `width` jobs are in the
- * pool, so one waits no longer than the next job to finish. The pool's width and the CPU per
- * hash are unchanged: only the order of the waiting jobs is ours.
+ * change) goes before every hash that has not started yet, and new hashes may hold at most
+ * `width - 1` places: one is always left to checks, so a flood of registrations never makes a
+ * sign-in wait for a hash to finish. At most `width` jobs are in the pool. On a machine with
+ * fewer cores than places (2 here, 4 places) hashes alone still keep every core busy; the
+ * CPU per hash is unchanged, only the order and the places are ours.
  */
 export class Argon2Gate {
-  private inPool = 0;
+  private readonly inPool: Record<Argon2Priority, number> = { check: 0, hash: 0 };
   private readonly waiting: Record<Argon2Priority, Array<() => void>> = { check: [], hash: [] };
+  private readonly hashPlaces: number;
 
-  constructor(private readonly options: Argon2GateOptions) {}
+  constructor(private readonly options: Argon2GateOptions) {
+    this.hashPlaces = Math.max(1, options.width - 1);
+  }
 
   async run<T>(priority: Argon2Priority, job: () => Promise<T>): Promise<T> {
-    if (this.inPool < this.options.width) this.inPool += 1;
-    else await this.turn(priority); // a finishing job hands its place over: inPool is unchanged
+    if (this.hasPlaceFor(priority)) this.inPool[priority] += 1;
+    else await this.turn(priority); // admitWaiting counted it in when it gave the place
     try {
       return await job();
     } finally {
-      this.release();
+      this.inPool[priority] -= 1;
+      this.admitWaiting();
     }
   }
 
   /** Jobs waiting for a place, for metrics and tests. */
   get queued(): number {
     return this.waiting.check.length + this.waiting.hash.length;
+  }
+
+  private hasPlaceFor(priority: Argon2Priority): boolean {
+    if (this.inPool.check + this.inPool.hash >= this.options.width) return false;
+    return priority === 'check' || this.inPool.hash < this.hashPlaces;
   }
 
   private turn(priority: Argon2Priority): Promise<void> {
@@ -51,9 +62,14 @@ export class Argon2Gate {
     return new Promise((resolve) => this.waiting[priority].push(resolve));
   }
 
-  private release(): void {
-    const next = this.waiting.check.shift() ?? this.waiting.hash.shift();
-    if (next) next();
-    else this.inPool -= 1;
+  /** Gives free places to waiting checks first, then to waiting hashes while they may take one. */
+  private admitWaiting(): void {
+    for (const priority of ['check', 'hash'] as const) {
+      const queue = this.waiting[priority];
+      while (queue.length > 0 && this.hasPlaceFor(priority)) {
+        this.inPool[priority] += 1;
+        queue.shift()!();
+      }
+    }
   }
 }

@@ -21,7 +21,7 @@ t.test('no more than `width` jobs run at once; the rest wait', async (t) => {
   const gate = new Argon2Gate({ width: 2, waitingMax: 10 });
   const started: string[] = [];
   const jobs = ['a', 'b', 'c'].map((name) => heldJob(started, name));
-  const results = jobs.map((j) => gate.run('hash', j.job));
+  const results = jobs.map((j) => gate.run('check', j.job));
   await new Promise(setImmediate);
   t.same(started, ['a', 'b']);
   t.equal(gate.queued, 1);
@@ -32,6 +32,32 @@ t.test('no more than `width` jobs run at once; the rest wait', async (t) => {
   jobs[1]!.finish();
   jobs[2]!.finish();
   t.same(await Promise.all(results), ['a', 'b', 'c']);
+  t.equal(gate.queued, 0);
+});
+
+t.test('hashes never hold the last place: a check arriving during a flood starts at once', async (t) => {
+  const gate = new Argon2Gate({ width: 4, waitingMax: 20 });
+  const started: string[] = [];
+  const flood = Array.from({ length: 6 }, (_, i) => heldJob(started, `hash ${i}`));
+  const floodResults = flood.map((j) => gate.run('hash', j.job));
+  await new Promise(setImmediate);
+  t.same(started, ['hash 0', 'hash 1', 'hash 2'], 'three of four places for hashes; the rest wait');
+  t.equal(gate.queued, 3);
+  const check = heldJob(started, 'check');
+  const checked = gate.run('check', check.job);
+  await new Promise(setImmediate);
+  t.same(started.at(-1), 'check', 'the check took the place kept for checks, no hash had to finish');
+  check.finish();
+  await checked;
+  await new Promise(setImmediate);
+  t.equal(started.length, 4, 'its place is not given to a waiting hash');
+  flood[0]!.finish();
+  await floodResults[0];
+  await new Promise(setImmediate);
+  t.same(started.at(-1), 'hash 3', 'a finished hash hands its place to the next hash');
+  for (const j of flood) j.finish();
+  await Promise.all(floodResults);
+  t.same(started.slice(5), ['hash 4', 'hash 5']);
   t.equal(gate.queued, 0);
 });
 
