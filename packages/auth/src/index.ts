@@ -10,7 +10,7 @@ export {
 } from './access-token.js';
 export { accessTokenLifetimeSeconds, redisSessionDenyList, revokedSessionKey, sessionDenySeconds, type SessionDenyList } from './deny-list.js';
 export { constantTimeEqual, verifyDpopProof, type DpopCheck, type ReplayGuard, type VerifiedProof } from './dpop.js';
-export { attestVerifiedProof, isAttestedProof, proofAttestationHeader, proofAttestationMaxAgeMs, type AttestedRequest } from './proof-attestation.js';
+export { attestsUnder, attestVerifiedProof, isAttestedProof, proofAttestationHeader, proofAttestationMaxAgeMs, type AttestedRequest } from './proof-attestation.js';
 export { AuthError, invalidProof, invalidToken, type AuthErrorCode } from './errors.js';
 export { remoteJwks, type JwksLogger, type RemoteJwks, type RemoteJwksOptions } from './jwks.js';
 export { LruCache } from './lru.js';

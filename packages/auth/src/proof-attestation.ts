@@ -1,19 +1,22 @@
+import { publicClientAddressSecrets } from '@elcorp/kit';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /**
- * The gateway's word that it verified a request's DPoP proof: signature, htm, htu, iat, ath
- * against the forwarded token, jkt against the token's cnf, and the jti in its replay cache.
- * ARCHITECTURE.md makes the proof the gateway's job; identity checks proofs itself as well
- * because it is also reached directly (by operators, tests, the bench), and with this header
- * it need not do the same ES256 check and Redis round trip a second time for a request the
- * gateway already admitted.
+ * The gateway's word that it admitted a token request: it verified the DPoP proof (signature,
+ * htm, htu, iat, ath against the forwarded token, jkt against the token's cnf, the jti in its
+ * replay cache) and found the session not on the deny-list, in the same Redis script, a
+ * moment before forwarding. ARCHITECTURE.md makes the proof the gateway's job; identity
+ * checks proofs itself as well because it is also reached directly, and every service reads
+ * the deny-list again. With this header they need not repeat the gateway's ES256 check and
+ * Redis round trip for a request it has just admitted; the token is verified either way.
  *
  * HMAC-SHA256 under the secret the gateway shares with the services (CLIENT_ADDRESS_SECRET),
  * over a purpose label, the second it was made, the method, the path and the exact
  * Authorization and DPoP header values: it cannot be moved to another token, proof, method or
- * path, and it stops working after `proofAttestationMaxAgeMs`. Anything that does not verify
- * is ignored, and the service checks the proof itself as if the header were absent.
+ * path, and it stops working after `proofAttestationMaxAgeMs`. Under a public development
+ * secret nothing is attested or believed. Anything that does not verify is ignored, and the
+ * service checks for itself as if the header were absent.
  */
 export const proofAttestationHeader = 'x-elcorp-dpop-verified';
 
@@ -35,6 +38,11 @@ const mac = (secret: string, atSeconds: number, request: AttestedRequest) =>
     .update(`${label}\n${atSeconds}\n${request.method}\n${request.path}\n${request.authorization}\n${request.proof}`)
     .digest('base64url');
 
+/** Whether attestations under `secret` mean anything: not under the public development values. */
+export function attestsUnder(secret: string): boolean {
+  return !publicClientAddressSecrets.has(secret);
+}
+
 /** `<unix seconds>.<base64url HMAC>` for the attestation header. */
 export function attestVerifiedProof(secret: string, request: AttestedRequest, nowMs = Date.now()): string {
   const atSeconds = Math.floor(nowMs / 1000);
@@ -47,7 +55,7 @@ const attestationPattern = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
 export function isAttestedProof(headers: IncomingHttpHeaders, secret: string, method: string, path: string, nowMs = Date.now()): boolean {
   const attestation = headers[proofAttestationHeader];
   const { authorization, dpop: proof } = headers;
-  if (typeof attestation !== 'string' || typeof authorization !== 'string' || typeof proof !== 'string') return false;
+  if (typeof attestation !== 'string' || typeof authorization !== 'string' || typeof proof !== 'string' || !attestsUnder(secret)) return false;
   const match = attestationPattern.exec(attestation);
   if (!match) return false;
   const atSeconds = Number(match[1]);

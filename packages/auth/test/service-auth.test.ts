@@ -1,11 +1,11 @@
 // The service-side plugin against the real Redis (deny-list) and a real key set.
-import { buildApp, createLogger, type App } from '@elcorp/kit';
+import { buildApp, createLogger, developmentClientAddressSecret, type App } from '@elcorp/kit';
 import { testConfig, testRedisPrefix } from '@elcorp/testing';
 import { Redis } from 'ioredis';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { randomUUID } from 'node:crypto';
 import t, { type Test } from 'tap';
-import { cachedTokenVerifier, redisSessionDenyList, revokedSessionKey, sessionDenySeconds } from '../src/index.js';
+import { attestVerifiedProof, cachedTokenVerifier, proofAttestationHeader, redisSessionDenyList, revokedSessionKey, sessionDenySeconds } from '../src/index.js';
 import { principalOf, protectedRoutes, publicRoute, serviceAuthConfigShape, type ServiceAuth } from '../src/fastify/index.js';
 import { z } from 'zod';
 
@@ -111,6 +111,32 @@ t.test('Redis unreachable: 503 service_unavailable, never a pass', async (t) => 
   t.equal(res.statusCode, 503);
   t.equal(res.json().code, 'service_unavailable');
   t.equal(res.headers['retry-after'], '5');
+});
+
+// The gateway reads the deny-list in the script that admits a token request; its signed word
+// for this very request stands for the service's own read. Nothing else does.
+t.test('a request the gateway attests it admitted is not read against the deny-list again; anything else is', async (t) => {
+  const ownSecret = 'a-secret-this-deployment-shares-with-its-gateway';
+  const dead = new Redis(testConfig.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+  t.teardown(() => dead.disconnect());
+  // A deny-list that cannot be read: a service that reads it answers 503, one that need not read it answers.
+  const behindGateway = async (gatewaySecret: string) => service({ tokens: cachedTokenVerifier(keys), denyList: redisSessionDenyList(dead, prefix), gatewaySecret });
+  const access = await token();
+  const proof = 'the-proof-the-gateway-verified';
+  const attestation = (secret: string, path = '/api/v1/example/me') =>
+    attestVerifiedProof(secret, { method: 'GET', path, authorization: `DPoP ${access}`, proof });
+  const call = (app: App, attested: string) => app.inject({ url: '/api/v1/example/me', headers: { ...dpop(access), dpop: proof, [proofAttestationHeader]: attested } });
+
+  const own = await behindGateway(ownSecret);
+  const admitted = await call(own, attestation(ownSecret));
+  t.equal(admitted.statusCode, 200, 'attested under the shared secret: the token is verified, the deny-list not read');
+  t.equal(admitted.json().sessionId !== undefined, true);
+  t.equal((await call(own, attestation(ownSecret, '/api/v1/example/other'))).statusCode, 503, 'an attestation of another path: the deny-list is read');
+  t.equal((await call(own, attestation('another-secret-of-at-least-thirty-two-chars'))).statusCode, 503, 'under another secret: read');
+  const expired = await own.inject({ url: '/api/v1/example/me', headers: { ...dpop(await token({ exp: Math.floor(Date.now() / 1000) - 60 })), dpop: proof, [proofAttestationHeader]: attestation(ownSecret) } });
+  refusedToken(t, expired); // the token is verified whatever is attested
+  const publicSecret = await behindGateway(developmentClientAddressSecret);
+  t.equal((await call(publicSecret, attestation(developmentClientAddressSecret))).statusCode, 503, 'under the public development secret nothing is attested: read');
 });
 
 t.test('configuration: JWKS_URL defaults to the local identity', async (t) => {

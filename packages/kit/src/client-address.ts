@@ -14,6 +14,9 @@ export const clientAddressSignatureHeader = 'x-elcorp-client-address-signature';
 /** The development value; every deployment sets its own (`openssl rand -base64 32`). */
 export const developmentClientAddressSecret = 'elcorp-development-client-address-secret-0001';
 
+/** The default above and the one docker-compose.yml ships: public, so they vouch for nothing. */
+export const publicClientAddressSecrets: ReadonlySet<string> = new Set([developmentClientAddressSecret, 'elcorp-compose-development-client-address-secret']);
+
 /** How old a signature may be: a captured header stops working soon after. */
 export const clientAddressSignatureMaxAgeMs = 60_000;
 

@@ -7,6 +7,7 @@ export {
   clientAddressSignatureHeader,
   clientAddressSignatureMaxAgeMs,
   developmentClientAddressSecret,
+  publicClientAddressSecrets,
   signClientAddress,
   verifiedClientAddress,
 } from './client-address.js';

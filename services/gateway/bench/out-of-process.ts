@@ -190,6 +190,8 @@ async function runMode(mode: Mode, admin: Awaited<ReturnType<typeof openAdmin>>,
       EVENT_STREAM_MAX_BYTES: String(8 * 1024 * 1024),
       REDIS_KEY_PREFIX: names.redisPrefix,
       PUBLIC_BASE_URL: gatewayUrl,
+      // A secret of this fleet's own, as in production: attestations are believed only under one.
+      CLIENT_ADDRESS_SECRET: randomBytes(32).toString('base64url'),
     };
     const identity = startServiceProcess('identity', mode, {
       ...shared,

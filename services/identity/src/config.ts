@@ -1,4 +1,4 @@
-import { baseConfigShape, ConfigError, databaseUrl, loadConfig, natsUrl, port, redisUrl, developmentClientAddressSecret } from '@elcorp/kit';
+import { baseConfigShape, ConfigError, databaseUrl, loadConfig, natsUrl, port, redisUrl, developmentClientAddressSecret, publicClientAddressSecrets } from '@elcorp/kit';
 import { z } from 'zod';
 
 /**
@@ -12,9 +12,6 @@ const developmentKeks = new Set([developmentKek, composeDevelopmentKek]);
 const developmentEmailHashKey = Buffer.alloc(32, 'elcorp-development-email-hash').toString('base64');
 const composeDevelopmentEmailHashKey = Buffer.from('elcorp-compose-email-hash-key!!!').toString('base64');
 const developmentEmailHashKeys = new Set([developmentEmailHashKey, composeDevelopmentEmailHashKey]);
-
-/** The client-address secret's built-in default and the one docker-compose.yml ships: both public. */
-const developmentGatewaySecrets = new Set([developmentClientAddressSecret, 'elcorp-compose-development-client-address-secret']);
 
 const base64Key = z
   .string()
@@ -66,7 +63,7 @@ export function loadIdentityConfig(env: Record<string, string | undefined> = pro
     requireProductionKey('IDENTITY_KEY_ENCRYPTION_KEY', kek, developmentKeks, developmentStack);
     requireProductionKey('IDENTITY_EMAIL_HASH_KEY', emailHashKey, developmentEmailHashKeys, developmentStack);
     // Identity believes the client addresses and verified-proof attestations signed under it.
-    if (developmentGatewaySecrets.has(config.CLIENT_ADDRESS_SECRET) && !developmentStack) {
+    if (publicClientAddressSecrets.has(config.CLIENT_ADDRESS_SECRET) && !developmentStack) {
       throw new ConfigError([{ variable: 'CLIENT_ADDRESS_SECRET', message: 'must be set in production, never to a development value (it is public)' }]);
     }
   }

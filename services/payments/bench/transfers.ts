@@ -163,6 +163,8 @@ async function main() {
       EVENT_STREAM_MAX_BYTES: String(64 * 1024 * 1024),
       REDIS_KEY_PREFIX: redisPrefix,
       PUBLIC_BASE_URL: gatewayUrl,
+      // A secret of this fleet's own, as in production: attestations are believed only under one.
+      CLIENT_ADDRESS_SECRET: randomBytes(32).toString('base64url'),
     };
     const identity = startServiceProcess('identity', { env: { ...shared, PORT: String(identityPort), DATABASE_URL: adminUrl, DATABASE_SCHEMA: schemas.identity, NOTIFICATIONS_DIR: mailbox } });
     services.push(identity);

@@ -1,9 +1,10 @@
-import { kitErrors, requireDpopInDocument, type App } from '@elcorp/kit';
+import { kitErrors, pathOf, requireDpopInDocument, type App } from '@elcorp/kit';
 import type { FastifyPluginAsync, FastifyRequest, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { dpopTokenFrom, type Principal } from '../access-token.js';
 import type { SessionDenyList } from '../deny-list.js';
 import { AuthError, invalidToken } from '../errors.js';
+import { isAttestedProof } from '../proof-attestation.js';
 import type { TokenVerifier } from '../verified-tokens.js';
 import { authProblem, credentialsUnavailable } from './problems.js';
 
@@ -27,6 +28,11 @@ export interface ServiceAuth {
   tokens: TokenVerifier;
   /** The session deny-list identity writes: `redisSessionDenyList(redis, REDIS_KEY_PREFIX)`. */
   denyList: SessionDenyList;
+  /**
+   * CLIENT_ADDRESS_SECRET, shared with the gateway: a request it attests it admitted (proof
+   * verified, session not on the deny-list) skips the deny-list round trip. Absent: always read.
+   */
+  gatewaySecret?: string;
 }
 
 /**
@@ -35,18 +41,22 @@ export interface ServiceAuth {
  * session deny-list. Sets and returns request.principal. Throws the 401 problem of API.md,
  * or 503 when the deny-list cannot be read (fail closed). The DPoP proof is the gateway's
  * check (it holds the replay cache); a service behind it verifies the token again so that a
- * request reaching it by any other path is refused too.
+ * request reaching it by any other path is refused too. The deny-list is read again unless
+ * the gateway attests (proof-attestation.ts) that it read it for this very request a moment
+ * ago: a second read would only repeat the gateway's.
  */
 export async function authenticateRequest(request: FastifyRequest, auth: ServiceAuth): Promise<Principal> {
   try {
     const claims = await auth.tokens.verify(dpopTokenFrom(request.headers.authorization));
-    let denied: boolean;
-    try {
-      denied = await auth.denyList.isDenied(claims.sid);
-    } catch (err) {
-      throw credentialsUnavailable(err);
+    if (!(auth.gatewaySecret !== undefined && isAttestedProof(request.headers, auth.gatewaySecret, request.method, pathOf(request.url)))) {
+      let denied: boolean;
+      try {
+        denied = await auth.denyList.isDenied(claims.sid);
+      } catch (err) {
+        throw credentialsUnavailable(err);
+      }
+      if (denied) throw invalidToken('session revoked');
     }
-    if (denied) throw invalidToken('session revoked');
     const principal: Principal = { userId: claims.sub, sessionId: claims.sid, roles: claims.roles, jkt: claims.cnf.jkt };
     request.principal = principal;
     return principal;

@@ -1,3 +1,4 @@
+import { developmentClientAddressSecret } from '@elcorp/kit';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { redisSessionDenyList } from '../deny-list.js';
@@ -22,6 +23,8 @@ export const serviceAuthConfigShape = {
   ...jwksTimingShape,
   /** Must equal identity's: the session deny-list lives under it. */
   REDIS_KEY_PREFIX: z.string().max(64).default('elcorp:'),
+  /** The gateway's: a request it attests it admitted skips the deny-list read (never under a public value). */
+  CLIENT_ADDRESS_SECRET: z.string().min(32).default(developmentClientAddressSecret),
 };
 
 export interface ServiceAuthConfig {
@@ -30,6 +33,7 @@ export interface ServiceAuthConfig {
   JWKS_FETCH_TIMEOUT_MS: number;
   JWKS_MAX_AGE_MS: number;
   REDIS_KEY_PREFIX: string;
+  CLIENT_ADDRESS_SECRET: string;
 }
 
 export interface OpenedServiceAuth extends ServiceAuth {
@@ -45,5 +49,10 @@ export function openServiceAuth(config: ServiceAuthConfig, deps: { redis: Redis;
     maxAgeMs: config.JWKS_MAX_AGE_MS,
     logger: deps.logger,
   });
-  return { jwks, tokens: cachedTokenVerifier(jwks.getKey), denyList: redisSessionDenyList(deps.redis, config.REDIS_KEY_PREFIX) };
+  return {
+    jwks,
+    tokens: cachedTokenVerifier(jwks.getKey),
+    denyList: redisSessionDenyList(deps.redis, config.REDIS_KEY_PREFIX),
+    gatewaySecret: config.CLIENT_ADDRESS_SECRET,
+  };
 }

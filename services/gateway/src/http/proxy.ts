@@ -1,4 +1,4 @@
-import { attestVerifiedProof, proofAttestationHeader } from '@elcorp/auth';
+import { attestsUnder, attestVerifiedProof, proofAttestationHeader } from '@elcorp/auth';
 import { AppError, clientAddressSignatureHeader, defaultBodyLimitBytes, developmentClientAddressSecret, kitErrors, pathOf, signClientAddress, type App } from '@elcorp/kit';
 import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
@@ -229,6 +229,8 @@ export type ProofAttester = (request: FastifyRequest) => string | undefined;
  * replaced). The path is the one the proof's htu was checked against.
  */
 export function proofAttester(secret: string): ProofAttester {
+  // Under a public development secret an attestation would vouch for nothing: none is made.
+  if (!attestsUnder(secret)) return () => undefined;
   return (request) => {
     const { authorization, dpop: proof } = request.headers;
     if (request.principal === undefined || typeof authorization !== 'string' || typeof proof !== 'string') return undefined;

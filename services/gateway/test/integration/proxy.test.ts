@@ -68,11 +68,13 @@ const refusingUrl = async () => `http://127.0.0.1:${await freePort()}`;
 interface GatewayOptions extends Partial<Omit<UpstreamsOptions, 'urls'>> {
   /** Runs on the app before the proxy is registered, as the authentication hooks will. */
   before?: (app: App) => void;
+  /** CLIENT_ADDRESS_SECRET; the development value when absent. */
+  clientAddressSecret?: string;
 }
 
 async function gateway(t: Test, urls: Partial<Record<Upstream, string>>, options: GatewayOptions = {}) {
   const refused = await refusingUrl();
-  const { before, ...upstreamOptions } = options;
+  const { before, clientAddressSecret, ...upstreamOptions } = options;
   const upstreams = openUpstreams({
     urls: { identity: refused, payments: refused, governance: refused, compliance: refused, ...urls },
     connectionsMax: 8,
@@ -84,7 +86,7 @@ async function gateway(t: Test, urls: Partial<Record<Upstream, string>>, options
   const app = await buildApp({ service: 'gateway', logger: createLogger({ service: 'gateway', level: 'silent' }) });
   app.addHook('onClose', () => upstreams.close());
   before?.(app);
-  await registerProxy(app, { upstreams });
+  await registerProxy(app, { upstreams, ...(clientAddressSecret ? { clientAddressSecret } : {}) });
   t.teardown(() => app.close());
   return { app, upstreams };
 }
@@ -161,7 +163,9 @@ t.test('every route pattern is one the route table sends somewhere', async (t) =
 t.test('request headers: hop-by-hop and internal ones dropped, forwarding and principal set', async (t) => {
   const identity = await upstreamServer(t);
   const principal = { userId: 'u-1', sessionId: 's-1', roles: ['user'], jkt: 'thumb' };
+  const secret = 'this-deployment-shares-it-with-its-services';
   const { app } = await gateway(t, { identity: identity.url }, {
+    clientAddressSecret: secret,
     before: (app) =>
       app.addHook('onRequest', async (request) => {
         request.clientAddress = '203.0.113.9';
@@ -205,11 +209,11 @@ t.test('request headers: hop-by-hop and internal ones dropped, forwarding and pr
     ['x-elcorp-client-address', 'x-elcorp-client-address-signature', 'x-elcorp-dpop-verified'],
     'the only internal headers are the signed client address and the signed word that the proof was verified: no principal header, services verify the token',
   );
-  t.ok(isAttestedProof(sent, developmentClientAddressSecret, 'GET', '/api/v1/users/me'), 'the proof attestation names this token, proof, method and path');
-  t.notOk(isAttestedProof({ ...sent, dpop: 'another proof' }, developmentClientAddressSecret, 'GET', '/api/v1/users/me'), 'and no other proof');
+  t.ok(isAttestedProof(sent, secret, 'GET', '/api/v1/users/me'), 'the proof attestation names this token, proof, method and path');
+  t.notOk(isAttestedProof({ ...sent, dpop: 'another proof' }, secret, 'GET', '/api/v1/users/me'), 'and no other proof');
   t.equal(sent['x-elcorp-client-address'], '203.0.113.9');
-  t.equal(verifiedClientAddress(sent, developmentClientAddressSecret), '203.0.113.9', 'signed with the configured secret');
-  t.equal(verifiedClientAddress({ ...sent, 'x-elcorp-client-address': '198.51.100.1' }, developmentClientAddressSecret), undefined, 'the signature covers the address');
+  t.equal(verifiedClientAddress(sent, secret), '203.0.113.9', 'signed with the configured secret');
+  t.equal(verifiedClientAddress({ ...sent, 'x-elcorp-client-address': '198.51.100.1' }, secret), undefined, 'the signature covers the address');
   t.equal(sent['x-forwarded-for'], '203.0.113.9', 'the client address the gateway determined');
   t.equal(sent['x-forwarded-proto'], 'http');
   t.equal(sent['x-forwarded-host'], 'api.elcorp.test');
@@ -220,10 +224,24 @@ t.test('request headers: hop-by-hop and internal ones dropped, forwarding and pr
   t.equal(sent.accept, 'application/json');
   t.not(sent.host, 'api.elcorp.test', 'the upstream sees its own host');
 
-  const forgedAttestation = attestVerifiedProof(developmentClientAddressSecret, { method: 'GET', path: '/api/v1/users/me', authorization: 'DPoP token', proof: 'proof' });
+  const forgedAttestation = attestVerifiedProof(secret, { method: 'GET', path: '/api/v1/users/me', authorization: 'DPoP token', proof: 'proof' });
   await app.inject({ method: 'GET', url: '/api/v1/users/me', headers: { 'x-elcorp-principal': 'forged', authorization: 'DPoP token', dpop: 'proof', 'x-elcorp-dpop-verified': forgedAttestation } });
   t.notOk(identity.seen[1]!.headers['x-elcorp-principal'], 'a forged principal header never reaches a service');
   t.notOk(identity.seen[1]!.headers['x-elcorp-dpop-verified'], 'nor a client\'s own attestation: only a request the gateway authenticated carries one');
+});
+
+t.test('under the public development secret the gateway attests nothing: it would vouch for nothing', async (t) => {
+  const identity = await upstreamServer(t);
+  const { app } = await gateway(t, { identity: identity.url }, {
+    clientAddressSecret: developmentClientAddressSecret,
+    before: (app) =>
+      app.addHook('onRequest', async (request) => {
+        request.principal = { userId: 'u-1', sessionId: 's-1', roles: ['user'], jkt: 'thumb' };
+      }),
+  });
+  t.equal((await app.inject({ method: 'GET', url: '/api/v1/users/me', headers: { authorization: 'DPoP token', dpop: 'proof' } })).statusCode, 200);
+  t.notOk(identity.seen[0]!.headers['x-elcorp-dpop-verified']);
+  t.ok(identity.seen[0]!.headers['x-elcorp-client-address-signature'], 'the address is still signed (identity believes it outside production)');
 });
 
 t.test('response headers: hop-by-hop and internal ones dropped, internal redirects made relative', async (t) => {

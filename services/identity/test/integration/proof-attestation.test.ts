@@ -10,12 +10,13 @@ const mePath = '/api/v1/users/me';
 // seen is the visible difference: refused when identity judges it, served when the gateway
 // vouches for this very request. Every attestation that does not hold leaves identity judging.
 t.test('identity believes the gateway attestation of a verified proof only for the very request it names', async (t) => {
-  const identity = await openIdentity(t);
+  const gatewaySecret = 'this-deployment-shares-it-with-its-gateway';
+  const identity = await openIdentity(t, { CLIENT_ADDRESS_SECRET: gatewaySecret });
   const { device, session } = await signedInUser(identity);
   const authorization = `DPoP ${session.accessToken}`;
   const proof = await signDpopProof(device.key, { method: 'GET', url: `${publicBaseUrl}${mePath}`, accessToken: session.accessToken });
   const get = (headers: Record<string, string>) => identity.app.inject({ method: 'GET', url: mePath, headers: { authorization, dpop: proof, ...headers } });
-  const attested = (request: { method?: string; path?: string; authorization?: string; proof?: string } = {}, secret = developmentClientAddressSecret, nowMs = Date.now()) => ({
+  const attested = (request: { method?: string; path?: string; authorization?: string; proof?: string } = {}, secret = gatewaySecret, nowMs = Date.now()) => ({
     [proofAttestationHeader]: attestVerifiedProof(secret, { method: 'GET', path: mePath, authorization, proof, ...request }, nowMs),
   });
 
@@ -30,11 +31,12 @@ t.test('identity believes the gateway attestation of a verified proof only for t
 
   const refusals: Array<[string, Record<string, string>]> = [
     ['under another secret', attested({}, 'another-secret-of-at-least-thirty-two-characters')],
+    ['under the public development secret', attested({}, developmentClientAddressSecret)],
     ['for another method', attested({ method: 'DELETE' })],
     ['for another path', attested({ path: '/api/v1/users/me/sessions' })],
     ['for another token', attested({ authorization: `DPoP ${session.refreshToken}` })],
     ['for another proof', attested({ proof: `${proof}x` })],
-    ['made more than a minute ago', attested({}, developmentClientAddressSecret, Date.now() - 61_000)],
+    ['made more than a minute ago', attested({}, gatewaySecret, Date.now() - 61_000)],
     ['malformed', { [proofAttestationHeader]: 'not-an-attestation' }],
   ];
   for (const [name, headers] of refusals) {
