@@ -28,6 +28,12 @@ const windowMs = 2_500;
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? testConfig.databaseUrl;
 const rateLimit = '1000000';
 const request = process.env.BENCH_AB_REQUEST === 'transfer' ? 'transfer' : 'me';
+/**
+ * BENCH_AB_STUB_DELAY_MS: the stub payments answers this long after the body (payments takes
+ * ~5 ms a transfer in its bench): with few requests in flight per event-loop turn, the
+ * gateway's per-request cost is paid without the batching a fast upstream allows.
+ */
+const stubDelayMs = Number(process.env.BENCH_AB_STUB_DELAY_MS ?? 0);
 
 /** Payments for the transfer load: reads the body, answers 201 with a transfer's JSON. */
 async function stubPayments(): Promise<Server> {
@@ -35,10 +41,14 @@ async function stubPayments(): Promise<Server> {
     let bytes = 0;
     req.on('data', (chunk: Buffer) => (bytes += chunk.length));
     req.on('end', () => {
-      const answer = JSON.stringify({ transferId: randomUUID(), status: 'completed', amount: '1.25', currency: 'NAD', bodyBytes: bytes, createdAt: new Date().toISOString() });
-      res.writeHead(201, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(answer) });
-      res.end(answer);
+      if (stubDelayMs > 0) setTimeout(answer, stubDelayMs);
+      else answer();
     });
+    const answer = () => {
+      const body = JSON.stringify({ transferId: randomUUID(), status: 'completed', amount: '1.25', currency: 'NAD', bodyBytes: bytes, createdAt: new Date().toISOString() });
+      res.writeHead(201, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
