@@ -4,10 +4,15 @@
 // between them (A B B A, `rounds` times) and each process's CPU time is read from /proc
 // around its own windows, so drift of the shared machine weighs on both alike.
 //   BENCH_AB_DIR=/path/to/other/gateway node --enable-source-maps dist-bench/ab.js
+// BENCH_AB_REQUEST=transfer: the load is POST /api/v1/payments/transfers instead (a JSON body,
+// an Idempotency-Key), answered 201 by a stub payments in this process, so the figure is the
+// gateway's own cost of a request with a body, without Postgres's noise in it.
 import { createLogger, openInfrastructure } from '@elcorp/kit';
 import { cpuUsOf, freePort, startServiceProcess, stopServiceProcess, testConfig, waitReady, type ServiceProcess } from '@elcorp/testing';
 import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +27,33 @@ const gatewayNodeArgs = process.env.BENCH_AB_TELEMETRY === '1' ? ['--import', '@
 const windowMs = 2_500;
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? testConfig.databaseUrl;
 const rateLimit = '1000000';
+const request = process.env.BENCH_AB_REQUEST === 'transfer' ? 'transfer' : 'me';
+/**
+ * BENCH_AB_STUB_DELAY_MS: the stub payments answers this long after the body (payments takes
+ * ~5 ms a transfer in its bench): with few requests in flight per event-loop turn, the
+ * gateway's per-request cost is paid without the batching a fast upstream allows.
+ */
+const stubDelayMs = Number(process.env.BENCH_AB_STUB_DELAY_MS ?? 0);
+
+/** Payments for the transfer load: reads the body, answers 201 with a transfer's JSON. */
+async function stubPayments(): Promise<Server> {
+  const server = createServer((req, res) => {
+    let bytes = 0;
+    req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    req.on('end', () => {
+      if (stubDelayMs > 0) setTimeout(answer, stubDelayMs);
+      else answer();
+    });
+    const answer = () => {
+      const body = JSON.stringify({ transferId: randomUUID(), status: 'completed', amount: '1.25', currency: 'NAD', bodyBytes: bytes, createdAt: new Date().toISOString() });
+      res.writeHead(201, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
@@ -36,6 +68,7 @@ async function main() {
   const tag = randomBytes(5).toString('hex');
   const names: BenchNames = { schema: `bench_${tag}`, subjectRoot: `bench${tag}`, redisPrefix: `bench:${tag}:`, mailbox: `/tmp/elcorp-bench-${tag}` };
   const services: ServiceProcess[] = [];
+  const payments = request === 'transfer' ? await stubPayments() : undefined;
   const load = fork(fileURLToPath(new URL('./load.js', import.meta.url)), [], { execArgv: ['--enable-source-maps'] });
   const call = (command: LoadCommand) =>
     new Promise<LoadReply & { ok: true }>((resolve, reject) => {
@@ -55,14 +88,14 @@ async function main() {
     services.push(identity);
     await waitReady(identity, identityUrl);
     const gatewayEnv = (port: number, internal: number) => ({
-      ...shared, PORT: String(port), INTERNAL_PORT: String(internal), IDENTITY_URL: identityUrl, PAYMENTS_URL: identityUrl, GOVERNANCE_URL: identityUrl, COMPLIANCE_URL: identityUrl,
+      ...shared, PORT: String(port), INTERNAL_PORT: String(internal), IDENTITY_URL: identityUrl, PAYMENTS_URL: payments ? `http://127.0.0.1:${(payments.address() as AddressInfo).port}` : identityUrl, GOVERNANCE_URL: identityUrl, COMPLIANCE_URL: identityUrl,
       RATE_LIMIT_PER_IP_PER_MINUTE: rateLimit, RATE_LIMIT_PER_USER_PER_MINUTE: rateLimit, RATE_LIMIT_LOGIN_PER_HOUR: rateLimit,
     });
     const a = startServiceProcess('gateway', { env: gatewayEnv(portA, internalA), nodeArgs: gatewayNodeArgs });
     const b = startServiceProcess('gateway-b', { env: gatewayEnv(portB, internalB), nodeArgs: gatewayNodeArgs, cwd: otherDir });
     services.unshift(a, b);
     await Promise.all([waitReady(a, urlA), waitReady(b, urlB)]);
-    await call({ cmd: 'setup', setup: { identityUrl, gatewayUrl: urlA, gatewayBUrl: urlB, publicBaseUrl: urlA, tag, users: 2, clients: 8 } });
+    await call({ cmd: 'setup', setup: { identityUrl, gatewayUrl: urlA, gatewayBUrl: urlB, publicBaseUrl: urlA, tag, users: 2, clients: 8, request } });
     const pid: Record<'gateway' | 'gatewayB', number> = { gateway: a.child.pid!, gatewayB: b.child.pid! };
     const totals = { gateway: { us: 0, requests: 0, seconds: 0 }, gatewayB: { us: 0, requests: 0, seconds: 0 } };
     const estimate: Record<string, number> = {};
@@ -89,13 +122,15 @@ async function main() {
       const t = totals[target];
       console.log(`  ${label.padEnd(28)} ${(t.us / t.requests).toFixed(0).padStart(5)} µs/request  ${(t.requests / t.seconds).toFixed(0).padStart(6)} req/s  seq p50 ${p50[target]!.toFixed(3)} ms`);
     };
-    console.log(`A/B${gatewayNodeArgs.length > 0 ? ' with telemetry preloaded' : ''} (load average ${loadBefore.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}), ${rounds} rounds of A B B A, ${windowMs} ms windows`);
+    console.log(`A/B of ${request === 'transfer' ? 'POST /api/v1/payments/transfers' : 'GET /api/v1/users/me'}${gatewayNodeArgs.length > 0 ? ' with telemetry preloaded' : ''} (load average ${loadBefore.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}), ${rounds} rounds of A B B A, ${windowMs} ms windows`);
     row('A (this worktree)', 'gateway');
     row(`B (${otherDir})`, 'gatewayB');
   } finally {
     load.kill('SIGTERM');
     if (load.exitCode === null) await once(load, 'exit');
     for (const service of services) await stopServiceProcess(service);
+    payments?.closeAllConnections();
+    payments?.close();
     await removeLeftovers(admin, names);
     await admin.close();
   }

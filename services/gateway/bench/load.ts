@@ -46,14 +46,33 @@ function loginPool(connections: number): Pool {
   return logins;
 }
 
+const transferPath = '/api/v1/payments/transfers';
 const meProofs = (count: number) =>
-  prepareAhead(count, () => signDpopProof(device, { method: 'GET', url: `${setup.publicBaseUrl}${path}`, accessToken }));
+  setup.request === 'transfer'
+    ? prepareAhead(count, () => signDpopProof(device, { method: 'POST', url: `${setup.publicBaseUrl}${transferPath}`, accessToken }))
+    : prepareAhead(count, () => signDpopProof(device, { method: 'GET', url: `${setup.publicBaseUrl}${path}`, accessToken }));
 const loginProofs = (count: number) => prepareAhead(count, () => signDpopProof(device, { method: 'POST', url: `${setup.publicBaseUrl}${loginPath}` }));
 
+let transfers = 0;
+
+/** The measured request: GET /me, or a transfer's POST as a payments client sends it (body, Idempotency-Key). */
 async function getMe(dispatcher: Dispatcher, proof: string): Promise<void> {
+  if (setup.request === 'transfer') return postTransfer(dispatcher, proof);
   const response = await dispatcher.request({ method: 'GET', path, headers: { authorization: `DPoP ${accessToken}`, dpop: proof } });
   const body = await response.body.text();
   if (response.statusCode !== 200) throw new Error(`GET ${path}: ${response.statusCode} ${body}`);
+}
+
+async function postTransfer(dispatcher: Dispatcher, proof: string): Promise<void> {
+  const n = transfers++;
+  const response = await dispatcher.request({
+    method: 'POST',
+    path: transferPath,
+    headers: { authorization: `DPoP ${accessToken}`, dpop: proof, 'content-type': 'application/json', 'idempotency-key': `${setup.tag}-${n}` },
+    body: JSON.stringify({ toAccountId: '7f0e4c1e-6a57-4c8e-9d0b-3b2f5a8e9c10', amount: `${1 + (n % 90)}.25`, currency: 'NAD', reference: `bench ${n}` }),
+  });
+  const body = await response.body.text();
+  if (response.statusCode !== 201) throw new Error(`POST ${transferPath}: ${response.statusCode} ${body}`);
 }
 
 async function login(dispatcher: Dispatcher, email: string, proof: string): Promise<void> {

@@ -13,6 +13,8 @@ export interface Setup {
   tag: string;
   users: number;
   clients: number;
+  /** What each measured request is: GET /api/v1/users/me (default) or a transfer's POST with its JSON body (ab.ts). */
+  request?: 'me' | 'transfer';
 }
 
 export type LoadCommand =

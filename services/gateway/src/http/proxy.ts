@@ -308,6 +308,8 @@ export class StreamedBody implements ReplayableBody {
   /** The upstream has not taken what was pushed: any wait now is the upstream's, not the client's. */
   #backpressured = false;
   #endListeners: Array<() => void> = [];
+  /** All of the body, when it had arrived before the first attempt. */
+  #whole: Buffer | undefined;
 
   constructor(
     private readonly source: Readable,
@@ -323,7 +325,9 @@ export class StreamedBody implements ReplayableBody {
     else this.#endListeners.push(listener);
   }
 
-  open(): Readable {
+  open(): Readable | Buffer {
+    const whole = this.#whole ?? this.#takeWhole();
+    if (whole) return whole;
     const source = this.source;
     let detach: (() => void) | undefined;
     const out = new Readable({
@@ -338,6 +342,28 @@ export class StreamedBody implements ReplayableBody {
       },
     });
     return out;
+  }
+
+  sending(): void {
+    this.consumed = true;
+  }
+
+  /**
+   * The usual body (a small JSON) arrives with the request head, so by the time an attempt
+   * asks, node:http holds all of it: it goes up as one Buffer, written with the request's head
+   * in one go, instead of through two streams and their per-request listeners and ticks.
+   */
+  #takeWhole(): Buffer | undefined {
+    const source = this.source as Readable & { complete?: boolean };
+    // `complete`: node:http parsed the whole message (a replayed login body has no such flag).
+    // An empty chunked body keeps the stream, which announces its length 0 to the upstream.
+    const buffered = source.readableLength;
+    if (this.consumed || source.complete !== true || source.readableFlowing || buffered === 0 || buffered > this.limitBytes) return undefined;
+    this.#whole = source.read() as Buffer;
+    this.#bytes = this.#whole.length;
+    this.ended = true;
+    for (const listener of this.#endListeners.splice(0)) listener();
+    return this.#whole;
   }
 
   #attach(out: Readable): () => void {

@@ -72,6 +72,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   constructor(
     private readonly method: string,
     private readonly settle: (err: Error | undefined, answer?: UpstreamAnswer) => void,
+    /** Called when undici puts the request on a connection, just before it writes it. */
+    private readonly onWriting?: () => void,
   ) {}
 
   /** True once the response head arrived. */
@@ -98,6 +100,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.#abort = abort;
+    this.onWriting?.();
   }
 
   onHeaders(statusCode: number, rawHeaders: RawHeaders, resume: () => void): boolean {

@@ -97,8 +97,14 @@ export class UpstreamError extends Error {
 
 /** A client body that can be offered to several attempts until one of them starts reading it. */
 export interface ReplayableBody {
-  open(): Readable;
-  /** True once an attempt read from the client: the body cannot be offered again. */
+  /**
+   * The body for one attempt: a Buffer when the client had already sent all of it (undici
+   * writes it with the request head in one go, no stream), else a stream that reads it.
+   */
+  open(): Readable | Buffer;
+  /** An attempt's request is being written with the Buffer open() gave: it cannot be offered again. */
+  sending(): void;
+  /** True once an attempt read from the client (or is writing the whole body): the body cannot be offered again. */
   readonly consumed: boolean;
   /** The client has sent all of it. */
   readonly ended: boolean;
@@ -171,6 +177,7 @@ function attemptOnce(upstream: UpstreamService, request: OutgoingRequest, timeou
       clientLate = body?.awaitingClient ?? false;
       exchange.stop(new AttemptStopped('deadline'));
     };
+    const payload = body?.open() ?? null;
     const exchange = new UpstreamExchange(request.method, (err, answer) => {
       clearTimeout(timer);
       timer = undefined;
@@ -180,7 +187,7 @@ function attemptOnce(upstream: UpstreamService, request: OutgoingRequest, timeou
       if (client?.gone) return reject(err);
       const failure = clientLate ? 'client_timeout' : err instanceof AttemptStopped ? 'timeout' : failureOf(err);
       reject(new UpstreamError(failure, upstream.name, { cause: err }));
-    });
+    }, Buffer.isBuffer(payload) ? () => body!.sending() : undefined);
     body?.onEnd(() => {
       if (exchange.responded || timer === undefined) return;
       clearTimeout(timer);
@@ -194,7 +201,7 @@ function attemptOnce(upstream: UpstreamService, request: OutgoingRequest, timeou
         method: request.method,
         path: upstream.basePath + request.path,
         headers: request.headers,
-        body: body?.open() ?? null,
+        body: payload,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       },

@@ -298,6 +298,47 @@ t.test('bodies stream both ways, whatever their type, up to 1 MiB in', async (t)
   t.equal(download.rawPayload.length, huge.length, 'answers are not limited: they stream back');
 });
 
+/**
+ * In the gateway, the admission hooks wait for Redis, and a small body sent with its head has
+ * arrived by then: this hook stands in for that wait.
+ */
+const bodyArrivesDuringAdmission = (app: App) => app.addHook('onRequest', async (request) => until(() => request.raw.complete));
+
+t.test('a body that arrived with its request goes up whole, byte for byte, on a connection that stays usable', async (t) => {
+  const payments = await upstreamServer(t, (_req, res, seen) => {
+    res.writeHead(201, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ body: seen.body.toString(), length: seen.headers['content-length'] ?? null, key: seen.headers['idempotency-key'] ?? null }));
+  });
+  const { app } = await gateway(t, { payments: payments.url }, { before: bodyArrivesDuringAdmission });
+  const base = await listening(t, app);
+  for (const amount of ['1.00', '2.50']) {
+    const json = `{"amount":"${amount}","currency":"NAD"}`;
+    const res = await fetch(`${base}/api/v1/payments/transfers`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': `k-${amount}` }, body: json });
+    t.equal(res.status, 201);
+    t.same(await res.json(), { body: json, length: String(Buffer.byteLength(json)), key: `k-${amount}` });
+  }
+
+  // Chunked, but complete before the gateway forwards it: the upstream gets the same bytes.
+  const request = http.request(`${base}/api/v1/payments/transfers`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+  request.end('{"amount":"3.00"}');
+  const [response] = (await once(request, 'response')) as [IncomingMessage];
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  t.equal(response.statusCode, 201);
+  t.equal(JSON.parse(Buffer.concat(chunks).toString()).body, '{"amount":"3.00"}');
+});
+
+t.test('a whole body written to a connection that is then lost is never sent again, even for PUT', async (t) => {
+  const payments = await upstreamServer(t);
+  payments.server.prependListener('connection', (socket) => socket.destroy());
+  const { app } = await gateway(t, { payments: payments.url }, { before: bodyArrivesDuringAdmission });
+  const base = await listening(t, app);
+  const res = await fetch(`${base}/api/v1/payments/accounts/a1`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"name":"a"}' });
+  t.equal(res.status, 502);
+  t.equal(((await res.json()) as { code: string }).code, 'bad_gateway');
+  t.equal(payments.connections(), 1, 'one attempt');
+});
+
 t.test('small answers are written whole with the gateway\'s headers; large or unannounced ones stream', async (t) => {
   const big = Buffer.alloc(gatheredBodyMaxBytes + 1, 5);
   const payments = await upstreamServer(t, (req, res) => {
