@@ -37,7 +37,8 @@ export interface RelayOptions {
    * relay drained ~4 events at a time at 1,000 transfers/s and cost Postgres more per event than
    * the transfer's own statement did at lower rates. Waiting out the rest of this interval lets the
    * batch gather; an event waits at most this much longer, and a lone commit after a quiet spell
-   * not at all.
+   * not at all (outbox-latency bench at 200 events/s: commit to publish p99 1.6 ms without the
+   * floor, 10.7 ms with it; the goal is 50 ms to the consumer).
    */
   drainIntervalMsMin?: number;
   publishTimeoutMs?: number;
