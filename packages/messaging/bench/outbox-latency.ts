@@ -25,6 +25,7 @@ import { pino } from 'pino';
 import { ensureStreams, EventConsumer, inboxSink, messagingMigrations, openUnitOfWork, OutboxRelay, type MessagingTables, type SettledOutcome } from '../dist/index.js';
 // The bench opens its transactions itself to time COMMIT, so it writes its unit's events as the consumer does.
 import { writeOutbox } from '../dist/outbox.js';
+import { signalOutboxCommit } from '../dist/commit-signal.js';
 
 const benchConfig = Object.freeze({
   databaseUrl: process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/elcorp',
@@ -313,6 +314,8 @@ async function commitOne(env: Env, event: DomainEvent): Promise<void> {
   const beforeCommit = performance.now();
   await trx.commit().execute();
   env.timeline.commits.set(event.id, { beforeCommit, afterCommit: performance.now() });
+  // As the unit of work does after a commit that wrote events: the relay drains without waiting for its poll.
+  signalOutboxCommit(env.producer.db);
 }
 
 /**

@@ -38,11 +38,13 @@ export async function writeOutbox<DB>(
  * The outbox insert of `events` as the body of a data-modifying CTE, for a change written in
  * one statement: its rows are inserted only when `when` (a boolean SQL expression evaluated in
  * that statement, e.g. `EXISTS (SELECT 1 FROM posted)`) holds, so they commit exactly with the
- * change. Only the unit of work hands this out (UnitOfWork.recordInStatement).
+ * change. `when` may name `e.id`, each row's event id, for a statement that makes several
+ * changes of which only some happen (`e.id IN (SELECT event_id FROM done)`). Only the unit of
+ * work hands this out (UnitOfWork.recordInStatement).
  */
 export function outboxInsertSql(names: BrokerNames, events: ReadonlyArray<DomainEvent>, when: RawBuilder<unknown>): RawBuilder<unknown> {
   if (events.length === 0) throw new Error('an outbox insert needs at least one event');
   const headers = JSON.stringify(currentTraceHeaders());
   const rows = events.map((event) => sql`(${event.id}::uuid, ${event.type}, ${eventSubject(names, event.type)}, ${JSON.stringify(event)}::jsonb, ${headers}::jsonb)`);
-  return sql`INSERT INTO outbox (id, type, subject, payload, headers) SELECT * FROM (VALUES ${sql.join(rows)}) AS e WHERE ${when}`;
+  return sql`INSERT INTO outbox (id, type, subject, payload, headers) SELECT * FROM (VALUES ${sql.join(rows)}) AS e (id, type, subject, payload, headers) WHERE ${when}`;
 }

@@ -3,6 +3,7 @@ import type { Pool, PoolClient, QueryResult } from '@elcorp/db';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
+import { performance } from 'node:perf_hooks';
 import { onOutboxCommit } from './commit-signal.js';
 import { MessagingMetrics } from './metrics.js';
 import { currentTraceHeaders, SpanKind, withSpan } from './tracing.js';
@@ -28,6 +29,18 @@ export interface RelayOptions {
    * committed (a replica that is idle itself, a CLI) and backoffs expiring wait at most this.
    */
   pollIntervalMs?: number;
+  /**
+   * The least time from the start of one drain to the start of the next when woken (default 10,
+   * at most 1,000). A drain's fixed cost (its round trips, the claim's parse and plan, its own
+   * commit and WAL flush: ~0.35 ms of Postgres CPU) is the same for one event as for fifty; under
+   * a steady stream of commits a wake-up arrives right after every drain, so without a floor the
+   * relay drained ~4 events at a time at 1,000 transfers/s and cost Postgres more per event than
+   * the transfer's own statement did at lower rates. Waiting out the rest of this interval lets the
+   * batch gather; an event waits at most this much longer, and a lone commit after a quiet spell
+   * not at all (outbox-latency bench at 200 events/s: commit to publish p99 1.6 ms without the
+   * floor, 10.7 ms with it; the goal is 50 ms to the consumer).
+   */
+  drainIntervalMsMin?: number;
   publishTimeoutMs?: number;
   maxBackoffMs?: number;
   /** How long a published row is kept (defaults to the event streams' default age). */
@@ -58,12 +71,14 @@ export class OutboxRelay {
   private readonly batchSize: number;
   private readonly publishConcurrency: number;
   private readonly pollIntervalMs: number;
+  private readonly drainIntervalMsMin: number;
   private readonly publishTimeoutMs: number;
   private readonly maxBackoffMs: number;
   private readonly metrics: MessagingMetrics;
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
   private wakeUp: (() => void) | undefined;
+  private stopPause: (() => void) | undefined;
   private woken = false;
   private stopWaking: () => void = () => undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -72,6 +87,7 @@ export class OutboxRelay {
     this.batchSize = Math.trunc(Math.min(Math.max(options.batchSize ?? 500, 1), 1_000));
     this.publishConcurrency = Math.min(Math.max(options.publishConcurrency ?? 128, 1), 1_000);
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.drainIntervalMsMin = Math.min(Math.max(options.drainIntervalMsMin ?? 10, 0), 1_000);
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.metrics = options.metrics ?? new MessagingMetrics();
@@ -99,6 +115,7 @@ export class OutboxRelay {
     this.running = false;
     this.stopWaking();
     clearInterval(this.pruneTimer);
+    this.stopPause?.();
     this.wake();
     await this.loopDone;
   }
@@ -165,14 +182,32 @@ export class OutboxRelay {
 
   private async loop(): Promise<void> {
     while (this.running) {
+      const startedMs = performance.now();
       let published = 0;
       try {
         published = await this.drainOnce();
       } catch (err) {
         this.options.logger.warn({ err }, 'outbox drain failed');
       }
-      if (published < this.batchSize) await this.sleep(this.pollIntervalMs);
+      if (published >= this.batchSize) continue;
+      await this.sleep(this.pollIntervalMs);
+      // Gather: what commits in the rest of the interval goes out with this wake-up's rows.
+      const gatherMs = startedMs + this.drainIntervalMsMin - performance.now();
+      if (gatherMs >= 1 && this.running) await this.pause(gatherMs);
     }
+  }
+
+  /** A short wait that stop() cuts short; commits do not (that is what it waits for). */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.stopPause = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.stopPause = done;
+    });
   }
 
   private sleep(ms: number): Promise<void> {

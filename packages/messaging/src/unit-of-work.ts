@@ -23,7 +23,8 @@ export interface UnitOfWork<DB> {
   /**
    * For a change written in one statement (one round trip): records `events` and returns the
    * body of a data-modifying CTE that writes their outbox rows in that statement, only when
-   * `when` (a boolean SQL expression of the statement) holds. Embed it in the statement, or
+   * `when` (a boolean SQL expression of the statement, which may name `e.id`, each event's id,
+   * to write each on its own condition) holds. Embed it in the statement, or
    * the events are lost; they are not written again at the end of the unit. Only units opened
    * by `unitOfWork` (which know the broker names) offer it.
    */

@@ -62,6 +62,28 @@ t.test('the relay wakes on commit without waiting for its poll', async (t) => {
   everyOnce(t, events, await h.effects());
 });
 
+t.test('commits that follow a drain closely are gathered into one drain', async (t) => {
+  const h = await harness(t);
+  // The longest floor the relay takes: the commits below land well inside it.
+  const relay = h.relay({ pollIntervalMs: 600_000, drainIntervalMsMin: 1_000 });
+  let drains = 0;
+  const drainOnce = relay.drainOnce.bind(relay);
+  relay.drainOnce = () => {
+    drains += 1;
+    return drainOnce();
+  };
+  await relay.start();
+  await h.consumer().start();
+  const first = await h.commitEvents(1);
+  await h.settled('applied', 1);
+  const drainsAfterFirst = drains;
+  // Three separate commits, each waking the relay, shortly after the drain that published the first.
+  const rest = [...(await h.commitEvents(1)), ...(await h.commitEvents(1)), ...(await h.commitEvents(1))];
+  await h.settled('applied', 4);
+  everyOnce(t, [...first, ...rest], await h.effects());
+  t.equal(drains - drainsAfterFirst, 1, 'one drain published all three');
+});
+
 t.test('events a consumer records in its batch are published without waiting for the poll', async (t) => {
   const h = await harness(t);
   const relay = h.relay({ pollIntervalMs: 600_000 });

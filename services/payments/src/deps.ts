@@ -1,6 +1,7 @@
 import type { BrokerNames } from '@elcorp/contracts';
 import type { Kysely } from '@elcorp/db';
 import { oneStatementUnitOfWork, unitOfWork } from '@elcorp/messaging';
+import { postingBatches } from './application/posting-batches.js';
 import type { PaymentsDeps } from './application/ports.js';
 import { currencies, exponentOf, type Currency } from './domain/money.js';
 import type { PaymentsDB } from './infrastructure/db/schema.js';
@@ -24,10 +25,12 @@ export function thresholdPerCurrency(decimal: string): Record<Currency, bigint> 
 }
 
 export function paymentsDeps(db: Kysely<PaymentsDB>, names: BrokerNames, settings: PaymentsSettings): PaymentsDeps {
+  const uowInOneStatement = oneStatementUnitOfWork(db, names);
   return {
     db,
     uow: unitOfWork(db, names),
-    uowInOneStatement: oneStatementUnitOfWork(db, names),
+    uowInOneStatement,
+    postingBatches: postingBatches(uowInOneStatement),
     approvalThresholdMinor: thresholdPerCurrency(settings.approvalThreshold),
     approvalExpiryMs: settings.approvalExpiryMs,
     now: settings.now ?? (() => new Date()),

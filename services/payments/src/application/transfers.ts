@@ -3,7 +3,7 @@ import type { AccountFacts } from '../domain/accounts.js';
 import { fail } from '../domain/errors.js';
 import { formatAmount, type Currency } from '../domain/money.js';
 import { checkTransfer, expiryOf, needsApproval } from '../domain/transfers.js';
-import { appendEntries, credit, debit, hold, postIdempotentTransfer, PostingRaced, postInOneStatement } from '../infrastructure/db/ledger.js';
+import { appendEntries, credit, debit, hold, PostingRaced, postInOneStatement } from '../infrastructure/db/ledger.js';
 import { idempotencyCutoff, idempotencyLockName, type IdempotentRequest } from './idempotency.js';
 import type { Caller, PaymentsDeps, PaymentsUow } from './ports.js';
 import { toTransferView, type TransferView } from './views.js';
@@ -129,7 +129,8 @@ export async function createTransfer(deps: PaymentsDeps, uow: PaymentsUow, calle
 }
 
 /**
- * POST /transfers when it simply posts, in one statement and one round trip (no BEGIN/COMMIT):
+ * POST /transfers when it simply posts, in one statement and one round trip (no BEGIN/COMMIT),
+ * shared with the plain transfers that arrive while another such statement runs (postingBatches):
  * the key's claim, the checks, the debit, credit and entries, the event and the stored answer (201),
  * whose JSON it returns, the text to send. Undefined when it did not
  * post (a destination named by user id, an amount that needs approval, a stored answer, any
@@ -161,33 +162,29 @@ export async function postTransferAtOnce(deps: PaymentsDeps, caller: Caller, req
     actor: caller.actor,
     data: { transferId: id, fromAccountId: request.fromAccountId, toAccountId: to.accountId, amount: view.amount, currency },
   });
-  return deps.uowInOneStatement(async (uow) => {
-    const result = await postIdempotentTransfer(
-      uow.trx,
-      {
-        transferId: id,
-        userId: caller.userId,
-        fromAccountId: request.fromAccountId,
-        toAccountId: to.accountId,
-        amount,
-        currency,
-        description: view.description,
-        at: now,
-        lockName: idempotencyLockName(idempotent),
-        key: idempotent.key,
-        fingerprint: idempotent.fingerprint,
-        responseStatus: 201,
-        responseBody: json,
-        cutoff: idempotencyCutoff(now),
-      },
-      (when) => uow.recordInStatement([event], when),
-    ).catch((err: unknown) => {
-      if (err instanceof PostingRaced) fail('payments.request_in_progress', 'another request with this Idempotency-Key has just completed; retry to get its answer');
-      throw err;
-    });
-    if (!result.locked) fail('payments.request_in_progress', 'a request with this Idempotency-Key is still running');
-    return result.posted ? json : undefined;
+  const posting = {
+    transferId: id,
+    userId: caller.userId,
+    fromAccountId: request.fromAccountId,
+    toAccountId: to.accountId,
+    amount,
+    currency,
+    description: view.description,
+    at: now,
+    lockName: idempotencyLockName(idempotent),
+    key: idempotent.key,
+    fingerprint: idempotent.fingerprint,
+    responseStatus: 201,
+    responseBody: json,
+    cutoff: idempotencyCutoff(now),
+  };
+  // With the other plain transfers that arrive while a statement posts (alone when none is running).
+  const result = await deps.postingBatches.post({ posting, event }).catch((err: unknown) => {
+    if (err instanceof PostingRaced) fail('payments.request_in_progress', 'another request with this Idempotency-Key has just completed; retry to get its answer');
+    throw err;
   });
+  if (!result.locked) fail('payments.request_in_progress', 'a request with this Idempotency-Key is still running');
+  return result.posted ? json : undefined;
 }
 
 /** Both accounts of a transfer in one round trip: the caller's source and the destination. */
