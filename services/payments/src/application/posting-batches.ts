@@ -22,6 +22,19 @@ export interface PostingBatchOptions {
    * with the next statement (3,200/s, ~200 µs of Postgres CPU a transfer against ~300 alone).
    */
   inFlightMax?: number;
+  /**
+   * Transfers waiting for a statement (default 1,024: at ~3,000/s, a third of a second of
+   * posting). Past it a transfer is refused with PostingQueueFull (503, retry), nothing written.
+   */
+  waitingMax?: number;
+}
+
+/** The queue of transfers waiting to post is full: nothing was written; the caller may retry. */
+export class PostingQueueFull extends Error {
+  constructor() {
+    super('too many transfers are waiting to post');
+    this.name = 'PostingQueueFull';
+  }
 }
 
 interface Waiting extends ReadyPosting {
@@ -41,6 +54,7 @@ interface Waiting extends ReadyPosting {
 export function postingBatches(uowInOneStatement: PaymentsDeps['uowInOneStatement'], options: PostingBatchOptions = {}): PostingBatches {
   const batchMax = Math.max(1, options.batchMax ?? 32);
   const inFlightMax = Math.max(1, options.inFlightMax ?? 2);
+  const waitingMax = Math.max(1, options.waitingMax ?? 1_024);
   const waiting: Waiting[] = [];
   let inFlight = 0;
 
@@ -79,6 +93,7 @@ export function postingBatches(uowInOneStatement: PaymentsDeps['uowInOneStatemen
 
   return {
     post(ready) {
+      if (waiting.length >= waitingMax) return Promise.reject(new PostingQueueFull());
       return new Promise((resolve, reject) => {
         waiting.push({ ...ready, resolve, reject });
         pump();

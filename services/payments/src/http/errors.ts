@@ -1,6 +1,7 @@
 import { AuthError } from '@elcorp/auth';
 import type { PublicErrorCode, PublicErrorStatus } from '@elcorp/contracts/http';
 import { AppError, toProblem } from '@elcorp/kit';
+import { PostingQueueFull } from '../application/posting-batches.js';
 import { PaymentsError, type PaymentsErrorCode } from '../domain/errors.js';
 
 /** A code's status must be one contracts lists for it; internal codes answer as `validation_failed`. */
@@ -43,9 +44,9 @@ export function toAppError(err: unknown): unknown {
       cause: err,
     });
   }
-  // Every pooled connection busy for longer than the pool waits (a burst on one hot account):
-  // a retryable 503, not a 500.
-  if (err instanceof Error && err.message === 'timeout exceeded when trying to connect') {
+  // Every pooled connection busy for longer than the pool waits (a burst on one hot account),
+  // or more transfers waiting to post than the batcher keeps: a retryable 503, not a 500.
+  if (err instanceof PostingQueueFull || (err instanceof Error && err.message === 'timeout exceeded when trying to connect')) {
     return new AppError(503, 'service_unavailable', 'Service unavailable', { detail: 'the ledger is busy; retry shortly', headers: { 'retry-after': '1' }, cause: err });
   }
   return err;

@@ -3,7 +3,7 @@ import { sql } from '@elcorp/db';
 import t from 'tap';
 import { getAccount } from '../../src/application/accounts.js';
 import { idempotencyCutoff, idempotencyLockName } from '../../src/application/idempotency.js';
-import { postingBatches, type ReadyPosting } from '../../src/application/posting-batches.js';
+import { PostingQueueFull, postingBatches, type ReadyPosting } from '../../src/application/posting-batches.js';
 import type { Caller, PaymentsDeps } from '../../src/application/ports.js';
 import { createDeposit, postTransferAtOnce } from '../../src/application/transfers.js';
 import { formatAmount } from '../../src/domain/money.js';
@@ -201,4 +201,32 @@ t.test('160 concurrent plain transfers from 20 payers holding 5.00 each: exactly
   t.same(inv.sums, { NAD: 0n });
   t.equal(inv.lowestUserBalance >= 0n, true);
   t.equal(inv.storedDiffers, 0);
+});
+
+t.test('past waitingMax a transfer is refused at once with PostingQueueFull, nothing written; the waiting ones post', async (t) => {
+  const ledger = await ledgerHarness(t);
+  const payers = await funded(ledger, ['Ana Nangolo', 'Ben Shikongo', 'Cat Ndapewa', 'Dan Iipinge'], 100_00n);
+  const [merchant] = await funded(ledger, ['Mer Chant'], 0n);
+  // The first statement is held until the queue has been seen full.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let first = true;
+  const batches = postingBatches(
+    async (work) => {
+      if (first) {
+        first = false;
+        await held;
+      }
+      return ledger.deps.uowInOneStatement(work);
+    },
+    { inFlightMax: 1, waitingMax: 2 },
+  );
+  const accepted = payers.slice(0, 3).map((payer) => batches.post(ready(payer, merchant!.accountId, 1_00n)));
+  const refused = await batches.post(ready(payers[3]!, merchant!.accountId, 1_00n)).catch((err: unknown) => err);
+  t.ok(refused instanceof PostingQueueFull, 'one in flight, two waiting: the fourth is refused');
+  release();
+  t.same(await Promise.all(accepted), Array.from({ length: 3 }, () => ({ locked: true, posted: true })));
+  t.equal(await balanceOf(ledger, payers[3]!), '100.00', 'the refused transfer moved nothing');
+  t.equal(await balanceOf(ledger, merchant!), '3.00');
+  t.equal((await postedTransferIds(ledger)).length, 3);
 });
