@@ -1,5 +1,4 @@
-import { publicClientAddressSecrets } from '@elcorp/kit';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isTimedSignature, publicClientAddressSecrets, signTimed } from '@elcorp/kit';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /**
@@ -33,10 +32,8 @@ export interface AttestedRequest {
 
 const label = 'elcorp-dpop-verified';
 
-const mac = (secret: string, atSeconds: number, request: AttestedRequest) =>
-  createHmac('sha256', secret)
-    .update(`${label}\n${atSeconds}\n${request.method}\n${request.path}\n${request.authorization}\n${request.proof}`)
-    .digest('base64url');
+const attestedMessage = (request: AttestedRequest) => (atSeconds: number) =>
+  `${label}\n${atSeconds}\n${request.method}\n${request.path}\n${request.authorization}\n${request.proof}`;
 
 /** Whether attestations under `secret` mean anything: not under the public development values. */
 export function attestsUnder(secret: string): boolean {
@@ -45,22 +42,13 @@ export function attestsUnder(secret: string): boolean {
 
 /** `<unix seconds>.<base64url HMAC>` for the attestation header. */
 export function attestVerifiedProof(secret: string, request: AttestedRequest, nowMs = Date.now()): string {
-  const atSeconds = Math.floor(nowMs / 1000);
-  return `${atSeconds}.${mac(secret, atSeconds, request)}`;
+  return signTimed(secret, attestedMessage(request), nowMs);
 }
-
-const attestationPattern = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
 
 /** Whether `headers` carry a fresh attestation, under `secret`, of this very request's token and proof. */
 export function isAttestedProof(headers: IncomingHttpHeaders, secret: string, method: string, path: string, nowMs = Date.now()): boolean {
   const attestation = headers[proofAttestationHeader];
   const { authorization, dpop: proof } = headers;
   if (typeof attestation !== 'string' || typeof authorization !== 'string' || typeof proof !== 'string' || !attestsUnder(secret)) return false;
-  const match = attestationPattern.exec(attestation);
-  if (!match) return false;
-  const atSeconds = Number(match[1]);
-  if (Math.abs(nowMs - atSeconds * 1000) > proofAttestationMaxAgeMs) return false;
-  const expected = Buffer.from(mac(secret, atSeconds, { method, path, authorization, proof }));
-  const given = Buffer.from(match[2]!);
-  return expected.length === given.length && timingSafeEqual(expected, given);
+  return isTimedSignature(attestation, secret, attestedMessage({ method, path, authorization, proof }), proofAttestationMaxAgeMs, nowMs);
 }

@@ -18,6 +18,7 @@ export { createLogger, redactedPaths, type LoggerOptions } from './logger.js';
 export { problemTypeBase, toProblem, type Problem } from './problem.js';
 export { requestIdHeader } from './request-id.js';
 export { pathOf } from './url-path.js';
+export { isTimedSignature, signTimed, type SignedMessage } from './timed-signature.js';
 export { serve, shutdown, type ServeOptions, type ShutdownResult } from './shutdown.js';
 export { openService, startService, type OpenService, type RuntimeConfig, type ServiceContext, type ServiceDefinition } from './start.js';
 export { connectNats, connectRedis, natsHealth, redisHealth } from './connections.js';
