@@ -33,14 +33,15 @@ export async function buildIdentityApp(deps: IdentityAppDeps): Promise<App> {
     healthChecks: deps.healthChecks,
     mapError: toAppError,
   });
-  registerClientAddress(app, deps.clientAddressSecret ?? developmentClientAddressSecret);
+  const gatewaySecret = deps.clientAddressSecret ?? developmentClientAddressSecret;
+  registerClientAddress(app, gatewaySecret);
   const { authenticate: guard, authenticateLoading } = authenticators({
     db: deps.identity.db,
     keys: deps.keys.resolver(),
     replay: deps.identity.replay,
     publicBaseUrl: deps.identity.publicBaseUrl,
     now: deps.identity.now,
-    gatewaySecret: deps.clientAddressSecret ?? developmentClientAddressSecret,
+    gatewaySecret,
   });
   registerAuthz(app, deps.authorizer, { ipOf: (request) => requestContext(request).ip });
   registerAuthRoutes(app, { identity: deps.identity, authenticate: guard, secondFactor: deps.secondFactor });

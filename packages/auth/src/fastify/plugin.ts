@@ -48,7 +48,7 @@ export interface ServiceAuth {
 export async function authenticateRequest(request: FastifyRequest, auth: ServiceAuth): Promise<Principal> {
   try {
     const claims = await auth.tokens.verify(dpopTokenFrom(request.headers.authorization));
-    if (!(auth.gatewaySecret !== undefined && isAttestedProof(request.headers, auth.gatewaySecret, request.method, pathOf(request.url)))) {
+    if (!admittedByGateway(request, auth)) {
       let denied: boolean;
       try {
         denied = await auth.denyList.isDenied(claims.sid);
@@ -65,6 +65,11 @@ export async function authenticateRequest(request: FastifyRequest, auth: Service
     request.log.info({ code: err.code, reason: err.reason }, 'credentials refused');
     throw authProblem(err);
   }
+}
+
+/** The gateway attests it read the deny-list for this very request (proof-attestation.ts). */
+function admittedByGateway(request: FastifyRequest, auth: ServiceAuth): boolean {
+  return auth.gatewaySecret !== undefined && isAttestedProof(request.headers, auth.gatewaySecret, request.method, pathOf(request.url));
 }
 
 export type RouteRegistrar = (scope: App) => Promise<void> | void;

@@ -86,7 +86,7 @@ export async function registerProxy(app: App, deps: ProxyDeps): Promise<void> {
 }
 
 async function forward(upstreams: Upstreams, signAddress: ClientAddressSigner, attestProof: ProofAttester, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const path = request.url.split('?')[0] ?? '';
+  const path = pathOf(request.url);
   const name = upstreamFor(path);
   // Dot segments would let the path the gateway checked differ from the one a server resolves.
   if (!name || /(^|\/)(\.|%2e){1,2}(\/|$)/i.test(path)) throw kitErrors.notFound(`no route for ${request.method} ${path}`);
