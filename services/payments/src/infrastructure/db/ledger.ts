@@ -163,6 +163,11 @@ export interface IdempotentPostingResult {
 /** Thrown when the statement undid itself: a live answer of the key committed after its snapshot. */
 export class PostingRaced extends Error {}
 
+/** A posting statement's failure as thrown: PostingRaced when payments_abort_in_progress() undid it (EP409). */
+const racedAs = (message: string) => (err: unknown): never => {
+  throw (err as { code?: unknown }).code === 'EP409' ? new PostingRaced(message, { cause: err }) : err;
+};
+
 export async function postIdempotentTransfer(trx: Trx, p: IdempotentPosting, outbox: (when: RawBuilder<unknown>) => RawBuilder<unknown>): Promise<IdempotentPostingResult> {
   // pg sends every parameter as untyped text: the instants go as ISO strings formatted once each,
   // rather than five Date parameters formatted by the driver one by one (local time and offset).
@@ -211,9 +216,7 @@ export async function postIdempotentTransfer(trx: Trx, p: IdempotentPosting, out
     ) AS outcome
     WHERE CASE WHEN posted AND NOT answered THEN payments_abort_in_progress() ELSE true END`)
     .execute(trx)
-    .catch((err: unknown) => {
-      throw (err as { code?: unknown }).code === 'EP409' ? new PostingRaced('the Idempotency-Key was answered meanwhile', { cause: err }) : err;
-    });
+    .catch(racedAs('the Idempotency-Key was answered meanwhile'));
   const row = rows[0];
   if (!row) throw new Error('the posting statement returned no row');
   return { locked: row.locked, posted: row.posted };
@@ -304,9 +307,7 @@ export async function postIdempotentTransfers(
     WHERE CASE WHEN (SELECT count(*) FROM done) <> (SELECT count(*) FROM answer) THEN payments_abort_in_progress() ELSE true END
     ORDER BY c.ord`)
     .execute(trx)
-    .catch((err: unknown) => {
-      throw (err as { code?: unknown }).code === 'EP409' ? new PostingRaced('an Idempotency-Key of the batch was answered meanwhile', { cause: err }) : err;
-    });
+    .catch(racedAs('an Idempotency-Key of the batch was answered meanwhile'));
   if (rows.length !== postings.length) throw new Error(`the batch posting statement returned ${rows.length} rows for ${postings.length} postings`);
   return rows.map((row) => ({ locked: row.locked, posted: row.posted }));
 }
