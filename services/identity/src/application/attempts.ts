@@ -69,7 +69,7 @@ export const reservationConflictSql = (abandoned: string) => `ON CONFLICT (email
         ELSE f.in_flight + 1 END,
       locked_until = CASE WHEN f.locked_until <= now() THEN NULL ELSE f.locked_until END,
       updated_at = now()
-    RETURNING failures, in_flight, locked_until`;
+    RETURNING scope, failures, in_flight, locked_until`;
 
 /** Reserves a place for one attempt under a count known beforehand. */
 const reserveSql = `${preparedMarker} INSERT INTO login_failures AS f (email_hash, scope, in_flight) VALUES ($1, $2, 1) ${reservationConflictSql('$3')}`;

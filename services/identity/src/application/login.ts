@@ -93,10 +93,10 @@ const reserveForAccountSql = `${preparedMarker} WITH account AS (
     VALUES ($3, CASE WHEN EXISTS (SELECT 1 FROM account WHERE device_known) THEN $4 ELSE $5 END, 1)
     ${reservationConflictSql('$6')}
   )
-  SELECT reserved.failures AS reserved_failures, reserved.in_flight AS reserved_in_flight, reserved.locked_until AS reserved_locked_until, account.*
+  SELECT reserved.scope AS reserved_scope, reserved.failures AS reserved_failures, reserved.in_flight AS reserved_in_flight, reserved.locked_until AS reserved_locked_until, account.*
   FROM reserved LEFT JOIN account ON true`;
 
-type ReserveForAccountRow = { reserved_failures: number; reserved_in_flight: number; reserved_locked_until: Date | null; device_known: boolean | null } & (
+type ReserveForAccountRow = { reserved_scope: string; reserved_failures: number; reserved_in_flight: number; reserved_locked_until: Date | null; device_known: boolean | null } & (
   | Selectable<UsersTable>
   | { [column in keyof Selectable<UsersTable>]: null }
 );
@@ -106,11 +106,11 @@ async function reserveForAccount(deps: IdentityDeps, emailNormalized: string, jk
   const { rows } = await deps.db.executeQuery<ReserveForAccountRow>(
     CompiledQuery.raw(reserveForAccountSql, [emailNormalized, jkt, key, deviceCountOf(jkt), sharedCount, lockoutPolicy.abandonedAttemptSeconds]),
   );
-  const { reserved_failures, reserved_in_flight, reserved_locked_until, device_known, ...account } = rows[0]!;
+  const { reserved_scope, reserved_failures, reserved_in_flight, reserved_locked_until, device_known: _, ...account } = rows[0]!;
   return {
     user: account.id === null ? undefined : (account as Selectable<UsersTable>),
-    // The same decision the statement's CASE made, on the same snapshot.
-    count: { key, scope: device_known === true ? deviceCountOf(jkt) : sharedCount },
+    // The count the statement chose and reserved under.
+    count: { key, scope: reserved_scope },
     reservation: { failures: reserved_failures, in_flight: reserved_in_flight, locked_until: reserved_locked_until },
   };
 }
