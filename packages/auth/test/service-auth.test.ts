@@ -1,6 +1,6 @@
 // The service-side plugin against the real Redis (deny-list) and a real key set.
 import { buildApp, createLogger, developmentClientAddressSecret, type App } from '@elcorp/kit';
-import { testConfig, testRedisPrefix } from '@elcorp/testing';
+import { freePort, testConfig, testRedisPrefix } from '@elcorp/testing';
 import { Redis } from 'ioredis';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { randomUUID } from 'node:crypto';
@@ -117,7 +117,9 @@ t.test('Redis unreachable: 503 service_unavailable, never a pass', async (t) => 
 // for this very request stands for the service's own read. Nothing else does.
 t.test('a request the gateway attests it admitted is not read against the deny-list again; anything else is', async (t) => {
   const ownSecret = 'a-secret-this-deployment-shares-with-its-gateway';
-  const dead = new Redis(testConfig.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+  // A port nothing listens on: every read fails (the lazy client on the real Redis connected
+  // after its first refused command, and later reads succeeded).
+  const dead = new Redis(`redis://127.0.0.1:${await freePort()}`, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
   t.teardown(() => dead.disconnect());
   // A deny-list that cannot be read: a service that reads it answers 503, one that need not read it answers.
   const behindGateway = async (gatewaySecret: string) => service({ tokens: cachedTokenVerifier(keys), denyList: redisSessionDenyList(dead, prefix), gatewaySecret });
