@@ -39,11 +39,11 @@ export const configShape = {
   /** How long a replica reuses the key ring it read; a rotation elsewhere is seen after this. */
   SIGNING_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   ELCORP_BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
-  /** Worker threads estimating password strength, off the event loop. */
+  /** Worker threads, below sign-ins' CPU priority, estimating password strength and making new hashes. */
   PASSWORD_CHECK_THREADS: z.coerce.number().int().min(1).max(16).default(1),
-  /** Password checks waiting for a thread; beyond it registration and resets answer 503. */
+  /** Password checks and new hashes waiting for a thread; beyond it registration and resets answer 503. */
   PASSWORD_CHECK_QUEUE_MAX: z.coerce.number().int().min(1).max(10_000).default(64),
-  /** Deadline of one password check, waiting included: 503 after it. */
+  /** Deadline of one password check or new hash, waiting included: 503 after it. */
   PASSWORD_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   NOTIFICATIONS_DIR: z.string().min(1).default('.data/mailbox'),
 };

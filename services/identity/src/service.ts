@@ -58,7 +58,8 @@ export function identityServiceWith(overrides: IdentityOverrides = {}): ServiceD
         db,
         uow: unitOfWork(db, { root: config.EVENT_SUBJECT_ROOT }),
         uowInOneStatement: oneStatementUnitOfWork(db, { root: config.EVENT_SUBJECT_ROOT }),
-        hasher: overrides.hasher ?? hasher,
+        // New hashes on the password threads, below sign-ins' priority; checks on libuv's pool.
+        hasher: overrides.hasher ?? { hash: (password) => passwordChecks.hash(password), verify: hasher.verify, dummyVerify: hasher.dummyVerify },
         checkPassword: (password, context) => passwordChecks.check(password, context),
         emailHash: emailHasher(config.IDENTITY_EMAIL_HASH_KEY),
         secrets,

@@ -18,7 +18,9 @@ export interface Argon2GateOptions {
  * `width - 1` places: one is always left to checks, so a flood of registrations never makes a
  * sign-in wait for a hash to finish. At most `width` jobs are in the pool. On a machine with
  * fewer cores than places (2 here, 4 places) hashes alone still keep every core busy; the
- * CPU per hash is unchanged, only the order and the places are ours.
+ * CPU per hash is unchanged, only the order and the places are ours. That is why the running
+ * service makes its new hashes elsewhere, on its lower-priority password threads
+ * (password-check-pool.ts); the hashes that still come here are the CLI's and start-up's.
  */
 export class Argon2Gate {
   private readonly inPool: Record<Argon2Priority, number> = { check: 0, hash: 0 };

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { identityErrors } from '../domain/errors.js';
 import type { PasswordContext, PasswordViolation } from '../domain/password-policy.js';
-import type { CheckRequest } from './password-check-worker.js';
+import type { PasswordJob, PasswordWork } from './password-check-worker.js';
 
 export interface PasswordCheckPoolOptions {
   /** Worker threads. On a small machine one leaves the other cores to requests and argon2. */
@@ -18,12 +18,13 @@ export interface PasswordCheckPoolOptions {
   workerUrl?: URL;
 }
 
-type Reply = { id: number; violations: PasswordViolation[] } | { id: number; error: string };
+type Reply = { id: number; violations: PasswordViolation[] } | { id: number; hash: string } | { id: number; error: string };
+type Answer = PasswordViolation[] | string;
 
 interface Job {
   id: number;
-  request: CheckRequest;
-  resolve: (violations: PasswordViolation[]) => void;
+  request: PasswordJob;
+  resolve: (answer: Answer) => void;
   reject: (err: unknown) => void;
   timer: NodeJS.Timeout;
   thread?: Thread;
@@ -33,15 +34,20 @@ interface Thread {
   worker: Worker;
   ready: Promise<void>;
   job?: Job;
+  /** The OS thread's id once it lowered its own priority (Linux), for tests and diagnostics. */
+  threadId?: number;
 }
 
 // The worker is the compiled .js next to this file, or the .ts source under the test loader.
 const workerUrl = new URL(`./password-check-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
 /**
- * The password policy off the event loop: a fixed set of worker threads, a bounded queue in
- * front of them and a deadline per check. Saturation never blocks or piles up: a full queue
- * or a missed deadline answers 503 `service_unavailable` with Retry-After.
+ * The password work that can wait, off the event loop: the policy's strength estimate and new
+ * argon2id hashes (registration, password change and reset), on a fixed set of worker threads
+ * that run at a lower CPU priority than sign-ins (password-check-worker.ts), with a bounded
+ * queue in front of them and a deadline per job. Saturation never blocks or piles up: a full
+ * queue or a missed deadline answers 503 `service_unavailable` with Retry-After. Checking a
+ * password someone signs in with stays on libuv's pool (password-hasher.ts), at normal priority.
  */
 export class PasswordCheckPool {
   private readonly threads: Thread[] = [];
@@ -58,13 +64,28 @@ export class PasswordCheckPool {
     await Promise.all(this.threads.map((thread) => thread.ready));
   }
 
-  check(password: string, context: PasswordContext): Promise<PasswordViolation[]> {
+  /** The policy's violations of `password`; none means it may be used. */
+  async check(password: string, context: PasswordContext): Promise<PasswordViolation[]> {
+    return (await this.submit({ kind: 'check', password, context })) as PasswordViolation[];
+  }
+
+  /** A new argon2id hash of `password` with today's parameters, as a PHC string. */
+  async hash(password: string): Promise<string> {
+    return (await this.submit({ kind: 'hash', password })) as string;
+  }
+
+  /** The OS thread ids of the threads that have lowered their priority so far. */
+  get loweredThreadIds(): number[] {
+    return this.threads.flatMap((thread) => (thread.threadId === undefined ? [] : [thread.threadId]));
+  }
+
+  private submit(work: PasswordWork): Promise<Answer> {
     if (this.closed) return Promise.reject(new Error('the password check pool is closed'));
     const idle = this.threads.find((thread) => !thread.job);
     if (!idle && this.queue.length >= this.options.queueMax) return Promise.reject(this.busy());
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
-      const job: Job = { id, request: { id, password, context }, resolve, reject, timer: setTimeout(() => this.expire(job), this.options.timeoutMs) };
+      const job: Job = { id, request: { ...work, id }, resolve, reject, timer: setTimeout(() => this.expire(job), this.options.timeoutMs) };
       if (idle) this.run(idle, job);
       else this.queue.push(job);
     });
@@ -80,8 +101,9 @@ export class PasswordCheckPool {
     const worker = new Worker(this.options.workerUrl ?? workerUrl);
     let markReady: () => void = () => undefined;
     const thread: Thread = { worker, ready: new Promise<void>((resolve) => (markReady = resolve)) };
-    worker.on('message', (message: Reply | { ready: true }) => {
+    worker.on('message', (message: Reply | { ready: true; threadId?: number }) => {
       if ('ready' in message) {
+        if (message.threadId !== undefined) thread.threadId = message.threadId;
         if (!thread.job) worker.unref();
         return markReady();
       }
@@ -89,8 +111,8 @@ export class PasswordCheckPool {
       if (!job || job.id !== message.id) return;
       thread.job = undefined;
       worker.unref();
-      if ('error' in message) this.settle(job, new Error(`password check failed: ${message.error}`));
-      else this.settle(job, undefined, message.violations);
+      if ('error' in message) this.settle(job, new Error(`password ${job.request.kind} failed: ${message.error}`));
+      else this.settle(job, undefined, 'hash' in message ? message.hash : message.violations);
       this.dispatch(thread);
     });
     worker.on('error', (err) => this.replace(thread, err));
@@ -137,9 +159,9 @@ export class PasswordCheckPool {
     void fresh.ready.then(() => this.dispatch(fresh));
   }
 
-  private settle(job: Job, err: unknown, violations?: PasswordViolation[]): void {
+  private settle(job: Job, err: unknown, answer?: Answer): void {
     clearTimeout(job.timer);
-    if (violations) job.resolve(violations);
+    if (answer !== undefined) job.resolve(answer);
     else job.reject(err);
   }
 

@@ -1,23 +1,7 @@
-// Password storage per the OWASP Password Storage Cheat Sheet: argon2id, m=19456 KiB, t=2, p=1.
 import { randomBytes } from 'node:crypto';
 import { hash as argon2Hash, parseOptions, verify as argon2Verify } from '@node-rs/argon2';
 import { Argon2Gate } from './argon2-gate.js';
-
-// The algorithm is left to the library's default, argon2id: its `Algorithm` const enum cannot be
-// imported under verbatimModuleSyntax. needsRehash and the tests check the `$argon2id$` prefix.
-const argon2MemoryKib = 19_456;
-const argon2Passes = 2;
-const argon2Lanes = 1;
-const argon2OutputBytes = 32;
-const argon2SaltBytesMin = 16;
-const currentPrefix = '$argon2id$v=19$';
-
-const currentOptions = {
-  memoryCost: argon2MemoryKib,
-  timeCost: argon2Passes,
-  parallelism: argon2Lanes,
-  outputLen: argon2OutputBytes,
-};
+import { argon2Lanes, argon2MemoryKib, argon2OutputBytes, argon2Passes, argon2SaltBytesMin, currentOptions, currentPrefix, normalised } from './argon2-parameters.js';
 
 /**
  * libuv's thread pool, where the binding runs every hash, is 4 threads wide unless
@@ -26,13 +10,11 @@ const currentOptions = {
  */
 const gate = new Argon2Gate({ width: 4, waitingMax: 512 });
 
-// NIST SP 800-63B asks for Unicode normalisation before hashing, so "é" typed precomposed or
-// decomposed (macOS vs Windows keyboards) is the same password. NFC, as the policy counts it.
-function normalised(password: string): string {
-  return password.normalize('NFC');
-}
-
-/** A PHC string: `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`. */
+/**
+ * A PHC string: `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`, made on libuv's pool. The
+ * service makes its new hashes on its lower-priority password threads instead
+ * (PasswordCheckPool.hash); this one serves the CLI, start-up and tests.
+ */
 export async function hash(password: string): Promise<string> {
   return gate.run('hash', () => argon2Hash(normalised(password), currentOptions));
 }
