@@ -10,6 +10,17 @@
 // The first mode also measures honest logins' p50/p99 quiet and while 16 clients register
 // long varied passwords straight to identity (as identity's registration-load bench does).
 //
+// The modes are compared under the same conditions, because this shared machine drifts by
+// 20–30% over the half minute one mode used to take: every mode's fleet (identity, gateway,
+// a load generator, a schema, Redis prefix, subject root and client-address secret of its
+// own) is started first, side by side, and all are warmed up; one quiet window measures every
+// fleet's idle CPU; then each mode's and path's throughput is measured in short windows, the
+// modes and paths one after the other within a round, forward then backward (A B C C B A …),
+// so drift weighs on every mode alike. The tracing overhead is given pooled over the rounds
+// and per round (min–max), which shows how much of it is noise. Sequential latency, logins
+// and the registration load follow, one mode after the other, with every fleet still up
+// (the idle ones cost a few ms of CPU per second each).
+//
 // BENCH_MODES: comma-separated subset of `start` (telemetry preloaded, no collector: what
 // `pnpm start` does without OTEL_EXPORTER_OTLP_ENDPOINT), `exporting` (preloaded, exporting
 // over OTLP/HTTP to a sink in this process that reads and discards every batch) and `off`
@@ -49,8 +60,11 @@ const users = 8;
  * is a start-up cost, and at 1.5 s it was still 14–16% of the gateway's CPU in the measured windows.
  */
 const warmupMs = 4_000;
-/** Per path, in two halves (A B B A) so a drift of the shared machine weighs on both alike. */
+/** Per mode and path, in `rounds` windows interleaved with every other mode's and path's. */
 const runMs = 6_000;
+/** Rounds of the throughput windows, alternately forward and backward over the modes and paths. */
+const rounds = 4;
+const windowMs = runMs / rounds;
 const latencyWarmup = 100;
 const latencySamples = 600;
 const loginMs = 5_000;
@@ -145,10 +159,15 @@ interface Window {
   identityUs: number;
 }
 
+type Path = 'direct' | 'gateway';
+const paths: readonly Path[] = ['direct', 'gateway'];
+
 interface ModeResult {
   mode: Mode;
   loadAverage: { before: number; after: number };
-  throughput: Record<'direct' | 'gateway', Window>;
+  throughput: Record<Path, Window>;
+  /** The same windows one by one, a window per round: `throughput` is their sum. */
+  rounds: Record<Path, Window[]>;
   latencyMs: Record<Target, { p50: number; p99: number }>;
   login: Window;
   /** CPU each process used per second while no request ran. */
@@ -170,131 +189,210 @@ const sum = (windows: Window[]): Window => ({
 const rate = (w: Window) => w.requests / w.seconds;
 const perRequest = (us: number, w: Window) => us / Math.max(1, w.requests);
 
-async function runMode(mode: Mode, admin: Awaited<ReturnType<typeof openAdmin>>, sink: Awaited<ReturnType<typeof startSink>>, withRegistrationLoad: boolean): Promise<ModeResult> {
-  const tag = randomBytes(5).toString('hex');
-  const names: BenchNames = { schema: `bench_${tag}`, subjectRoot: `bench${tag}`, redisPrefix: `bench:${tag}:`, mailbox: `/tmp/elcorp-bench-${tag}` };
-  const services: Service[] = [];
-  let load: ReturnType<typeof startLoad> | undefined;
-  const sinkBefore = { ...sink.stats };
-  const loadBefore = loadavg()[0]!;
-  try {
-    await admin.database!.pool.query(`CREATE SCHEMA ${names.schema}`);
-    const [gatewayPort, identityPort, internalPort] = [await freePort(), await freePort(), await freePort()];
-    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-    const identityUrl = `http://127.0.0.1:${identityPort}`;
-    const shared = {
-      HOST: '127.0.0.1',
-      NATS_URL: testConfig.natsUrl,
-      REDIS_URL: testConfig.redisUrl,
-      EVENT_SUBJECT_ROOT: names.subjectRoot,
-      EVENT_STREAM_MAX_BYTES: String(8 * 1024 * 1024),
-      REDIS_KEY_PREFIX: names.redisPrefix,
-      PUBLIC_BASE_URL: gatewayUrl,
-      // A secret of this fleet's own, as in production: attestations are believed only under one.
-      CLIENT_ADDRESS_SECRET: randomBytes(32).toString('base64url'),
-    };
-    const identity = startServiceProcess('identity', mode, {
-      ...shared,
-      PORT: String(identityPort),
-      DATABASE_URL: databaseUrl,
-      DATABASE_SCHEMA: names.schema,
-      NOTIFICATIONS_DIR: names.mailbox,
-    }, sink.url);
-    services.push(identity);
-    await waitReady(identity, identityUrl);
-    const gateway = startServiceProcess('gateway', mode, {
-      ...shared,
-      PORT: String(gatewayPort),
-      INTERNAL_PORT: String(internalPort),
-      IDENTITY_URL: identityUrl,
-      PAYMENTS_URL: identityUrl,
-      GOVERNANCE_URL: identityUrl,
-      COMPLIANCE_URL: identityUrl,
-      RATE_LIMIT_PER_IP_PER_MINUTE: rateLimit,
-      RATE_LIMIT_PER_USER_PER_MINUTE: rateLimit,
-      RATE_LIMIT_LOGIN_PER_HOUR: rateLimit,
-    }, sink.url);
-    services.unshift(gateway); // stopped first: it calls identity
-    await waitReady(gateway, gatewayUrl);
-
-    load = startLoad();
-    const { call } = load;
-    await call({ cmd: 'setup', setup: { identityUrl, gatewayUrl, publicBaseUrl: gatewayUrl, tag, users, clients } });
-    const pids = { gateway: gateway.child.pid!, identity: identity.child.pid! };
-    /** A prepared command run between two readings of both services' CPU time. */
-    const measured = async (): Promise<{ reply: LoadReply & { ok: true }; gatewayUs: number; gatewaySystemUs: number; identityUs: number }> => {
-      const before = { gateway: cpuTimesUs(pids.gateway), identity: cpuUs(pids.identity) };
-      const reply = await call({ cmd: 'run' });
-      const after = cpuTimesUs(pids.gateway);
-      return {
-        reply,
-        gatewayUs: after.user + after.system - before.gateway.user - before.gateway.system,
-        gatewaySystemUs: after.system - before.gateway.system,
-        identityUs: cpuUs(pids.identity) - before.identity,
-      };
-    };
-    const window = (m: Awaited<ReturnType<typeof measured>>): Window => {
-      const t = m.reply.throughput as ThroughputResult;
-      return { requests: t.requests, seconds: t.seconds, ranOut: t.ranOut, gatewayUs: m.gatewayUs, gatewaySystemUs: m.gatewaySystemUs, identityUs: m.identityUs };
-    };
-
-    const order = ['direct', 'gateway'] as const;
-    const estimate = {} as Record<Target, number>;
-    for (const target of order) estimate[target] = (await call({ cmd: 'warm', target, ms: warmupMs })).throughput!.rate;
-
-    // What each process burns with no request at all (timers, pollers, the relay, GC), per
-    // second: on a machine too loaded to serve many requests it would swamp the per-request figure.
-    // Taken after the warm-up, not just after start: the tail of start-up (compiling, the first
-    // collections) is no steady background and would inflate what is subtracted below.
-    const idleBefore = { gateway: cpuUs(pids.gateway), identity: cpuUs(pids.identity) };
-    const idleStarted = performance.now();
-    await new Promise((resolve) => setTimeout(resolve, idleMs));
-    const idleSeconds = (performance.now() - idleStarted) / 1000;
-    const idleUsPerSecond = { gateway: (cpuUs(pids.gateway) - idleBefore.gateway) / idleSeconds, identity: (cpuUs(pids.identity) - idleBefore.identity) / idleSeconds };
-    const halves: Record<'direct' | 'gateway', Window[]> = { direct: [], gateway: [] };
-    for (const target of [...order, ...[...order].reverse()]) {
-      await call({ cmd: 'prepare-throughput', target, ms: runMs / 2, expectedRate: estimate[target] });
-      halves[target].push(window(await measured()));
-    }
-    const latencyMs = {} as ModeResult['latencyMs'];
-    for (const target of order) {
-      await call({ cmd: 'prepare-sequential', target, warmup: latencyWarmup, samples: latencySamples });
-      const sorted = (await call({ cmd: 'run' })).latenciesMs!;
-      latencyMs[target] = { p50: round(percentile(sorted, 50), 3), p99: round(percentile(sorted, 99), 3) };
-    }
-    let login: Window = { requests: 0, seconds: 1, ranOut: false, gatewayUs: 0, gatewaySystemUs: 0, identityUs: 0 };
-    let argon2PerSecond = Number.NaN;
-    if (!quick) {
-      // Logins straight to identity, as the in-process login bench measures them.
-      await call({ cmd: 'prepare-login', ms: 1_000, maxLogins: 300, clients: loginClients });
-      await call({ cmd: 'run' });
-      await call({ cmd: 'prepare-login', ms: loginMs, maxLogins: 1_500, clients: loginClients });
-      login = window(await measured());
-      argon2PerSecond = await argon2Rate(loginMs);
-    }
-    const registrationLoad = withRegistrationLoad && !quick ? (await call({ cmd: 'registration-load', ms: registrationPhaseMs, registrants })).registrationLoad : undefined;
-    await call({ cmd: 'close' });
-
-    return {
-      mode,
-      loadAverage: { before: round(loadBefore, 2), after: round(loadavg()[0]!, 2) },
-      throughput: { direct: sum(halves.direct), gateway: sum(halves.gateway) },
-      latencyMs,
-      login,
-      argon2PerSecond,
-      idleUsPerSecond,
-      ...(mode === 'exporting' ? { sink: { posts: sink.stats.posts - sinkBefore.posts, bytes: sink.stats.bytes - sinkBefore.bytes } } : {}),
-      ...(registrationLoad ? { registrationLoad } : {}),
-    };
-  } finally {
-    if (load) {
-      load.child.kill('SIGTERM');
-      if (load.child.exitCode === null) await once(load.child, 'exit');
-    }
-    for (const service of services) await stop(service);
-    await removeLeftovers(admin, names);
-  }
+/**
+ * CPU µs per request net of the background each process burns anyway (measured while idle),
+ * which on a shared machine that serves few requests would otherwise dominate. Through the
+ * gateway, identity does the same work as direct: the gateway's own share is its process.
+ */
+function netUsPerRequest(throughput: Record<Path, Window>, idle: ModeResult['idleUsPerSecond']) {
+  const net = (us: number, seconds: number, idleUsPerSecond: number) => us - idleUsPerSecond * seconds;
+  const { direct, gateway } = throughput;
+  return {
+    gateway: perRequest(net(gateway.gatewayUs, gateway.seconds, idle.gateway), gateway),
+    identityDirect: perRequest(net(direct.identityUs, direct.seconds, idle.identity), direct),
+    identityBehindGateway: perRequest(net(gateway.identityUs, gateway.seconds, idle.identity), gateway),
+  };
 }
+
+/** One mode's identity, gateway and load generator, with names of their own. */
+interface Fleet {
+  mode: Mode;
+  names: BenchNames;
+  /** The gateway first: it calls identity, so it is stopped first. */
+  services: Service[];
+  load?: ReturnType<typeof startLoad>;
+  pids: { gateway: number; identity: number };
+  /** Each path's warm-up rate, which sizes its measured windows' proofs. */
+  estimate: Record<Path, number>;
+  sinkBefore: { posts: number; bytes: number };
+}
+
+type Sink = Awaited<ReturnType<typeof startSink>>;
+
+/** Starts one mode's fleet; it is in `fleets` from the first step on, so a failed start is stopped too. */
+async function startFleet(mode: Mode, admin: Admin, sink: Sink, fleets: Fleet[]): Promise<Fleet> {
+  const tag = randomBytes(5).toString('hex');
+  const fleet: Fleet = {
+    mode,
+    names: { schema: `bench_${tag}`, subjectRoot: `bench${tag}`, redisPrefix: `bench:${tag}:`, mailbox: `/tmp/elcorp-bench-${tag}` },
+    services: [],
+    pids: { gateway: 0, identity: 0 },
+    estimate: { direct: 0, gateway: 0 },
+    sinkBefore: { ...sink.stats },
+  };
+  fleets.push(fleet);
+  const { names } = fleet;
+  await admin.database!.pool.query(`CREATE SCHEMA ${names.schema}`);
+  const [gatewayPort, identityPort, internalPort] = [await freePort(), await freePort(), await freePort()];
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  const identityUrl = `http://127.0.0.1:${identityPort}`;
+  const shared = {
+    HOST: '127.0.0.1',
+    NATS_URL: testConfig.natsUrl,
+    REDIS_URL: testConfig.redisUrl,
+    EVENT_SUBJECT_ROOT: names.subjectRoot,
+    EVENT_STREAM_MAX_BYTES: String(8 * 1024 * 1024),
+    REDIS_KEY_PREFIX: names.redisPrefix,
+    PUBLIC_BASE_URL: gatewayUrl,
+    // A secret of this fleet's own, as in production: attestations are believed only under one.
+    CLIENT_ADDRESS_SECRET: randomBytes(32).toString('base64url'),
+  };
+  const identity = startServiceProcess('identity', mode, {
+    ...shared,
+    PORT: String(identityPort),
+    DATABASE_URL: databaseUrl,
+    DATABASE_SCHEMA: names.schema,
+    NOTIFICATIONS_DIR: names.mailbox,
+  }, sink.url);
+  fleet.services.push(identity);
+  await waitReady(identity, identityUrl);
+  const gateway = startServiceProcess('gateway', mode, {
+    ...shared,
+    PORT: String(gatewayPort),
+    INTERNAL_PORT: String(internalPort),
+    IDENTITY_URL: identityUrl,
+    PAYMENTS_URL: identityUrl,
+    GOVERNANCE_URL: identityUrl,
+    COMPLIANCE_URL: identityUrl,
+    RATE_LIMIT_PER_IP_PER_MINUTE: rateLimit,
+    RATE_LIMIT_PER_USER_PER_MINUTE: rateLimit,
+    RATE_LIMIT_LOGIN_PER_HOUR: rateLimit,
+  }, sink.url);
+  fleet.services.unshift(gateway);
+  await waitReady(gateway, gatewayUrl);
+  fleet.pids = { gateway: gateway.child.pid!, identity: identity.child.pid! };
+  fleet.load = startLoad();
+  await fleet.load.call({ cmd: 'setup', setup: { identityUrl, gatewayUrl, publicBaseUrl: gatewayUrl, tag, users, clients } });
+  return fleet;
+}
+
+async function stopFleet(fleet: Fleet, admin: Admin): Promise<void> {
+  const { load } = fleet;
+  if (load) {
+    load.child.kill('SIGTERM');
+    if (load.child.exitCode === null && load.child.signalCode === null) await once(load.child, 'exit');
+  }
+  for (const service of fleet.services) await stop(service);
+  await removeLeftovers(admin, fleet.names);
+}
+
+const callOf = (fleet: Fleet) => fleet.load!.call;
+
+/** A prepared command of the fleet's load generator, run between two readings of both services' CPU time. */
+async function measured(fleet: Fleet): Promise<Window> {
+  const { pids } = fleet;
+  const before = { gateway: cpuTimesUs(pids.gateway), identity: cpuUs(pids.identity) };
+  const reply = await callOf(fleet)({ cmd: 'run' });
+  const after = { gateway: cpuTimesUs(pids.gateway), identity: cpuUs(pids.identity) };
+  const t = reply.throughput as ThroughputResult;
+  return {
+    requests: t.requests,
+    seconds: t.seconds,
+    ranOut: t.ranOut,
+    gatewayUs: after.gateway.user + after.gateway.system - before.gateway.user - before.gateway.system,
+    gatewaySystemUs: after.gateway.system - before.gateway.system,
+    identityUs: after.identity - before.identity,
+  };
+}
+
+async function warmUp(fleet: Fleet): Promise<void> {
+  for (const path of paths) fleet.estimate[path] = (await callOf(fleet)({ cmd: 'warm', target: path, ms: warmupMs })).throughput!.rate;
+}
+
+/**
+ * What each process burns with no request at all (timers, pollers, the relay, GC), per second,
+ * every fleet over the same window: on a machine too loaded to serve many requests it would
+ * swamp the per-request figure. Taken after the warm-up, not just after start: the tail of
+ * start-up (compiling, the first collections) is no steady background and would inflate what is subtracted.
+ */
+async function idleCpu(fleets: Fleet[]): Promise<Map<Fleet, ModeResult['idleUsPerSecond']>> {
+  const before = fleets.map((fleet) => ({ gateway: cpuUs(fleet.pids.gateway), identity: cpuUs(fleet.pids.identity) }));
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, idleMs));
+  const seconds = (performance.now() - started) / 1000;
+  return new Map(fleets.map((fleet, i) => [fleet, {
+    gateway: (cpuUs(fleet.pids.gateway) - before[i]!.gateway) / seconds,
+    identity: (cpuUs(fleet.pids.identity) - before[i]!.identity) / seconds,
+  }]));
+}
+
+/**
+ * Every (mode, path) pair's throughput windows, `rounds` of them, a round visiting every pair:
+ * the modes of one path side by side, forward in even rounds and backward in odd ones.
+ */
+async function interleavedThroughput(fleets: Fleet[]): Promise<Map<Fleet, Record<Path, Window[]>>> {
+  const windows = new Map(fleets.map((fleet) => [fleet, { direct: [], gateway: [] } as Record<Path, Window[]>]));
+  const forward = paths.flatMap((path) => fleets.map((fleet) => ({ fleet, path })));
+  for (let r = 0; r < rounds; r++) {
+    for (const { fleet, path } of r % 2 === 0 ? forward : [...forward].reverse()) {
+      await callOf(fleet)({ cmd: 'prepare-throughput', target: path, ms: windowMs, expectedRate: fleet.estimate[path] });
+      windows.get(fleet)![path].push(await measured(fleet));
+    }
+  }
+  return windows;
+}
+
+/** After the interleaved windows, one mode at a time: sequential latency, logins, the registration load. */
+async function measureAlone(fleet: Fleet, withRegistrationLoad: boolean): Promise<Pick<ModeResult, 'latencyMs' | 'login' | 'argon2PerSecond' | 'registrationLoad'>> {
+  const call = callOf(fleet);
+  const latencyMs = {} as ModeResult['latencyMs'];
+  for (const path of paths) {
+    await call({ cmd: 'prepare-sequential', target: path, warmup: latencyWarmup, samples: latencySamples });
+    const sorted = (await call({ cmd: 'run' })).latenciesMs!;
+    latencyMs[path] = { p50: round(percentile(sorted, 50), 3), p99: round(percentile(sorted, 99), 3) };
+  }
+  let login: Window = { requests: 0, seconds: 1, ranOut: false, gatewayUs: 0, gatewaySystemUs: 0, identityUs: 0 };
+  let argon2PerSecond = Number.NaN;
+  if (!quick) {
+    // Logins straight to identity, as the in-process login bench measures them.
+    await call({ cmd: 'prepare-login', ms: 1_000, maxLogins: 300, clients: loginClients });
+    await call({ cmd: 'run' });
+    await call({ cmd: 'prepare-login', ms: loginMs, maxLogins: 1_500, clients: loginClients });
+    login = await measured(fleet);
+    argon2PerSecond = await argon2Rate(loginMs);
+  }
+  const registrationLoad = withRegistrationLoad && !quick ? (await call({ cmd: 'registration-load', ms: registrationPhaseMs, registrants })).registrationLoad : undefined;
+  await call({ cmd: 'close' });
+  return { latencyMs, login, argon2PerSecond, ...(registrationLoad ? { registrationLoad } : {}) };
+}
+
+/** Every mode's fleet up at once, compared window by window; then each mode's own phases. */
+async function runModes(admin: Admin, sink: Sink, fleets: Fleet[]): Promise<{ results: ModeResult[]; loadAverage: { before: number; after: number } }> {
+  for (const mode of modes) await startFleet(mode, admin, sink, fleets);
+  for (const fleet of fleets) await warmUp(fleet);
+  const loadBefore = round(loadavg()[0]!, 2);
+  const idle = await idleCpu(fleets);
+  const windows = await interleavedThroughput(fleets);
+  const loadAverage = { before: loadBefore, after: round(loadavg()[0]!, 2) };
+  const results: ModeResult[] = [];
+  for (const [i, fleet] of fleets.entries()) {
+    const alone = await measureAlone(fleet, i === 0);
+    const { sinkBefore } = fleet;
+    const modeWindows = windows.get(fleet)!;
+    results.push({
+      mode: fleet.mode,
+      loadAverage: { before: loadBefore, after: round(loadavg()[0]!, 2) },
+      throughput: { direct: sum(modeWindows.direct), gateway: sum(modeWindows.gateway) },
+      rounds: modeWindows,
+      idleUsPerSecond: idle.get(fleet)!,
+      ...alone,
+      ...(fleet.mode === 'exporting' ? { sink: { posts: sink.stats.posts - sinkBefore.posts, bytes: sink.stats.bytes - sinkBefore.bytes } } : {}),
+    });
+  }
+  return { results, loadAverage };
+}
+
+type Admin = Awaited<ReturnType<typeof openAdmin>>;
 
 function openAdmin() {
   return openInfrastructure<unknown>({
@@ -334,12 +432,10 @@ function report(result: ModeResult) {
   const { direct, gateway } = result.throughput;
   const ratio = rate(gateway) / rate(direct);
   const addedP50 = result.latencyMs.gateway.p50 - result.latencyMs.direct.p50;
-  // Through the gateway, identity does the same work as direct: the gateway's own share is its process.
-  // Net of the background each process burns anyway (measured while idle), which on a shared
-  // machine that serves few requests would otherwise dominate; gross figures are in the JSON.
-  const net = (us: number, seconds: number, idle: number) => us - idle * seconds;
-  const gatewayUs = perRequest(net(gateway.gatewayUs, gateway.seconds, result.idleUsPerSecond.gateway), gateway);
-  const identityUs = perRequest(net(direct.identityUs, direct.seconds, result.idleUsPerSecond.identity), direct);
+  // Net of the idle background; gross figures are in the JSON.
+  const netUs = netUsPerRequest(result.throughput, result.idleUsPerSecond);
+  const gatewayUs = netUs.gateway;
+  const identityUs = netUs.identityDirect;
   const loginRate = rate(result.login);
   const load = result.registrationLoad;
   const registration = load && {
@@ -356,7 +452,7 @@ function report(result: ModeResult) {
     cpuUsPerRequest: {
       identityDirect: round(identityUs, 0),
       gateway: round(gatewayUs, 0),
-      identityBehindGateway: round(perRequest(net(gateway.identityUs, gateway.seconds, result.idleUsPerSecond.identity), gateway), 0),
+      identityBehindGateway: round(netUs.identityBehindGateway, 0),
       gross: { identityDirect: round(perRequest(direct.identityUs, direct), 0), gateway: round(perRequest(gateway.gatewayUs, gateway), 0) },
       gatewayKernel: round(perRequest(gateway.gatewaySystemUs, gateway), 0),
     },
@@ -384,31 +480,64 @@ function report(result: ModeResult) {
   return figures;
 }
 
+const signedPercent = (fraction: number) => `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)}%`;
+
+/**
+ * What `mode` costs over `off` in CPU per request, pooled over the rounds, and round by round:
+ * both modes' windows of a round are seconds apart, so the spread over the rounds shows the noise.
+ */
+function overheadOver(base: ModeResult, other: ModeResult) {
+  const pooled = { base: netUsPerRequest(base.throughput, base.idleUsPerSecond), other: netUsPerRequest(other.throughput, other.idleUsPerSecond) };
+  const perRound = Array.from({ length: rounds }, (_, r) => {
+    const of = (result: ModeResult) => netUsPerRequest({ direct: result.rounds.direct[r]!, gateway: result.rounds.gateway[r]! }, result.idleUsPerSecond);
+    const [b, o] = [of(base), of(other)];
+    return { gateway: o.gateway / b.gateway - 1, identity: o.identityDirect / b.identityDirect - 1 };
+  });
+  const spread = (values: number[]) => [round(Math.min(...values), 3), round(Math.max(...values), 3)] as const;
+  return {
+    // From the rounded figures the mode lines print, as before, so the line agrees with them.
+    gateway: round(pooled.other.gateway, 0) / round(pooled.base.gateway, 0) - 1,
+    identity: round(pooled.other.identityDirect, 0) / round(pooled.base.identityDirect, 0) - 1,
+    perRound: { gateway: perRound.map((o) => round(o.gateway, 3)), identity: perRound.map((o) => round(o.identity, 3)) },
+    range: { gateway: spread(perRound.map((o) => o.gateway)), identity: spread(perRound.map((o) => o.identity)) },
+  };
+}
+
+function reportOverhead(label: string, overhead: ReturnType<typeof overheadOver>, goal?: number) {
+  const [gatewayMin, gatewayMax] = overhead.range.gateway;
+  const [identityMin, identityMax] = overhead.range.identity;
+  console.log(
+    `\n${label}, CPU per request: gateway ${signedPercent(overhead.gateway)} (rounds ${signedPercent(gatewayMin)} … ${signedPercent(gatewayMax)}),` +
+      ` identity ${signedPercent(overhead.identity)} (rounds ${signedPercent(identityMin)} … ${signedPercent(identityMax)})` +
+      (goal === undefined ? '' : ` (goal <= ${goal * 100}%: ${mark(Math.max(overhead.gateway, overhead.identity) <= goal)})`),
+  );
+  return { gateway: round(overhead.gateway, 3), identity: round(overhead.identity, 3), perRound: overhead.perRound };
+}
+
 async function main() {
   for (const mode of modes) if (!allModes.includes(mode)) throw new Error(`BENCH_MODES: unknown mode ${mode}; expected ${allModes.join(', ')}`);
+  if (new Set(modes).size !== modes.length) throw new Error(`BENCH_MODES: a mode named twice in ${modes.join(',')}`);
   const admin = await openAdmin();
   const sink = await startSink();
+  const fleets: Fleet[] = [];
   try {
     console.log(`out-of-process edge bench: GET /api/v1/users/me, token + pre-signed fresh DPoP proof per request, ${clients} clients`);
-    console.log(`from a separate load process, ${runMs / 1000} s per path (A B B A), ${latencySamples} sequential; logins straight to identity, ${loginClients} clients for ${loginMs / 1000} s`);
-    const figures = [];
-    for (const [i, mode] of modes.entries()) figures.push(report(await runMode(mode, admin, sink, i === 0)));
-    const exporting = figures.find((f) => f.mode === 'exporting');
-    const off = figures.find((f) => f.mode === 'off');
+    console.log(
+      `from a separate load process per mode, the fleets of ${modes.join(', ')} side by side; ${runMs / 1000} s per mode and path in ${rounds} rounds of ${windowMs / 1000} s,` +
+        ` interleaved (forward, then backward); ${latencySamples} sequential; logins straight to identity, ${loginClients} clients for ${loginMs / 1000} s`,
+    );
+    const { results, loadAverage } = await runModes(admin, sink, fleets);
+    console.log(`\ninterleaved throughput windows: load average ${loadAverage.before} → ${loadAverage.after}`);
+    const figures = results.map(report);
+    const resultOf = (mode: Mode) => results.find((result) => result.mode === mode);
+    const [exporting, start, off] = [resultOf('exporting'), resultOf('start'), resultOf('off')];
     const summary: Record<string, unknown> = { bench: 'edge-out-of-process', clients, modes: figures };
-    if (exporting && off) {
-      const overhead = {
-        gateway: exporting.cpuUsPerRequest.gateway / off.cpuUsPerRequest.gateway - 1,
-        identity: exporting.cpuUsPerRequest.identityDirect / off.cpuUsPerRequest.identityDirect - 1,
-      };
-      summary.tracingCpuOverhead = { gateway: round(overhead.gateway, 3), identity: round(overhead.identity, 3) };
-      console.log(
-        `\ntracing exporting vs off, CPU per request: gateway +${(overhead.gateway * 100).toFixed(1)}%, identity +${(overhead.identity * 100).toFixed(1)}%` +
-          ` (goal <= 15%: ${mark(Math.max(overhead.gateway, overhead.identity) <= goals.tracingCpuOverhead)})`,
-      );
-    }
+    if (exporting && off) summary.tracingCpuOverhead = reportOverhead('tracing exporting vs off', overheadOver(off, exporting), goals.tracingCpuOverhead);
+    if (start && off) summary.preloadCpuOverhead = reportOverhead('tracing preloaded without a collector (start) vs off', overheadOver(off, start));
     console.log(JSON.stringify(summary));
   } finally {
+    // Every fleet, even after one fails to stop: each holds processes, a schema and streams.
+    for (const fleet of fleets) await stopFleet(fleet, admin).catch((err: unknown) => console.error(`stopping the ${fleet.mode} fleet:`, err));
     sink.server.close();
     await admin.close();
   }
