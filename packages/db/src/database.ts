@@ -2,6 +2,7 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { assertSchemaName } from './identifier.js';
 import { preparingMarkedStatements } from './prepared.js';
+import { tracingQueries } from './query-tracing.js';
 
 export interface DatabaseOptions {
   url: string;
@@ -77,6 +78,8 @@ export function createDatabase<DB>(opts: DatabaseOptions): Database<DB> {
   pool.on('connect', (client) => {
     client.on('error', () => {});
     preparingMarkedStatements(client);
+    // After the preparing wrapper, so a query's span also covers it.
+    tracingQueries(client);
   });
 
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });

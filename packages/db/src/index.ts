@@ -6,6 +6,7 @@ export { initDatabase, ensureDatabase, withDatabase, DATABASE_NAME } from './ini
 export type { InitDatabaseOptions } from './init.js';
 export { assertSchemaName } from './identifier.js';
 export { prepared, preparedMarker } from './prepared.js';
+export { queryTracerName } from './query-tracing.js';
 
 // Services import kysely through @elcorp/db so the whole fleet shares one kysely version.
 export { CompiledQuery, Kysely, Transaction, sql } from 'kysely';

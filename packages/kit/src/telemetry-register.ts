@@ -1,24 +1,20 @@
 /**
  * Entry point for `node --import @elcorp/kit/telemetry dist/main.js`: runs before the
- * service's first import, so every instrumented module is patched when it loads.
+ * service's first import, so tracing is on before the service builds its app (buildApp then
+ * traces its requests) and opens its database.
  *
  * It never handles SIGTERM/SIGINT (the service's graceful shutdown owns them, and the
  * kit's shutdown() flushes spans through shutdownTelemetry). `beforeExit` covers a process
  * that ends on its own, e.g. a script.
  */
-import { register } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 import { ConfigError } from './config.js';
 import { loadTelemetryConfig, type TelemetryConfig } from './config/telemetry.js';
 import { shutdownTelemetry, startTelemetry } from './telemetry.js';
 
 // A worker thread inherits the --import (identity's password-strength pool): it serves no
-// request and sends nothing, so it gets no SDK, no loader hook and no patched modules.
+// request and sends nothing, so it gets no SDK.
 if (isMainThread) {
-  // ESM modules are patched by import-in-the-middle's loader hook; CommonJS ones by
-  // require-in-the-middle, which the instrumentations install themselves.
-  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
-
   let config: TelemetryConfig;
   try {
     config = loadTelemetryConfig();

@@ -34,8 +34,8 @@ const flushDeadlineMs = 5_000;
 
 // The SDK is loaded on first start, not when the kit is imported: every service and test
 // imports the kit (shutdown() calls shutdownTelemetry), and sdk-node alone costs ~150 ms.
-// The packages are CommonJS, so a synchronous require keeps startTelemetry synchronous,
-// which `--import @elcorp/kit/telemetry` needs to patch modules before the service loads them.
+// The packages are CommonJS, so a synchronous require keeps startTelemetry synchronous: the
+// tracer provider is registered before `--import @elcorp/kit/telemetry` hands over to the service.
 const load = createRequire(import.meta.url);
 
 let active: Telemetry | undefined;
@@ -44,9 +44,10 @@ let active: Telemetry | undefined;
  * Starts OpenTelemetry tracing for this process: W3C trace context and baggage, an
  * AsyncLocalStorage context manager, and the spans an SRE reads: one per HTTP request
  * received (by buildApp, request-tracing.ts) and sent (fetch, undici: each hop,
- * http-client-tracing.ts) and per pg query; messaging adds publish and consume. There is
- * no span per redis command, nor per framework hook: @fastify/otel made ~12 per request,
- * a third of the gateway's CPU. Sampling follows OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (default
+ * http-client-tracing.ts), per query (@elcorp/db) and per publish and consume (messaging).
+ * There is no span per redis command, nor per framework hook: @fastify/otel made ~12 per
+ * request, a third of the gateway's CPU; instrumentation-pg cost ~17 µs per query.
+ * Sampling follows OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (default
  * parentbased_always_on); a request a parent-based sampler leaves out records no span.
  * Spans go to OTLP only when an endpoint is given; metrics and logs are never exported
  * from here (prom-client and pino own those).
@@ -60,17 +61,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     load('@opentelemetry/core') as typeof import('@opentelemetry/core');
   const traceBase = load('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
   const { BatchSpanProcessor, NoopSpanProcessor } = traceBase;
-  const { PgInstrumentation } = load('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
-
-  const instrumentations = [
-    // A query is recorded only inside an existing span (a request, a consumer): start-up
-    // migrations and the relay's polling would otherwise each become a trace of their own.
-    // A pool checkout is not a query: no connect spans.
-    new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
-    // No ioredis instrumentation: each request sends a few commands (the rate limit's
-    // script, the token admission and DPoP replay checks), a span each for sub-millisecond
-    // steps that the request's own span already times, plus a wrapper around every command.
-  ];
+  // No instrumentation patches a module: the kit and its packages make every span themselves.
+  // HTTP by the kit (request-tracing.ts, http-client-tracing.ts), queries by @elcorp/db
+  // (query-tracing.ts), publish and consume by @elcorp/messaging. No span per redis command:
+  // each request sends a few (the rate limit's script, the token admission and DPoP replay
+  // checks), sub-millisecond steps that the request's own span already times.
   // HTTP is traced by the kit itself: the server span by buildApp (request-tracing.ts), the
   // client span of each hop from undici's diagnostics channels (http-client-tracing.ts).
   const untraceHttpClient = traceHttpClient();
@@ -90,7 +85,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
     }),
     // contextManager left unset: the SDK's default is an enabled AsyncLocalStorageContextManager.
-    instrumentations,
+    instrumentations: [],
     spanProcessors,
     // Explicit empty lists: otherwise the SDK reads OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER,
     // defaults both to OTLP and, with no collector, waits ~8 s at shutdown.
@@ -112,8 +107,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
           await Promise.race([sdk.shutdown(), deadline]);
         } finally {
           clearTimeout(timer);
-          // Unpatch and unregister so a later startTelemetry (tests) starts from a clean slate.
-          for (const instrumentation of instrumentations) instrumentation.disable();
+          // Unregister so a later startTelemetry (tests) starts from a clean slate.
           untraceHttpClient();
           trace.disable();
           propagation.disable();

@@ -5,8 +5,7 @@ import { randomBytes } from 'node:crypto';
 import t from 'tap';
 
 // Tracing starts before the services' modules load, as `--import @elcorp/kit/telemetry` does
-// in production: they are imported below, after it. (The kit itself, imported first, loads
-// pg and ioredis before they can be patched here, so this trace holds no query spans.)
+// in production: they are imported below, after it.
 const exporter = new InMemorySpanExporter();
 const processor = new SimpleSpanProcessor(exporter);
 const telemetry = startTelemetry({ service: 'gateway', spanProcessors: [processor] });
@@ -53,10 +52,13 @@ t.test('a traced request through the gateway is a span per request and hop, none
   t.equal(identity?.parentSpanContext?.spanId, hops[0]?.spanContext().spanId, 'identity continues the trace from the hop (traceparent propagated)');
   const scopes = new Set(spans.map((span) => span.instrumentationScope.name));
   t.same(
-    [...scopes].filter((scope) => !['@elcorp/kit/http-server', '@elcorp/kit/http-client', '@opentelemetry/instrumentation-pg', '@opentelemetry/instrumentation-ioredis'].includes(scope)),
+    [...scopes].filter((scope) => !['@elcorp/kit/http-server', '@elcorp/kit/http-client', '@elcorp/db'].includes(scope)),
     [],
-    'every span is a request, a hop, a query or a Redis command',
+    'every span is a request, a hop or a query',
   );
-  // Bounded: the request, the hop, identity's request, and its handful of Redis commands and queries.
+  const queries = spans.filter((span) => span.instrumentationScope.name === '@elcorp/db');
+  t.ok(queries.length > 0, 'identity\'s queries are in the trace');
+  t.ok(queries.every((query) => query.parentSpanContext?.spanId === identity?.spanContext().spanId), 'each under identity\'s request');
+  // Bounded: the request, the hop, identity's request and its handful of queries.
   t.ok(spans.length <= 16, `${spans.length} spans for one request: ${names.join(', ')}`);
 });
