@@ -8,7 +8,7 @@ const register = fileURLToPath(new URL('../dist/telemetry-register.js', import.m
 
 // What a service started with `node --import @elcorp/kit/telemetry` gets: a recording tracer
 // on its main thread; a worker thread it starts (identity's password-strength pool) inherits
-// the --import and must not start a second SDK, loader hook and set of patches of its own.
+// the --import and must not start a second SDK of its own.
 const script = `
 import { trace } from '@opentelemetry/api';
 import { Worker } from 'node:worker_threads';
