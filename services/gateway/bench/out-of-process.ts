@@ -38,6 +38,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { hash, verify } from '../../identity/dist/infrastructure/password-hasher.js';
+import { benchGatewayEnv } from './gateway-env.js';
 import { removeLeftovers, type BenchNames } from './leftovers.js';
 import type { LoadCommand, LoadReply, RegistrationLoadResult, Target, ThroughputResult } from './protocol.js';
 
@@ -76,8 +77,6 @@ const registrants = 16;
 const idleMs = 3_000;
 /** libuv's default thread pool, where argon2 runs: the raw rate is measured at this width. */
 const argon2Concurrency = 4;
-/** The highest limit the gateway's configuration accepts: the limiter is on the path, never refusing. */
-const rateLimit = '1000000';
 const password = 'correct horse battery staple 42';
 
 
@@ -260,13 +259,7 @@ async function startFleet(mode: Mode, admin: Admin, sink: Sink, fleets: Fleet[])
     ...shared,
     PORT: String(gatewayPort),
     INTERNAL_PORT: String(internalPort),
-    IDENTITY_URL: identityUrl,
-    PAYMENTS_URL: identityUrl,
-    GOVERNANCE_URL: identityUrl,
-    COMPLIANCE_URL: identityUrl,
-    RATE_LIMIT_PER_IP_PER_MINUTE: rateLimit,
-    RATE_LIMIT_PER_USER_PER_MINUTE: rateLimit,
-    RATE_LIMIT_LOGIN_PER_HOUR: rateLimit,
+    ...benchGatewayEnv(identityUrl),
   }, sink.url);
   fleet.services.unshift(gateway);
   await waitReady(gateway, gatewayUrl);

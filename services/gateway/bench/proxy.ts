@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { Client, Pool, type Dispatcher } from 'undici';
 import { gatewayService } from '../dist/service.js';
+import { benchGatewayEnv } from './gateway-env.js';
 import { removeLeftovers } from './leftovers.js';
 
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? testConfig.databaseUrl;
@@ -32,8 +33,6 @@ const proofHeadroom = 2.5;
 const maxProofsPerRun = 100_000;
 /** A request stuck longer than this fails the run (and the clean-up still runs) rather than hanging it. */
 const requestTimeouts = { headersTimeout: 10_000, bodyTimeout: 10_000 };
-/** The highest limit the gateway's configuration accepts: the limiter is on the path, never refusing. */
-const rateLimit = '1000000';
 const path = '/api/v1/users/me';
 const password = 'correct horse battery staple 42';
 
@@ -161,13 +160,7 @@ async function main() {
 
     const gateway = await openService(gatewayService, {
       ...shared,
-      // Only identity is called; the others point at it too.
-      IDENTITY_URL: identityUrl,
-      PAYMENTS_URL: identityUrl,
-      GOVERNANCE_URL: identityUrl,
-      COMPLIANCE_URL: identityUrl,
-      RATE_LIMIT_PER_IP_PER_MINUTE: rateLimit,
-      RATE_LIMIT_PER_USER_PER_MINUTE: rateLimit,
+      ...benchGatewayEnv(identityUrl),
       INTERNAL_PORT: '0', // the operators' listener on any free port: a fleet may hold 9080
     });
     apps.unshift(gateway.app); // closed first: it calls identity
