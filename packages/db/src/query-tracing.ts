@@ -34,11 +34,20 @@ export function tracingQueries(client: pg.PoolClient): void {
 
   (client as unknown as { query: Query }).query = (...args: unknown[]) => {
     const text = textOf(args[0]);
-    // A callback or a submittable (a cursor) is pg's business: only promised queries, which
-    // is how kysely and the kit send every statement, are traced.
-    if (text === undefined || typeof args[args.length - 1] === 'function' || !trace.getActiveSpan()?.isRecording()) return query(...args);
+    // A submittable (a cursor) is pg's business and goes untraced.
+    if (text === undefined || !trace.getActiveSpan()?.isRecording()) return query(...args);
     const operation = operationOf(text);
     const span = tracer.startSpan(operation, { kind: SpanKind.CLIENT, attributes: { ...shared, 'db.operation.name': operation, 'db.query.text': text } });
+    const last = args.length - 1;
+    if (typeof args[last] === 'function') {
+      // The callback form, as pg's Pool.query sends it: the span ends when pg answers.
+      const callback = args[last] as (err: unknown, result: unknown) => void;
+      args[last] = (err: unknown, result: unknown) => {
+        if (err) endFailed(span, err);
+        else span.end();
+        callback(err, result);
+      };
+    }
     let result: unknown;
     try {
       result = query(...args);
@@ -46,6 +55,7 @@ export function tracingQueries(client: pg.PoolClient): void {
       endFailed(span, err);
       throw err;
     }
+    if (typeof args[last] === 'function') return result;
     if (typeof (result as Promise<unknown> | undefined)?.then !== 'function') span.end();
     else {
       void (result as Promise<unknown>).then(
