@@ -39,7 +39,8 @@ export function tracingQueries(client: pg.PoolClient): void {
     const operation = operationOf(text);
     const span = tracer.startSpan(operation, { kind: SpanKind.CLIENT, attributes: { ...shared, 'db.operation.name': operation, 'db.query.text': text } });
     const last = args.length - 1;
-    if (typeof args[last] === 'function') {
+    const withCallback = typeof args[last] === 'function';
+    if (withCallback) {
       // The callback form, as pg's Pool.query sends it: the span ends when pg answers.
       const callback = args[last] as (err: unknown, result: unknown) => void;
       args[last] = (err: unknown, result: unknown) => {
@@ -55,14 +56,9 @@ export function tracingQueries(client: pg.PoolClient): void {
       endFailed(span, err);
       throw err;
     }
-    if (typeof args[last] === 'function') return result;
+    if (withCallback) return result;
     if (typeof (result as Promise<unknown> | undefined)?.then !== 'function') span.end();
-    else {
-      void (result as Promise<unknown>).then(
-        () => span.end(),
-        (err: unknown) => endFailed(span, err),
-      );
-    }
+    else void (result as Promise<unknown>).then(() => span.end(), (err: unknown) => endFailed(span, err));
     return result;
   };
 }
@@ -79,7 +75,7 @@ const leadingComments = /^(?:\s+|\/\*[\s\S]*?\*\/|--[^\n]*\n)*/;
 const firstWord = /^[A-Za-z]{1,16}\b/;
 
 /** The statement's first keyword (`SELECT`, `INSERT`, `WITH`…), past any comment such as the prepared marker. */
-export function operationOf(text: string): string {
+function operationOf(text: string): string {
   const rest = text.slice(leadingComments.exec(text)?.[0].length ?? 0);
   return firstWord.exec(rest)?.[0].toUpperCase() ?? 'QUERY';
 }

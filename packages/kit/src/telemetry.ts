@@ -62,12 +62,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const traceBase = load('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
   const { BatchSpanProcessor, NoopSpanProcessor } = traceBase;
   // No instrumentation patches a module: the kit and its packages make every span themselves.
-  // HTTP by the kit (request-tracing.ts, http-client-tracing.ts), queries by @elcorp/db
-  // (query-tracing.ts), publish and consume by @elcorp/messaging. No span per redis command:
-  // each request sends a few (the rate limit's script, the token admission and DPoP replay
-  // checks), sub-millisecond steps that the request's own span already times.
-  // HTTP is traced by the kit itself: the server span by buildApp (request-tracing.ts), the
-  // client span of each hop from undici's diagnostics channels (http-client-tracing.ts).
+  // The server span by buildApp (request-tracing.ts), the client span of each hop from undici's
+  // diagnostics channels (http-client-tracing.ts), queries by @elcorp/db (query-tracing.ts),
+  // publish and consume by @elcorp/messaging. No span per redis command: each request sends a
+  // few (the rate limit's script, the token admission and DPoP replay checks), sub-millisecond
+  // steps that the request's own span already times.
   const untraceHttpClient = traceHttpClient();
 
   const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];

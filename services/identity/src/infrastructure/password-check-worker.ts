@@ -16,7 +16,7 @@ export type PasswordJob = PasswordWork & { id: number };
 
 const port = parentPort;
 if (!port) throw new Error('password-check-worker runs as a worker thread only');
-const lowered = lowerThisThreadPriority(waitingWorkNiceness);
+const threadId = lowerThisThreadPriority(waitingWorkNiceness);
 port.on('message', (job: PasswordJob) => {
   try {
     if (job.kind === 'hash') port.postMessage({ id: job.id, hash: hashSync(normalised(job.password), currentOptions) });
@@ -25,4 +25,4 @@ port.on('message', (job: PasswordJob) => {
     port.postMessage({ id: job.id, error: err instanceof Error ? err.message : String(err) });
   }
 });
-port.postMessage({ ready: true, ...(lowered ? { threadId: lowered.threadId } : {}) });
+port.postMessage({ ready: true, threadId });
