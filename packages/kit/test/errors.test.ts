@@ -1,6 +1,6 @@
 import t from 'tap';
 import { AppError, problemContentType } from '../src/index.js';
-import { sampleApp } from './helpers.js';
+import { capturedLogger, sampleApp } from './helpers.js';
 
 const valid = { amount: '125.50', currency: 'NAD' };
 
@@ -105,4 +105,31 @@ t.test('an unknown route answers a 404 problem', async (t) => {
   const res = await app.inject({ method: 'GET', url: '/nope?x=1' });
   t.equal(res.statusCode, 404);
   t.match(res.json(), { code: 'not_found', detail: 'no route for GET /nope' });
+});
+
+t.test('a 503 with Retry-After is logged as a warning with its cause, an unexpected failure as an error', async (t) => {
+  const { logger, lines } = capturedLogger('info');
+  const app = await sampleApp({ logger });
+  app.get('/busy', async () => {
+    throw new AppError(503, 'service_unavailable', 'Service unavailable', { headers: { 'retry-after': '1' } });
+  });
+  app.get('/unavailable', async () => {
+    throw new AppError(503, 'service_unavailable', 'Service unavailable');
+  });
+  t.teardown(() => app.close());
+
+  const busy = await app.inject({ method: 'GET', url: '/busy' });
+  t.equal(busy.statusCode, 503);
+  t.equal(busy.headers['retry-after'], '1');
+  const deferred = lines.filter((line) => line.msg === 'request deferred');
+  t.equal(deferred.length, 1, 'one line for the deferred request');
+  t.equal(deferred[0]?.level, 40, 'pino\'s warn');
+  t.match(deferred[0], { code: 'service_unavailable', status: 503, err: { message: String } });
+
+  await app.inject({ method: 'GET', url: '/unavailable' });
+  await app.inject({ method: 'GET', url: '/boom' });
+  const failed = lines.filter((line) => line.msg === 'request failed');
+  t.equal(failed.length, 2, 'a 503 without Retry-After and a 500 are both errors');
+  t.same(failed.map((line) => line.level), [50, 50], 'pino\'s error');
+  t.equal(lines.filter((line) => line.msg === 'request deferred').length, 1, 'nothing else was deferred');
 });
