@@ -38,6 +38,11 @@ export const configShape = {
   SIGNING_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   /** How long a replica reuses the key ring it read; a rotation elsewhere is seen after this. */
   SIGNING_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  /**
+   * A scheduled rotation publishes the next key this long before it signs with it: longer
+   * than verifiers keep a JWKS (JWKS_MAX_AGE_MS, 5 min) plus SIGNING_KEY_CACHE_SECONDS.
+   */
+  SIGNING_KEY_PREPUBLISH_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
   ELCORP_BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
   /** Worker threads, below sign-ins' CPU priority, estimating password strength and making new hashes. */
   PASSWORD_CHECK_THREADS: z.coerce.number().int().min(1).max(16).default(1),

@@ -46,7 +46,11 @@ export function identityServiceWith(overrides: IdentityOverrides = {}): ServiceD
       const redis = infra.redis!;
       const now = () => new Date();
       const secrets = new SecretBox(config.IDENTITY_KEY_ENCRYPTION_KEY);
-      const keys = new SigningKeys(db, secrets, { rotationDays: config.SIGNING_KEY_ROTATION_DAYS, cacheMs: config.SIGNING_KEY_CACHE_SECONDS * 1000 });
+      const keys = new SigningKeys(db, secrets, {
+        rotationDays: config.SIGNING_KEY_ROTATION_DAYS,
+        prepublishMs: config.SIGNING_KEY_PREPUBLISH_SECONDS * 1000,
+        cacheMs: config.SIGNING_KEY_CACHE_SECONDS * 1000,
+      });
       await keys.current(); // creates the first key on a new database, before traffic
       const passwordChecks = sharedPasswordCheckPool({
         threads: config.PASSWORD_CHECK_THREADS,

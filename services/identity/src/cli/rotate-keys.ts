@@ -24,9 +24,11 @@ export const rotateKeysCommand: OperatorCommand<Record<string, never>> = {
   name: 'rotate-keys',
   help: `usage: pnpm elcorp rotate-keys
 
-Makes a new ES256 signing key current now (the same rotation the hourly schedule runs; one
-replica at a time). Tokens signed by the previous key stay valid until they expire: the
-JWKS keeps publishing it for a day. Replicas pick the new key up within
+Makes a new ES256 signing key current now, one replica at a time. The hourly schedule
+instead publishes its next key SIGNING_KEY_PREPUBLISH_SECONDS before it signs; this command
+does not wait, so verifiers that fetched the JWKS before it refetch on the new kid (at most
+every JWKS_REFRESH_MIN_INTERVAL_MS). Tokens signed by the previous key stay valid until they
+expire: the JWKS keeps publishing it for a day. Replicas pick the new key up within
 SIGNING_KEY_CACHE_SECONDS.
 
 environment: identity's DATABASE_URL, DATABASE_SCHEMA, IDENTITY_KEY_ENCRYPTION_KEY

@@ -13,18 +13,36 @@ export interface SigningKey {
 interface KeyRing {
   current: SigningKey;
   publicJwks: JWK[];
-  loadedAtMs: number;
+  /** Date.now() from which the ring is read again: its cache age, or when a waiting key starts signing. */
+  expiresAtMs: number;
+}
+
+export interface SigningKeysOptions {
+  rotationDays: number;
+  /**
+   * How long a scheduled rotation publishes the next key before it signs with it
+   * (SIGNING_KEY_PREPUBLISH_SECONDS). Verifiers cache the JWKS and refetch on an unknown kid at
+   * most every JWKS_REFRESH_MIN_INTERVAL_MS: a key that signed at once failed the new tokens
+   * at every verifier that had fetched just before. The operator's rotate() never waits.
+   */
+  prepublishMs?: number;
+  cacheMs?: number;
 }
 
 const sealContext = 'identity.signing-key';
 // Retired keys stay published well past the access-token lifetime (15 min).
 const retiredPublishedFor = '1 day';
 
+/** A key signs from `signs_from` until `retired_at` (open-ended while null), by the database's clock. */
+const signsNow = sql<boolean>`signs_from <= now() AND (retired_at IS NULL OR retired_at > now())`;
+
 /**
  * ES256 signing keys: private halves sealed under the key-encryption key in Postgres, so
- * every replica signs with the same key and a database dump alone reveals none. The JWKS
- * lists the current key and those retired within a day, so tokens signed just before a
- * rotation stay verifiable.
+ * every replica signs with the same key and a database dump alone reveals none. A key signs
+ * from `signs_from` until `retired_at`. The JWKS lists every key from the moment it is made
+ * (ahead of its signing, after a scheduled rotation) until a day after its retirement, so
+ * tokens signed just before a rotation stay verifiable and those signed just after are
+ * verifiable by a cache fetched before it.
  *
  * Its rotations open their own transactions rather than a unit of work (ARCHITECTURE.md: use
  * cases run in one; infrastructure adapters may keep theirs). A rotation announces no event,
@@ -39,7 +57,7 @@ export class SigningKeys {
   constructor(
     private readonly db: Kysely<IdentityDB>,
     private readonly box: SecretBox,
-    private readonly options: { rotationDays: number; cacheMs?: number },
+    private readonly options: SigningKeysOptions,
   ) {}
 
   async current(): Promise<SigningKey> {
@@ -68,20 +86,23 @@ export class SigningKeys {
     };
   }
 
-  /** Makes a new current key and retires the others. Serialised across replicas. */
+  /** Makes a new key current now and retires the others (a suspected leak cannot wait). Serialised across replicas. */
   async rotate(): Promise<string> {
     const kid = await this.db.transaction().execute(async (trx) => {
-      await sql`SELECT pg_advisory_xact_lock(hashtext('identity.signing-keys'))`.execute(trx);
-      return this.insertKey(trx);
+      await lockRotations(trx);
+      return this.insertKey(trx, 0);
     });
     this.ring = undefined;
     return kid;
   }
 
-  /** Rotates when the current key is older than the rotation period; true when it did. */
+  /**
+   * When the newest key is older than the rotation period, makes the next one, published now
+   * and signing after the pre-publication lead, when the current one retires. True when it did.
+   */
   async rotateIfDue(): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
-      await sql`SELECT pg_advisory_xact_lock(hashtext('identity.signing-keys'))`.execute(trx);
+      await lockRotations(trx);
       const due = await trx
         .selectFrom('signing_keys')
         .select('kid')
@@ -89,27 +110,42 @@ export class SigningKeys {
         .where('created_at', '>', sql<Date>`now() - make_interval(days => ${this.options.rotationDays})`)
         .executeTakeFirst();
       if (due) return false;
-      await this.insertKey(trx);
+      await this.insertKey(trx, this.options.prepublishMs ?? 0);
       this.ring = undefined;
       return true;
     });
   }
 
-  private async insertKey(trx: Kysely<IdentityDB>): Promise<string> {
+  /** Makes a key that signs now, unless another replica just did (a fresh database, or every key retired). */
+  private async ensureSigningKey(): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await lockRotations(trx);
+      const signing = await trx.selectFrom('signing_keys').select('kid').where(signsNow).executeTakeFirst();
+      if (!signing) await this.insertKey(trx, 0);
+    });
+  }
+
+  /** The new key signs `leadMs` from now; the keys signing until then retire at that moment. */
+  private async insertKey(trx: Kysely<IdentityDB>, leadMs: number): Promise<string> {
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
     const kid = randomUUID();
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
     const privateJwk = JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'ES256' });
-    await trx.updateTable('signing_keys').set({ retired_at: sql`now()` }).where('retired_at', 'is', null).execute();
+    const startsAt = sql<Date>`now() + make_interval(secs => ${leadMs / 1000})`;
+    await trx
+      .updateTable('signing_keys')
+      .set({ retired_at: startsAt })
+      .where((eb) => eb.or([eb('retired_at', 'is', null), eb('retired_at', '>', startsAt)]))
+      .execute();
     await trx
       .insertInto('signing_keys')
-      .values({ kid, public_jwk: JSON.stringify(publicJwk) as unknown as Record<string, unknown>, private_jwk_enc: this.box.seal(privateJwk, sealContext) })
+      .values({ kid, public_jwk: JSON.stringify(publicJwk) as unknown as Record<string, unknown>, private_jwk_enc: this.box.seal(privateJwk, sealContext), signs_from: startsAt })
       .execute();
     return kid;
   }
 
   private async load(force = false): Promise<KeyRing> {
-    const fresh = this.ring && Date.now() - this.ring.loadedAtMs < (this.options.cacheMs ?? 30_000);
+    const fresh = this.ring && Date.now() < this.ring.expiresAtMs;
     if (fresh && !force) return this.ring!;
     this.loading ??= this.read().finally(() => (this.loading = undefined));
     this.ring = await this.loading;
@@ -118,25 +154,40 @@ export class SigningKeys {
 
   private async read(): Promise<KeyRing> {
     let rows = await this.published();
-    if (!rows.some((r) => r.retired_at === null)) {
-      await this.rotateIfDue();
+    if (!rows.some((r) => r.signs_now)) {
+      await this.ensureSigningKey();
       rows = await this.published();
     }
-    const currentRow = rows.find((r) => r.retired_at === null)!;
+    // Newest start first: the first key signing now is the one a rotation made last.
+    const currentRow = rows.find((r) => r.signs_now)!;
     const privateJwk = JSON.parse(this.box.open(currentRow.private_jwk_enc, sealContext).toString('utf8')) as JWK;
+    const waits = rows.map((r) => r.starts_in_ms).filter((ms) => ms > 0);
     return {
       current: { kid: currentRow.kid, privateKey: createPrivateKey({ key: privateJwk as JsonWebKey, format: 'jwk' }) },
       publicJwks: rows.map((r) => r.public_jwk as JWK),
-      loadedAtMs: Date.now(),
+      expiresAtMs: Date.now() + Math.min(this.options.cacheMs ?? 30_000, ...waits),
     };
   }
 
+  /** The JWKS's keys, with whether each signs now and how long until it starts (by the database's clock). */
   private published() {
     return this.db
       .selectFrom('signing_keys')
-      .select(['kid', 'public_jwk', 'private_jwk_enc', 'retired_at'])
+      .select([
+        'kid',
+        'public_jwk',
+        'private_jwk_enc',
+        signsNow.as('signs_now'),
+        sql<number>`greatest(0, extract(epoch FROM signs_from - now()) * 1000)::float8`.as('starts_in_ms'),
+      ])
       .where((eb) => eb.or([eb('retired_at', 'is', null), eb('retired_at', '>', sql<Date>`now() - ${retiredPublishedFor}::interval`)]))
-      .orderBy('created_at', 'desc')
+      .orderBy('signs_from', 'desc')
       .execute();
   }
 }
+
+/** One replica rotates at a time: the lock lives as long as the rotation's transaction. */
+async function lockRotations(trx: Kysely<IdentityDB>): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(hashtext('identity.signing-keys'))`.execute(trx);
+}
+

@@ -93,6 +93,9 @@ export interface SigningKeysTable {
   public_jwk: Record<string, unknown>;
   private_jwk_enc: Buffer;
   created_at: Generated<Date>;
+  /** When it starts signing: a scheduled rotation makes it ahead, already published. */
+  signs_from: Generated<Date>;
+  /** When it stops signing (in the future while its successor waits); published a day after. */
   retired_at: Date | null;
 }
 
