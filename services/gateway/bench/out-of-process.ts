@@ -38,6 +38,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { hash, verify } from '../../identity/dist/infrastructure/password-hasher.js';
+import { es256VerifyUs } from './calibration.js';
 import { benchGatewayEnv } from './gateway-env.js';
 import { removeLeftovers, type BenchNames } from './leftovers.js';
 import type { LoadCommand, LoadReply, RegistrationLoadResult, Target, ThroughputResult } from './protocol.js';
@@ -420,7 +421,7 @@ async function argon2Rate(ms: number): Promise<number> {
 
 const mark = (met: boolean) => (met ? 'met' : 'MISSED');
 
-function report(result: ModeResult) {
+function report(result: ModeResult, verifyUs: number) {
   const { argon2PerSecond } = result;
   const { direct, gateway } = result.throughput;
   const ratio = rate(gateway) / rate(direct);
@@ -461,8 +462,9 @@ function report(result: ModeResult) {
   line('sequential p50 direct / gateway', `${result.latencyMs.direct.p50} / ${result.latencyMs.gateway.p50} ms`, `added ${addedP50.toFixed(3)} ms (goal <= 1: ${mark(addedP50 <= goals.addedP50Ms)})`);
   line('sequential p99 direct / gateway', `${result.latencyMs.direct.p99} / ${result.latencyMs.gateway.p99} ms`);
   line('idle CPU gateway / identity', `${figures.idleCpuUsPerSecond.gateway} / ${figures.idleCpuUsPerSecond.identity} µs per s`, '(subtracted below)');
-  line('CPU µs/request gateway', `${figures.cpuUsPerRequest.gateway} (gross ${figures.cpuUsPerRequest.gross.gateway}, kernel ${figures.cpuUsPerRequest.gatewayKernel})`, `goal <= 300: ${mark(gatewayUs <= goals.gatewayUsPerRequest)}`);
-  line('CPU µs/request identity GET /me', `${figures.cpuUsPerRequest.identityDirect} (gross ${figures.cpuUsPerRequest.gross.identityDirect}; behind gateway ${figures.cpuUsPerRequest.identityBehindGateway})`, `goal <= 300: ${mark(identityUs <= goals.identityUsPerRequest)}`);
+  const inVerifies = (us: number) => `${(us / verifyUs).toFixed(1)} ES256 verifications`;
+  line('CPU µs/request gateway', `${figures.cpuUsPerRequest.gateway} (gross ${figures.cpuUsPerRequest.gross.gateway}, kernel ${figures.cpuUsPerRequest.gatewayKernel})`, `goal <= 300: ${mark(gatewayUs <= goals.gatewayUsPerRequest)}; ${inVerifies(gatewayUs)}`);
+  line('CPU µs/request identity GET /me', `${figures.cpuUsPerRequest.identityDirect} (gross ${figures.cpuUsPerRequest.gross.identityDirect}; behind gateway ${figures.cpuUsPerRequest.identityBehindGateway})`, `goal <= 300: ${mark(identityUs <= goals.identityUsPerRequest)}; ${inVerifies(identityUs)}`);
   line('login / raw argon2id', `${figures.login.perSecond} / ${figures.login.argon2idPerSecond} per s`, `${(figures.login.ratio * 100).toFixed(1)}% (goal >= 90%: ${mark(figures.login.ratio >= goals.loginToArgon2)})`);
   if (registration) {
     line('honest login p50/p99 quiet', `${registration.quietLoginMs.p50} / ${registration.quietLoginMs.p99} ms (${registration.quietLoginMs.samples})`);
@@ -519,12 +521,14 @@ async function main() {
       `from a separate load process per mode, the fleets of ${modes.join(', ')} side by side; ${runMs / 1000} s per mode and path in ${rounds} rounds of ${windowMs / 1000} s,` +
         ` interleaved (forward, then backward); ${latencySamples} sequential; logins straight to identity, ${loginClients} clients for ${loginMs / 1000} s`,
     );
+    const verifyUs = es256VerifyUs();
+    console.log(`machine: one ES256 verification costs ${verifyUs.toFixed(1)} µs of CPU (node:crypto); CPU per request is also given in verifications`);
     const { results, loadAverage } = await runModes(admin, sink, fleets);
     console.log(`\ninterleaved throughput windows: load average ${loadAverage.before} → ${loadAverage.after}`);
-    const figures = results.map(report);
+    const figures = results.map((result) => report(result, verifyUs));
     const resultOf = (mode: Mode) => results.find((result) => result.mode === mode);
     const [exporting, start, off] = [resultOf('exporting'), resultOf('start'), resultOf('off')];
-    const summary: Record<string, unknown> = { bench: 'edge-out-of-process', clients, modes: figures };
+    const summary: Record<string, unknown> = { bench: 'edge-out-of-process', clients, machine: { es256VerifyUs: round(verifyUs, 1) }, modes: figures };
     if (exporting && off) summary.tracingCpuOverhead = reportOverhead('tracing exporting vs off', overheadOver(off, exporting), goals.tracingCpuOverhead);
     if (start && off) summary.preloadCpuOverhead = reportOverhead('tracing preloaded without a collector (start) vs off', overheadOver(off, start));
     console.log(JSON.stringify(summary));
