@@ -33,6 +33,11 @@ export interface RemoteJwks {
   /** True once a key set has been fetched from identity: it keeps verifying from then on. */
   loaded(): boolean;
   /**
+   * Whether the last key set fetched lists this kid (synchronous, for cached verdicts): a key
+   * identity withdrew is gone from it after the next fetch (JWKS_MAX_AGE_MS at most).
+   */
+  publishes(kid: string): boolean;
+  /**
    * Resolves when a key set is loaded, fetching one first if none is (at most once per
    * retry interval, shared with concurrent callers); rejects while none could be fetched.
    * A readiness check: a verifier without keys refuses every caller.
@@ -50,6 +55,7 @@ export interface RemoteJwks {
 export function remoteJwks(options: RemoteJwksOptions): RemoteJwks {
   const now = options.now ?? Date.now;
   let keySet: ReturnType<typeof createLocalJWKSet> | undefined;
+  let kids = new Set<string>();
   let fetchedAt = -Infinity;
   let nextFetchAllowedAt = -Infinity;
   let inflight: Promise<void> | undefined;
@@ -59,6 +65,7 @@ export function remoteJwks(options: RemoteJwksOptions): RemoteJwks {
       try {
         const jwks = await fetchJwks(options);
         keySet = createLocalJWKSet(jwks);
+        kids = new Set(jwks.keys.flatMap((key) => (typeof key.kid === 'string' ? [key.kid] : [])));
         fetchedAt = now();
         nextFetchAllowedAt = fetchedAt + options.refreshMinIntervalMs;
       } catch (err) {
@@ -72,10 +79,13 @@ export function remoteJwks(options: RemoteJwksOptions): RemoteJwks {
     return inflight;
   };
 
+  /** A set past its age is fetched again in the background; the cached one keeps serving meanwhile. */
+  const refreshIfStale = () => {
+    if (keySet && now() - fetchedAt > options.maxAgeMs && now() >= nextFetchAllowedAt) refresh().catch(() => undefined);
+  };
+
   const getKey: JWTVerifyGetKey = async (header, token) => {
-    if (keySet && now() - fetchedAt > options.maxAgeMs && now() >= nextFetchAllowedAt) {
-      refresh().catch(() => undefined); // keeps serving the cached set meanwhile
-    }
+    refreshIfStale();
     if (keySet) {
       try {
         return await keySet(header, token);
@@ -91,6 +101,11 @@ export function remoteJwks(options: RemoteJwksOptions): RemoteJwks {
   return {
     getKey,
     loaded: () => keySet !== undefined,
+    publishes(kid) {
+      // Asked for every cached verdict: a verifier serving only cached tokens refreshes here.
+      refreshIfStale();
+      return kids.has(kid);
+    },
     async ensureLoaded() {
       if (keySet) return;
       if (now() < nextFetchAllowedAt) throw new Error('no JWKS loaded yet; the last fetch failed');

@@ -1,7 +1,7 @@
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import { remoteJwks, verifyAccessToken, type JwksLogger } from '../src/index.js';
+import { cachedTokenVerifier, remoteJwks, verifyAccessToken, type JwksLogger } from '../src/index.js';
 
 const logger: JwksLogger = { warn: () => undefined };
 const jkt = 'device-thumbprint';
@@ -127,4 +127,41 @@ t.test('a body over the size cap or with too many keys is refused, never half-us
   });
   await t.rejects(many.ensureLoaded());
   t.notOk(many.loaded());
+});
+
+t.test('a key identity withdraws takes its cached verdicts with it at the next fetch of the set', async (t) => {
+  let now = 1_000_000;
+  let served: JWK[] = [issuerJwk];
+  let fetches = 0;
+  const jwks = remoteJwks({
+    url: 'http://jwks.test/.well-known/jwks.json',
+    refreshMinIntervalMs: 30_000,
+    fetchTimeoutMs: 1_000,
+    maxAgeMs: 300_000,
+    logger,
+    now: () => now,
+    fetch: async () => {
+      fetches += 1;
+      return Response.json({ keys: served });
+    },
+  });
+  const tokens = cachedTokenVerifier(jwks.getKey, { publishes: jwks.publishes });
+  const uncheckedTokens = cachedTokenVerifier(jwks.getKey);
+  const leaked = await mint();
+  t.equal((await tokens.verify(leaked)).cnf.jkt, jkt);
+  await uncheckedTokens.verify(leaked);
+  t.ok(tokens.known?.(leaked), 'verified once, then answered from the cache');
+  t.ok(jwks.publishes('test-issuer'));
+  t.notOk(jwks.publishes('made-up'));
+
+  served = []; // identity withdrew the key
+  now += 300_001; // the set's age passes: the next look refreshes it in the background
+  t.ok(tokens.known?.(leaked), 'until the set is fetched again, the cached verdict stands');
+  // A token of an unknown kid joins that fetch: once it is refused, the new set is in.
+  await t.rejects(verifyAccessToken(await mint({ kid: 'made-up' }), { keys: jwks.getKey }), { code: 'auth.invalid_token' });
+  t.equal(fetches, 2, 'one fetch: the background one, joined');
+  t.notOk(jwks.publishes('test-issuer'));
+  t.equal(tokens.known?.(leaked), undefined, 'the verdict of a withdrawn key is gone');
+  await t.rejects(tokens.verify(leaked), { code: 'auth.invalid_token' }, 'and the token is refused');
+  t.ok(uncheckedTokens.known?.(leaked), 'without `publishes`, a verdict would live until the token expires');
 });

@@ -18,7 +18,7 @@ export interface GatewayDeps {
   redis: Redis;
   upstreams: Upstreams;
   /** Identity's verification keys, fetched and cached (remoteJwks). */
-  jwks: Pick<RemoteJwks, 'getKey' | 'ensureLoaded'>;
+  jwks: Pick<RemoteJwks, 'getKey' | 'ensureLoaded' | 'publishes'>;
 }
 
 /**
@@ -43,7 +43,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<App> {
   const limiter = redisRateLimiter(redis);
   await registerSecurity(app, { config });
   registerClientAddress(app, { config });
-  registerAdmission(app, { limiter, redis, config, keys: deps.jwks.getKey });
+  registerAdmission(app, { limiter, redis, config, keys: deps.jwks.getKey, publishes: deps.jwks.publishes });
   await registerProxy(app, { upstreams, clientAddressSecret: config.CLIENT_ADDRESS_SECRET });
   await registerDocs(app, { upstreams });
   return app;

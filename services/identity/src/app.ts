@@ -38,6 +38,7 @@ export async function buildIdentityApp(deps: IdentityAppDeps): Promise<App> {
   const { authenticate: guard, authenticateLoading } = authenticators({
     db: deps.identity.db,
     keys: deps.keys.resolver(),
+    publishes: (kid) => deps.keys.publishes(kid),
     replay: deps.identity.replay,
     publicBaseUrl: deps.identity.publicBaseUrl,
     now: deps.identity.now,

@@ -51,7 +51,7 @@ export function openServiceAuth(config: ServiceAuthConfig, deps: { redis: Redis;
   });
   return {
     jwks,
-    tokens: cachedTokenVerifier(jwks.getKey),
+    tokens: cachedTokenVerifier(jwks.getKey, { publishes: jwks.publishes }),
     denyList: redisSessionDenyList(deps.redis, config.REDIS_KEY_PREFIX),
     gatewaySecret: config.CLIENT_ADDRESS_SECRET,
   };

@@ -8,6 +8,7 @@ import { registerIpRateLimit, registerLoginRateLimit } from './rate-limit.js';
 
 export interface AdmissionDeps {
   keys: JWTVerifyGetKey;
+  publishes?: (kid: string) => boolean;
   redis: Redis;
   limiter: RateLimiter;
   config: Pick<
@@ -26,6 +27,6 @@ export interface AdmissionDeps {
 export function registerAdmission(app: App, deps: AdmissionDeps): void {
   const limits = { limiter: deps.limiter, config: deps.config };
   registerIpRateLimit(app, { ...limits, countedElsewhere: (request) => credentialOf(request) === 'token' });
-  registerAuthentication(app, { keys: deps.keys, redis: deps.redis, config: deps.config, limits });
+  registerAuthentication(app, { keys: deps.keys, ...(deps.publishes ? { publishes: deps.publishes } : {}), redis: deps.redis, config: deps.config, limits });
   registerLoginRateLimit(app, limits);
 }

@@ -13,6 +13,8 @@ import { addressLimitOf, applyDecision, countAddress, userLimitOf, type RateLimi
 export interface AuthenticationDeps {
   /** Identity's verification keys: `remoteJwks(...).getKey` in production. */
   keys: JWTVerifyGetKey;
+  /** Whether identity still publishes a kid (`remoteJwks(...).publishes`): a withdrawn key's cached verdicts go. */
+  publishes?: (kid: string) => boolean;
   redis: Redis;
   config: Pick<GatewayConfig, 'PUBLIC_BASE_URL' | 'REDIS_KEY_PREFIX'>;
   /**
@@ -67,7 +69,7 @@ export function registerAuthentication(app: App, deps: AuthenticationDeps): void
   const admit = tokenAdmissionCheck(deps.redis, REDIS_KEY_PREFIX);
   const { limits } = deps;
 
-  const verifiedTokens = cachedTokenVerifier(deps.keys);
+  const verifiedTokens = cachedTokenVerifier(deps.keys, deps.publishes ? { publishes: deps.publishes } : {});
   app.addHook('onRequest', async (request, reply) => {
     const credential = credentialOf(request);
     if (credential === undefined || credential === 'none') return;

@@ -12,6 +12,8 @@ export { principalOf, type Principal };
 export interface AuthenticationDeps {
   db: Kysely<IdentityDB>;
   keys: JWTVerifyGetKey;
+  /** Whether the key ring still publishes a kid (SigningKeys.publishes): a withdrawn key's cached verdicts go. */
+  publishes?: (kid: string) => boolean;
   replay: ReplayGuard;
   publicBaseUrl: string;
   now: () => Date;
@@ -46,7 +48,7 @@ const liveSessionSql = `${preparedMarker} SELECT 1 AS live FROM sessions WHERE i
  * proof's judge. The token is verified either way (defence in depth).
  */
 function verifiedCaller(deps: AuthenticationDeps): (request: FastifyRequest) => Promise<Principal> {
-  const tokens = cachedTokenVerifier(deps.keys);
+  const tokens = cachedTokenVerifier(deps.keys, deps.publishes ? { publishes: deps.publishes } : {});
   const origin = publicOriginOf(deps.publicBaseUrl);
   return async (request) => {
     const token = dpopTokenFrom(request.headers.authorization);

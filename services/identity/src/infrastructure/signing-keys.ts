@@ -33,8 +33,8 @@ const sealContext = 'identity.signing-key';
 // Retired keys stay published well past the access-token lifetime (15 min).
 const retiredPublishedFor = '1 day';
 
-/** A key signs from `signs_from` until `retired_at` (open-ended while null), by the database's clock. */
-const signsNow = sql<boolean>`signs_from <= now() AND (retired_at IS NULL OR retired_at > now())`;
+/** A key signs from `signs_from` until `retired_at` (open-ended while null), unless withdrawn; by the database's clock. */
+const signsNow = sql<boolean>`signs_from <= now() AND (retired_at IS NULL OR retired_at > now()) AND withdrawn_at IS NULL`;
 
 /**
  * ES256 signing keys: private halves sealed under the key-encryption key in Postgres, so
@@ -86,14 +86,37 @@ export class SigningKeys {
     };
   }
 
-  /** Makes a new key current now and retires the others (a suspected leak cannot wait). Serialised across replicas. */
-  async rotate(): Promise<string> {
-    const kid = await this.db.transaction().execute(async (trx) => {
+  /**
+   * Whether the key ring last read publishes a kid, synchronously: cached token verdicts ask
+   * on every request, so a withdrawn key's tokens stop within SIGNING_KEY_CACHE_SECONDS. A
+   * ring past its age is read again in the background.
+   */
+  publishes(kid: string): boolean {
+    if (!this.ring || Date.now() >= this.ring.expiresAtMs) this.load().catch(() => undefined);
+    return this.ring?.publicJwks.some((key) => key.kid === kid) ?? false;
+  }
+
+  /**
+   * Makes a new key current now and retires the others (a suspected leak cannot wait).
+   * `withdrawPrevious` also unpublishes every earlier key, so the tokens they signed stop
+   * verifying (clients refresh; the answer is signed by the new key). Serialised across replicas.
+   */
+  async rotate(options: { withdrawPrevious?: boolean } = {}): Promise<{ kid: string; withdrawn: string[] }> {
+    const rotated = await this.db.transaction().execute(async (trx) => {
       await lockRotations(trx);
-      return this.insertKey(trx, 0);
+      const kid = await this.insertKey(trx, 0);
+      if (!options.withdrawPrevious) return { kid, withdrawn: [] };
+      const withdrawn = await trx
+        .updateTable('signing_keys')
+        .set({ withdrawn_at: sql`now()` })
+        .where('kid', '<>', kid)
+        .where('withdrawn_at', 'is', null)
+        .returning('kid')
+        .execute();
+      return { kid, withdrawn: withdrawn.map((row) => row.kid) };
     });
     this.ring = undefined;
-    return kid;
+    return rotated;
   }
 
   /**
@@ -181,6 +204,7 @@ export class SigningKeys {
         sql<number>`greatest(0, extract(epoch FROM signs_from - now()) * 1000)::float8`.as('starts_in_ms'),
       ])
       .where((eb) => eb.or([eb('retired_at', 'is', null), eb('retired_at', '>', sql<Date>`now() - ${retiredPublishedFor}::interval`)]))
+      .where('withdrawn_at', 'is', null)
       .orderBy('signs_from', 'desc')
       .execute();
   }

@@ -73,5 +73,13 @@ t.test('rotate-keys makes a new key current; the JWKS publishes it beside the ol
   t.same(after.keys.map((k) => k.kid).sort(), [...before.keys.map((k) => k.kid), kid].sort(), 'the new key and the previous one');
   const extra = await runOperatorCli(['rotate-keys', 'now'], cliEnv(identity));
   t.same([extra.status, extra.stderr], [2, 'elcorp rotate-keys: unexpected argument "now" (see pnpm elcorp rotate-keys --help)\n']);
-  t.match((await runOperatorCli(['rotate-keys', '--help'])).stdout, /^usage: pnpm elcorp rotate-keys\n/);
+  t.match((await runOperatorCli(['rotate-keys', '--help'])).stdout, /^usage: pnpm elcorp rotate-keys \[--withdraw-previous\]\n/);
+  t.equal((await runOperatorCli(['rotate-keys', '--withdraw'], cliEnv(identity))).status, 2, 'an unknown option');
+
+  const withdrawing = await runOperatorCli(['rotate-keys', '--withdraw-previous'], cliEnv(identity));
+  t.equal(withdrawing.status, 0, withdrawing.stderr);
+  const [, newest, withdrawn] = /^signing key (\S+) is now current\nwithdrawn: (.+)\n$/.exec(withdrawing.stdout) ?? [];
+  t.same(withdrawn?.split(', ').sort(), after.keys.map((k) => k.kid).sort(), 'names every key it withdrew');
+  const left = (await identity.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json() as { keys: { kid: string }[] };
+  t.same(left.keys.map((k) => k.kid), [newest], 'only the newest key is published');
 });

@@ -5,7 +5,7 @@ import { bootService } from '@elcorp/service-testing';
 import { nextMailboxMessage, readMailbox, testConfig, testRedisPrefix, type MailboxMessage } from '@elcorp/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { rotateSigningKeys } from '../../src/cli/rotate-keys.js';
+import { rotateSigningKeys, type RotateOptions } from '../../src/cli/rotate-keys.js';
 import { loadIdentityConfig } from '../../src/config.js';
 import type { Test } from 'tap';
 import type { LightMyRequestResponse } from 'fastify';
@@ -36,8 +36,8 @@ export interface Identity {
   query<R>(text: string, params?: unknown[]): Promise<R[]>;
   /** Reads a key under this test's Redis prefix. */
   redisValue(key: string): Promise<string | null>;
-  /** The operator's rotate-keys command against this test's schema. */
-  rotateKeys(): Promise<string>;
+  /** The operator's rotate-keys command against this test's schema; the new key's kid. */
+  rotateKeys(options?: RotateOptions): Promise<string>;
   /** The NATS subject root of this test's streams (`<root>.governance.role.assigned`, ...). */
   subjectRoot: string;
   /** The service's messaging runtime: `settled(identity.messaging, ...)` awaits its consumers. */
@@ -103,8 +103,8 @@ export async function openIdentity(t: Test, env: Record<string, string> = {}, ov
     async redisValue(key: string) {
       return redisClient.get(`${redis.prefix}${key}`);
     },
-    rotateKeys() {
-      return rotateSigningKeys(loadIdentityConfig({ DATABASE_URL: testConfig.databaseUrl, DATABASE_SCHEMA: schema, ...env }));
+    async rotateKeys(options) {
+      return (await rotateSigningKeys(loadIdentityConfig({ DATABASE_URL: testConfig.databaseUrl, DATABASE_SCHEMA: schema, ...env }), options)).kid;
     },
     subjectRoot: booted.subjectRoot,
     messaging,

@@ -40,8 +40,8 @@ const verifies = (verifier: RemoteJwks, token: string) =>
   );
 
 t.test('a scheduled rotation publishes the next key before it signs: a verifier that may not refetch yet verifies its first tokens', async (t) => {
-  // SIGNING_KEY_CACHE_SECONDS=0: identity reads its key ring on every use, so the test sees the switch at once.
-  const identity = await openIdentity(t, { SIGNING_KEY_CACHE_SECONDS: '0' });
+  // openIdentity sets SIGNING_KEY_CACHE_SECONDS=0: identity reads its key ring on every use.
+  const identity = await openIdentity(t);
   const database = createDatabase<IdentityDB>({ url: testConfig.databaseUrl, schema: identity.schema });
   t.teardown(() => database.close());
   const schedule = new SigningKeys(database.db, new SecretBox(loadIdentityConfig({ NODE_ENV: 'test' }).IDENTITY_KEY_ENCRYPTION_KEY), {
@@ -92,10 +92,35 @@ t.test('a scheduled rotation publishes the next key before it signs: a verifier 
 });
 
 t.test("the operator's rotation does not wait: the new key signs at once", async (t) => {
-  const identity = await openIdentity(t, { SIGNING_KEY_CACHE_SECONDS: '0', SIGNING_KEY_PREPUBLISH_SECONDS: '600' });
+  const identity = await openIdentity(t, { SIGNING_KEY_PREPUBLISH_SECONDS: '600' });
   const { device, session } = await signedInUser(identity);
   const kid = await identity.rotateKeys();
   const answer = await device.call('POST', '/api/v1/auth/refresh', { body: { refreshToken: session.refreshToken } });
   t.equal(kidOf(answer.json().accessToken), kid);
   t.not(kid, kidOf(session.accessToken));
+});
+
+t.test('rotate-keys --withdraw-previous: the leaked key leaves the JWKS and its tokens, cached or not, are refused; the session lives on', async (t) => {
+  const identity = await openIdentity(t);
+  const { device, session } = await signedInUser(identity);
+  const sessions = (accessToken: string) => device.call('GET', '/api/v1/auth/sessions', { session: { ...session, accessToken } });
+  t.equal((await sessions(session.accessToken)).statusCode, 200, 'the token is verified once and its verdict cached');
+
+  const kid = await identity.rotateKeys({ withdrawPrevious: true });
+  // Reading the JWKS reads identity's key ring again (its cache is 0 s in tests).
+  const published = (await identity.app.inject('/.well-known/jwks.json')).json() as { keys: Array<{ kid: string }> };
+  t.same(
+    published.keys.map((k) => k.kid),
+    [kid],
+    'only the new key is published',
+  );
+  const refused = await sessions(session.accessToken);
+  t.equal(refused.statusCode, 401, 'the leaked key no longer verifies, though its verdict was cached');
+  t.equal(refused.json().code, 'auth.invalid_token');
+
+  const refreshed = await device.call('POST', '/api/v1/auth/refresh', { body: { refreshToken: session.refreshToken } });
+  t.equal(refreshed.statusCode, 200, 'a refresh needs no access token');
+  const fresh = refreshed.json().accessToken as string;
+  t.equal(kidOf(fresh), kid);
+  t.equal((await sessions(fresh)).statusCode, 200, 'the session goes on under the new key');
 });

@@ -97,6 +97,8 @@ export interface SigningKeysTable {
   signs_from: Generated<Date>;
   /** When it stops signing (in the future while its successor waits); published a day after. */
   retired_at: Date | null;
+  /** Unpublished at once (a suspected leak): its tokens stop verifying. */
+  withdrawn_at: Date | null;
 }
 
 export interface UserRolesTable {
