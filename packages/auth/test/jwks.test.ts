@@ -1,7 +1,7 @@
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import { cachedTokenVerifier, remoteJwks, verifyAccessToken, type JwksLogger } from '../src/index.js';
+import { cachedTokenVerifier, remoteJwks, verifyAccessToken, type JwksLogger, type RemoteJwksOptions } from '../src/index.js';
 
 const logger: JwksLogger = { warn: () => undefined };
 const jkt = 'device-thumbprint';
@@ -14,16 +14,16 @@ async function mint(header: Record<string, unknown> = {}, key: CryptoKey = issue
   return new SignJWT(payload).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'test-issuer', ...header }).sign(key);
 }
 
+/** identity's JWKS client as the fleet configures it (30 s between refetches, 5 min of age), over `fetch`. */
+function testJwks(options: Pick<RemoteJwksOptions, 'fetch'> & Partial<RemoteJwksOptions>) {
+  return remoteJwks({ url: 'http://jwks.test/.well-known/jwks.json', refreshMinIntervalMs: 30_000, fetchTimeoutMs: 1_000, maxAgeMs: 300_000, logger, ...options });
+}
+
 t.test('an unknown kid refreshes the set at most once per interval', async (t) => {
   let now = 1_000_000;
   let served: JWK[] = [];
   const fetches: string[] = [];
-  const jwks = remoteJwks({
-    url: 'http://jwks.test/.well-known/jwks.json',
-    refreshMinIntervalMs: 30_000,
-    fetchTimeoutMs: 1_000,
-    maxAgeMs: 300_000,
-    logger,
+  const jwks = testJwks({
     now: () => now,
     fetch: async (url) => {
       fetches.push(String(url));
@@ -56,12 +56,8 @@ t.test('a stale set is refreshed in the background, and keeps serving while iden
   let now = 0;
   let up = true;
   let fetches = 0;
-  const { getKey: keys } = remoteJwks({
-    url: 'http://jwks.test/.well-known/jwks.json',
-    refreshMinIntervalMs: 30_000,
-    fetchTimeoutMs: 1_000,
+  const { getKey: keys } = testJwks({
     maxAgeMs: 60_000,
-    logger,
     now: () => now,
     fetch: async () => {
       fetches += 1;
@@ -83,12 +79,7 @@ t.test('readiness: not loaded while identity is away, loaded once it answers; fa
   let now = 0;
   let up = false;
   let fetches = 0;
-  const jwks = remoteJwks({
-    url: 'http://jwks.test/.well-known/jwks.json',
-    refreshMinIntervalMs: 30_000,
-    fetchTimeoutMs: 1_000,
-    maxAgeMs: 300_000,
-    logger,
+  const jwks = testJwks({
     now: () => now,
     fetch: async () => {
       fetches += 1;
@@ -108,21 +99,13 @@ t.test('readiness: not loaded while identity is away, loaded once it answers; fa
 });
 
 t.test('a body over the size cap or with too many keys is refused, never half-used', async (t) => {
-  const big = remoteJwks({
-    url: 'http://jwks.test/.well-known/jwks.json',
+  const big = testJwks({
     refreshMinIntervalMs: 0,
-    fetchTimeoutMs: 1_000,
-    maxAgeMs: 300_000,
-    logger,
     fetch: async () => new Response(JSON.stringify({ keys: [issuerJwk], padding: 'x'.repeat(70 * 1024) })),
   });
   await t.rejects(big.ensureLoaded(), /larger than/);
-  const many = remoteJwks({
-    url: 'http://jwks.test/.well-known/jwks.json',
+  const many = testJwks({
     refreshMinIntervalMs: 0,
-    fetchTimeoutMs: 1_000,
-    maxAgeMs: 300_000,
-    logger,
     fetch: async () => Response.json({ keys: Array.from({ length: 33 }, (_, i) => ({ ...issuerJwk, kid: `k${i}` })) }),
   });
   await t.rejects(many.ensureLoaded());
@@ -133,12 +116,7 @@ t.test('a key identity withdraws takes its cached verdicts with it at the next f
   let now = 1_000_000;
   let served: JWK[] = [issuerJwk];
   let fetches = 0;
-  const jwks = remoteJwks({
-    url: 'http://jwks.test/.well-known/jwks.json',
-    refreshMinIntervalMs: 30_000,
-    fetchTimeoutMs: 1_000,
-    maxAgeMs: 300_000,
-    logger,
+  const jwks = testJwks({
     now: () => now,
     fetch: async () => {
       fetches += 1;
