@@ -29,7 +29,7 @@ export interface IdentityUpstream {
 }
 
 /** The real identity service for a test file: it issues the tokens and serves the JWKS. */
-export async function openIdentityUpstream(t: Test): Promise<IdentityUpstream> {
+export async function openIdentityUpstream(t: Test, env: Record<string, string> = {}): Promise<IdentityUpstream> {
   const logger = createLogger({ service: 'gateway', level: 'silent' });
   const redisPrefix = (await testRedisPrefix(t)).prefix;
   const identity = await bootService(t, identityService, {
@@ -37,6 +37,7 @@ export async function openIdentityUpstream(t: Test): Promise<IdentityUpstream> {
     REDIS_KEY_PREFIX: redisPrefix,
     NODE_ENV: 'test',
     NOTIFICATIONS_DIR: t.testdir({}),
+    ...env,
   });
   const identityUrl = await identity.app.listen({ host: '127.0.0.1', port: 0 });
   const redis = await connectRedis(testConfig.redisUrl, logger);

@@ -1,0 +1,65 @@
+import { remoteJwks, signDpopProof } from '@elcorp/auth';
+import { runOperatorCli, testConfig } from '@elcorp/testing';
+import t from 'tap';
+import { buildGatewayApp } from '../../src/app.js';
+import { loadGatewayConfig } from '../../src/config.js';
+import { openUpstreams, upstreamsOptionsFrom } from '../../src/infrastructure/upstreams.js';
+import { openIdentityUpstream, publicBaseUrl } from './identity-upstream.js';
+
+const me = '/api/v1/users/me';
+const kidOf = (token: string): string => (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+
+t.test("a withdrawn signing key: the gateway drops its cached verdicts at its next JWKS fetch and refuses the key's tokens itself", async (t) => {
+  // Identity reads its key ring on every use, so its JWKS shows the withdrawal at once.
+  const { identity, identityUrl, redisPrefix, redis, logger, signIn } = await openIdentityUpstream(t, { SIGNING_KEY_CACHE_SECONDS: '0' });
+  const config = loadGatewayConfig({ PUBLIC_BASE_URL: publicBaseUrl, REDIS_KEY_PREFIX: redisPrefix, IDENTITY_URL: identityUrl });
+  // The gateway's JWKS client as production makes it, on a clock the test moves.
+  let clock = Date.now();
+  const jwks = remoteJwks({
+    url: `${identityUrl}/.well-known/jwks.json`,
+    refreshMinIntervalMs: config.JWKS_REFRESH_MIN_INTERVAL_MS,
+    fetchTimeoutMs: config.JWKS_FETCH_TIMEOUT_MS,
+    maxAgeMs: config.JWKS_MAX_AGE_MS,
+    logger,
+    now: () => clock,
+  });
+  const upstreams = openUpstreams(upstreamsOptionsFrom(config));
+  const gateway = await buildGatewayApp({ config, logger, redisHealth: undefined, redis, upstreams, jwks });
+  t.teardown(() => gateway.close());
+
+  const { device, session } = await signIn();
+  const get = async () => {
+    const proof = await signDpopProof(device, { method: 'GET', url: `${publicBaseUrl}${me}`, accessToken: session.accessToken });
+    return gateway.inject({ method: 'GET', url: me, headers: { authorization: `DPoP ${session.accessToken}`, dpop: proof } });
+  };
+  /** How many GET /users/me identity itself has answered (its request histogram). */
+  const identityAnswered = async () => {
+    const values = ((await identity.app.metrics.getSingleMetric('http_request_duration_seconds')?.get())?.values ?? []) as Array<{ metricName?: string; labels: Record<string, unknown>; value: number }>;
+    return values.filter((v) => v.metricName === 'http_request_duration_seconds_count' && v.labels['route'] === me).reduce((sum, v) => sum + v.value, 0);
+  };
+
+  t.equal((await get()).statusCode, 200, 'verified by the gateway, its verdict cached');
+  const withdrawal = await runOperatorCli(['rotate-keys', '--withdraw-previous'], {
+    DATABASE_URL: testConfig.databaseUrl,
+    DATABASE_SCHEMA: identity.schema!,
+    NODE_ENV: 'test',
+  });
+  t.equal(withdrawal.status, 0, withdrawal.stderr);
+  // Reading identity's JWKS reads its key ring again: identity has seen the withdrawal.
+  const published = (await identity.app.inject('/.well-known/jwks.json')).json() as { keys: Array<{ kid: string }> };
+  t.notOk(published.keys.some((key) => key.kid === kidOf(session.accessToken)), 'identity no longer publishes the key');
+
+  const beforeFetch = await get();
+  t.equal(beforeFetch.statusCode, 401, 'until the gateway fetches the set again, identity behind it refuses the token');
+  const reached = await identityAnswered();
+
+  clock += config.JWKS_MAX_AGE_MS + 1; // the gateway's set grows old: its next look fetches it again
+  t.equal((await get()).statusCode, 401);
+  // A made-up kid's verification joins that background fetch: once refused, the new set is in.
+  await t.rejects(async () => jwks.getKey({ alg: 'ES256', kid: 'made-up' }, { payload: '', signature: '' }));
+  t.notOk(jwks.publishes(kidOf(session.accessToken)), 'the gateway no longer has the key');
+  const refused = await get();
+  t.equal(refused.statusCode, 401);
+  t.equal(refused.json().code, 'auth.invalid_token');
+  t.equal(await identityAnswered(), reached + 1, 'the last refusal is the gateway\'s own: identity never saw it');
+});
