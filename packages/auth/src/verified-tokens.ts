@@ -19,7 +19,7 @@ export interface CachedTokenVerifierOptions {
    * Whether the key set still publishes a kid (RemoteJwks.publishes): a verdict whose key was
    * withdrawn (a suspected leak) is dropped at once instead of living until the token expires.
    */
-  publishes?: (kid: string) => boolean;
+  publishes?: ((kid: string) => boolean) | undefined;
 }
 
 interface Verdict {

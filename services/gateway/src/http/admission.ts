@@ -27,6 +27,6 @@ export interface AdmissionDeps {
 export function registerAdmission(app: App, deps: AdmissionDeps): void {
   const limits = { limiter: deps.limiter, config: deps.config };
   registerIpRateLimit(app, { ...limits, countedElsewhere: (request) => credentialOf(request) === 'token' });
-  registerAuthentication(app, { keys: deps.keys, ...(deps.publishes ? { publishes: deps.publishes } : {}), redis: deps.redis, config: deps.config, limits });
+  registerAuthentication(app, { keys: deps.keys, publishes: deps.publishes, redis: deps.redis, config: deps.config, limits });
   registerLoginRateLimit(app, limits);
 }

@@ -69,7 +69,7 @@ export function registerAuthentication(app: App, deps: AuthenticationDeps): void
   const admit = tokenAdmissionCheck(deps.redis, REDIS_KEY_PREFIX);
   const { limits } = deps;
 
-  const verifiedTokens = cachedTokenVerifier(deps.keys, deps.publishes ? { publishes: deps.publishes } : {});
+  const verifiedTokens = cachedTokenVerifier(deps.keys, { publishes: deps.publishes });
   app.addHook('onRequest', async (request, reply) => {
     const credential = credentialOf(request);
     if (credential === undefined || credential === 'none') return;

@@ -1,5 +1,6 @@
 import { remoteJwks, signDpopProof } from '@elcorp/auth';
 import { runOperatorCli, testConfig } from '@elcorp/testing';
+import { decodeProtectedHeader } from 'jose';
 import t from 'tap';
 import { buildGatewayApp } from '../../src/app.js';
 import { loadGatewayConfig } from '../../src/config.js';
@@ -7,7 +8,7 @@ import { openUpstreams, upstreamsOptionsFrom } from '../../src/infrastructure/up
 import { openIdentityUpstream, publicBaseUrl } from './identity-upstream.js';
 
 const me = '/api/v1/users/me';
-const kidOf = (token: string): string => (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+const kidOf = (token: string) => String(decodeProtectedHeader(token).kid);
 
 t.test("a withdrawn signing key: the gateway drops its cached verdicts at its next JWKS fetch and refuses the key's tokens itself", async (t) => {
   // Identity reads its key ring on every use, so its JWKS shows the withdrawal at once.

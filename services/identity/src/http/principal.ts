@@ -13,7 +13,7 @@ export interface AuthenticationDeps {
   db: Kysely<IdentityDB>;
   keys: JWTVerifyGetKey;
   /** Whether the key ring still publishes a kid (SigningKeys.publishes): a withdrawn key's cached verdicts go. */
-  publishes?: (kid: string) => boolean;
+  publishes: (kid: string) => boolean;
   replay: ReplayGuard;
   publicBaseUrl: string;
   now: () => Date;
@@ -48,7 +48,7 @@ const liveSessionSql = `${preparedMarker} SELECT 1 AS live FROM sessions WHERE i
  * proof's judge. The token is verified either way (defence in depth).
  */
 function verifiedCaller(deps: AuthenticationDeps): (request: FastifyRequest) => Promise<Principal> {
-  const tokens = cachedTokenVerifier(deps.keys, deps.publishes ? { publishes: deps.publishes } : {});
+  const tokens = cachedTokenVerifier(deps.keys, { publishes: deps.publishes });
   const origin = publicOriginOf(deps.publicBaseUrl);
   return async (request) => {
     const token = dpopTokenFrom(request.headers.authorization);

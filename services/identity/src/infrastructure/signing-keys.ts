@@ -124,7 +124,7 @@ export class SigningKeys {
    * and signing after the pre-publication lead, when the current one retires. True when it did.
    */
   async rotateIfDue(): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
+    const rotated = await this.db.transaction().execute(async (trx) => {
       await lockRotations(trx);
       const due = await trx
         .selectFrom('signing_keys')
@@ -134,9 +134,11 @@ export class SigningKeys {
         .executeTakeFirst();
       if (due) return false;
       await this.insertKey(trx, this.options.prepublishMs ?? 0);
-      this.ring = undefined;
       return true;
     });
+    // After the commit, so the next read cannot cache the ring as it was before.
+    if (rotated) this.ring = undefined;
+    return rotated;
   }
 
   /** Makes a key that signs now, unless another replica just did (a fresh database, or every key retired). */
@@ -177,12 +179,13 @@ export class SigningKeys {
 
   private async read(): Promise<KeyRing> {
     let rows = await this.published();
-    if (!rows.some((r) => r.signs_now)) {
+    // Newest start first: the first key signing now is the one a rotation made last.
+    let currentRow = rows.find((r) => r.signs_now);
+    if (!currentRow) {
       await this.ensureSigningKey();
       rows = await this.published();
+      currentRow = rows.find((r) => r.signs_now)!;
     }
-    // Newest start first: the first key signing now is the one a rotation made last.
-    const currentRow = rows.find((r) => r.signs_now)!;
     const privateJwk = JSON.parse(this.box.open(currentRow.private_jwk_enc, sealContext).toString('utf8')) as JWK;
     const waits = rows.map((r) => r.starts_in_ms).filter((ms) => ms > 0);
     return {

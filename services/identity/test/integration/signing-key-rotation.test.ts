@@ -1,6 +1,7 @@
 import { remoteJwks, verifyAccessToken, type RemoteJwks } from '@elcorp/auth';
 import { createDatabase } from '@elcorp/db';
 import { testConfig } from '@elcorp/testing';
+import { decodeProtectedHeader } from 'jose';
 import t from 'tap';
 import { loadIdentityConfig } from '../../src/config.js';
 import type { IdentityDB } from '../../src/infrastructure/db/schema.js';
@@ -10,7 +11,7 @@ import { openIdentity, signedInUser, type Identity } from './client.js';
 
 const prepublishMs = 600_000;
 
-const kidOf = (token: string): string => (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+const kidOf = (token: string) => String(decodeProtectedHeader(token).kid);
 
 /**
  * A verifier as the gateway and every service hold one (the defaults: refetch on an unknown kid
