@@ -24,6 +24,8 @@ if (!otherDir) throw new Error('BENCH_AB_DIR: the folder of the other gateway bu
 const rounds = Number(process.env.BENCH_AB_ROUNDS ?? 3);
 /** BENCH_AB_TELEMETRY=1: both gateways preload the kit's telemetry (spans made, none exported: the bench's `start` mode). */
 const gatewayNodeArgs = process.env.BENCH_AB_TELEMETRY === '1' ? ['--import', '@elcorp/kit/telemetry'] : [];
+/** BENCH_AB_B_NODE_ARGS: extra node flags for B only (e.g. a V8 GC flag, with BENCH_AB_DIR=. for the same build). */
+const otherNodeArgs = (process.env.BENCH_AB_B_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const windowMs = 2_500;
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? testConfig.databaseUrl;
 const rateLimit = '1000000';
@@ -92,7 +94,7 @@ async function main() {
       RATE_LIMIT_PER_IP_PER_MINUTE: rateLimit, RATE_LIMIT_PER_USER_PER_MINUTE: rateLimit, RATE_LIMIT_LOGIN_PER_HOUR: rateLimit,
     });
     const a = startServiceProcess('gateway', { env: gatewayEnv(portA, internalA), nodeArgs: gatewayNodeArgs });
-    const b = startServiceProcess('gateway-b', { env: gatewayEnv(portB, internalB), nodeArgs: gatewayNodeArgs, cwd: otherDir });
+    const b = startServiceProcess('gateway-b', { env: gatewayEnv(portB, internalB), nodeArgs: [...gatewayNodeArgs, ...otherNodeArgs], cwd: otherDir });
     services.unshift(a, b);
     await Promise.all([waitReady(a, urlA), waitReady(b, urlB)]);
     await call({ cmd: 'setup', setup: { identityUrl, gatewayUrl: urlA, gatewayBUrl: urlB, publicBaseUrl: urlA, tag, users: 2, clients: 8, request } });
@@ -124,7 +126,7 @@ async function main() {
     };
     console.log(`A/B of ${request === 'transfer' ? 'POST /api/v1/payments/transfers' : 'GET /api/v1/users/me'}${gatewayNodeArgs.length > 0 ? ' with telemetry preloaded' : ''} (load average ${loadBefore.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}), ${rounds} rounds of A B B A, ${windowMs} ms windows`);
     row('A (this worktree)', 'gateway');
-    row(`B (${otherDir})`, 'gatewayB');
+    row(`B (${otherDir}${otherNodeArgs.length > 0 ? ` ${otherNodeArgs.join(' ')}` : ''})`, 'gatewayB');
   } finally {
     load.kill('SIGTERM');
     if (load.exitCode === null) await once(load, 'exit');
