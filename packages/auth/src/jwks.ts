@@ -24,6 +24,8 @@ const maxBodyBytes = 64 * 1024;
 const maxKeys = 32;
 /** After a failed fetch, the next may come sooner: the set is missing, not merely unknown to an attacker's kid. */
 const retryAfterFailureMs = 1_000;
+/** Withdrawn kids remembered; withdrawals are rare, and a key withdrawn this long ago is no longer published anywhere. */
+const withdrawnKidsMax = 1_024;
 
 const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).max(maxKeys) });
 
@@ -33,10 +35,17 @@ export interface RemoteJwks {
   /** True once a key set has been fetched from identity: it keeps verifying from then on. */
   loaded(): boolean;
   /**
-   * Whether the last key set fetched lists this kid (synchronous, for cached verdicts): a key
-   * identity withdrew is gone from it after the next fetch (JWKS_MAX_AGE_MS at most).
+   * Whether the last key set fetched lists this kid, and it was not withdrawn (synchronous, for
+   * cached verdicts): a key identity withdrew is gone as soon as `withdraw` hears of it, or
+   * after the next fetch (JWKS_MAX_AGE_MS at most).
    */
   publishes(kid: string): boolean;
+  /**
+   * Stops trusting these kids now, whatever a fetch brings later (a replica of identity may
+   * still serve them from its cache for a moment): identity announced them withdrawn
+   * (identity.signing_key.withdrawn). Their cached verdicts go with `publishes`.
+   */
+  withdraw(kids: readonly string[]): void;
   /**
    * Resolves when a key set is loaded, fetching one first if none is (at most once per
    * retry interval, shared with concurrent callers); rejects while none could be fetched.
@@ -56,16 +65,24 @@ export function remoteJwks(options: RemoteJwksOptions): RemoteJwks {
   const now = options.now ?? Date.now;
   let keySet: ReturnType<typeof createLocalJWKSet> | undefined;
   let kids = new Set<string>();
+  let fetched: JSONWebKeySet | undefined;
+  const withdrawn = new Set<string>();
   let fetchedAt = -Infinity;
   let nextFetchAllowedAt = -Infinity;
   let inflight: Promise<void> | undefined;
 
+  /** The keys of the last set fetched, less those withdrawn: what verifies. */
+  const trust = (jwks: JSONWebKeySet) => {
+    fetched = jwks;
+    const trusted = { keys: jwks.keys.filter((key) => !(typeof key.kid === 'string' && withdrawn.has(key.kid))) };
+    keySet = createLocalJWKSet(trusted);
+    kids = new Set(trusted.keys.flatMap((key) => (typeof key.kid === 'string' ? [key.kid] : [])));
+  };
+
   const refresh = (): Promise<void> => {
     inflight ??= (async () => {
       try {
-        const jwks = await fetchJwks(options);
-        keySet = createLocalJWKSet(jwks);
-        kids = new Set(jwks.keys.flatMap((key) => (typeof key.kid === 'string' ? [key.kid] : [])));
+        trust(await fetchJwks(options));
         fetchedAt = now();
         nextFetchAllowedAt = fetchedAt + options.refreshMinIntervalMs;
       } catch (err) {
@@ -105,6 +122,18 @@ export function remoteJwks(options: RemoteJwksOptions): RemoteJwks {
       // Asked for every cached verdict: a verifier serving only cached tokens refreshes here.
       refreshIfStale();
       return kids.has(kid);
+    },
+    withdraw(withdrawnKids) {
+      for (const kid of withdrawnKids) {
+        withdrawn.delete(kid);
+        withdrawn.add(kid);
+      }
+      // Oldest first: insertion order.
+      for (const kid of withdrawn) {
+        if (withdrawn.size <= withdrawnKidsMax) break;
+        withdrawn.delete(kid);
+      }
+      if (fetched && withdrawnKids.some((kid) => kids.has(kid))) trust(fetched);
     },
     async ensureLoaded() {
       if (keySet) return;

@@ -143,3 +143,42 @@ t.test('a key identity withdraws takes its cached verdicts with it at the next f
   await t.rejects(tokens.verify(leaked), { code: 'auth.invalid_token' }, 'and the token is refused');
   t.ok(uncheckedTokens.known?.(leaked), 'without `publishes`, a verdict would live until the token expires');
 });
+
+t.test('withdraw: the kids stop verifying at once, cached verdicts included, and a set that still lists them does not bring them back', async (t) => {
+  let now = 0;
+  let fetches = 0;
+  const other = await generateKeyPair('ES256', { extractable: true });
+  const otherJwk: JWK = { ...(await exportJWK(other.publicKey)), kid: 'other', alg: 'ES256' };
+  // An identity replica that has not read its key ring since the withdrawal still lists the key.
+  const jwks = testJwks({
+    now: () => now,
+    fetch: async () => {
+      fetches += 1;
+      return Response.json({ keys: [issuerJwk, otherJwk] });
+    },
+  });
+  // The tokens carry real times; the set's clock starts at 0 and moves with the verdicts'.
+  const tokens = cachedTokenVerifier(jwks.getKey, { publishes: jwks.publishes, now: () => Date.now() + now });
+  const leaked = await mint();
+  const kept = await mint({ kid: 'other' }, other.privateKey);
+  await tokens.verify(leaked);
+  await tokens.verify(kept);
+  t.ok(tokens.known?.(leaked), 'verdict cached');
+
+  jwks.withdraw(['test-issuer']);
+  t.notOk(jwks.publishes('test-issuer'));
+  t.notOk(tokens.known?.(leaked), 'its cached verdict is gone at once, no fetch needed');
+  await t.rejects(tokens.verify(leaked), { code: 'auth.invalid_token' }, 'and the token no longer verifies');
+  t.ok(tokens.known?.(kept), 'the other key is untouched');
+  t.equal(fetches, 1);
+
+  now += 300_001; // old enough: the next look fetches the set again, which still lists the key
+  jwks.publishes('other');
+  await t.rejects(async () => jwks.getKey({ alg: 'ES256', kid: 'made-up' }, { payload: '', signature: '' }), 'the unknown kid waits for that fetch');
+  t.equal(fetches, 2);
+  await t.rejects(verifyAccessToken(leaked, { keys: jwks.getKey }), { code: 'auth.invalid_token' }, 'a fetched set does not trust a withdrawn kid again');
+  t.notOk(jwks.publishes('test-issuer'));
+  t.equal((await verifyAccessToken(kept, { keys: jwks.getKey })).cnf.jkt, jkt);
+  jwks.withdraw(['never-published']);
+  t.ok(jwks.publishes('other'), 'withdrawing a kid the set never had changes nothing');
+});

@@ -22,6 +22,8 @@ export interface TestTokenIssuer {
   sign(caller?: TestCaller): Promise<string>;
   /** How many times the key set was fetched. */
   fetches(): number;
+  /** The signing key's id, a UUID as identity's are (what identity.signing_key.withdrawn names). */
+  kid: string;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface TestTokenIssuer {
  */
 export async function testTokenIssuer(t: Test): Promise<TestTokenIssuer> {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
-  const kid = `test-${randomUUID()}`;
+  const kid = randomUUID();
   const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
   let fetches = 0;
   const server = http.createServer((req, res) => {
@@ -49,6 +51,7 @@ export async function testTokenIssuer(t: Test): Promise<TestTokenIssuer> {
   return {
     jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json`,
     fetches: () => fetches,
+    kid,
     async sign(caller = {}) {
       const now = Math.floor(Date.now() / 1000);
       return new SignJWT({ sid: caller.sessionId ?? randomUUID(), roles: caller.roles ?? ['user'], cnf: { jkt: caller.jkt ?? 'test-device-thumbprint' } })

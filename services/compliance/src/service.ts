@@ -2,7 +2,7 @@ import { openServiceAuth } from '@elcorp/auth/fastify';
 import { watchBundles } from '@elcorp/authz';
 import type { ServiceDefinition } from '@elcorp/kit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { attachMessaging, messagingMigrations, unitOfWork, type SettledOutcome } from '@elcorp/messaging';
+import { attachMessaging, followKeyWithdrawals, messagingMigrations, unitOfWork, type SettledOutcome } from '@elcorp/messaging';
 import { fileURLToPath } from 'node:url';
 import { buildComplianceApp } from './app.js';
 import { archiveExpiredEntries } from './application/archive-entries.js';
@@ -56,6 +56,9 @@ export function defineComplianceService(hooks: ComplianceHooks = {}): ServiceDef
       infra.defer(() => bundles.stop(), 'authz bundle watch');
       const app = await buildComplianceApp({ logger, healthChecks: infra.healthChecks, deps, auth, authorizer: bundles.authorizer, kickReports: () => reports.kick() });
       const messaging = await attachMessaging({ service: 'compliance', config, logger, infra, registry: app.metrics });
+      // After messaging: identity's stream exists. A withdrawn signing key stops verifying at once.
+      const withdrawals = await followKeyWithdrawals({ nats: infra.nats!, names, keys: auth.jwks, logger });
+      infra.defer(() => withdrawals.stop(), 'key withdrawal listener');
       const auditMetrics = new AuditMetrics(app.metrics, db);
       if (hooks.consume !== false) {
         const consumers = auditConsumers(deps, {

@@ -1,5 +1,6 @@
 import { remoteJwks } from '@elcorp/auth';
 import type { ServiceDefinition } from '@elcorp/kit';
+import { followKeyWithdrawals } from '@elcorp/messaging';
 import type { AddressInfo } from 'node:net';
 import { buildGatewayApp } from './app.js';
 import { loadGatewayConfig, type GatewayConfig } from './config.js';
@@ -45,6 +46,9 @@ export const gatewayService: ServiceDefinition<GatewayConfig, never> = {
       deny: (sessionId) => denySession(redis, config.REDIS_KEY_PREFIX, sessionId),
     });
     infra.defer(() => revocations.stop(), 'revocation listener');
+    // A withdrawn signing key stops verifying here the moment identity announces it.
+    const withdrawals = await followKeyWithdrawals({ nats: infra.nats!, names: { root: config.EVENT_SUBJECT_ROOT }, keys: jwks, logger });
+    infra.defer(() => withdrawals.stop(), 'key withdrawal listener');
     return app;
   },
 };

@@ -1,7 +1,7 @@
 import { openServiceAuth } from '@elcorp/auth/fastify';
 import { watchBundles } from '@elcorp/authz';
 import type { ServiceDefinition } from '@elcorp/kit';
-import { attachMessaging, unitOfWork } from '@elcorp/messaging';
+import { attachMessaging, followKeyWithdrawals, unitOfWork } from '@elcorp/messaging';
 import { buildGovernanceApp } from './app.js';
 import type { GovernanceDeps } from './application/ports.js';
 import { sweepSla } from './application/sla-scheduler.js';
@@ -35,6 +35,9 @@ export const governanceService: ServiceDefinition<GovernanceConfig, GovernanceDB
     await prepareGovernance(governance);
     const app = await buildGovernanceApp({ logger, healthChecks: infra.healthChecks, auth, authorizer: watcher.authorizer, governance });
     await attachMessaging({ config, logger, infra, registry: app.metrics, service: 'governance', subscriptions: governanceSubscriptions(governance) });
+    // After messaging: identity's stream exists. A withdrawn signing key stops verifying at once.
+    const withdrawals = await followKeyWithdrawals({ nats: infra.nats!, names, keys: auth.jwks, logger });
+    infra.defer(() => withdrawals.stop(), 'key withdrawal listener');
     const sweep = setInterval(() => {
       sweepSla(governance).catch((err: unknown) => logger.warn({ err }, 'SLA sweep failed'));
     }, config.GOVERNANCE_SLA_SWEEP_SECONDS * 1000);

@@ -1,7 +1,7 @@
 import { openServiceAuth } from '@elcorp/auth/fastify';
 import { Authorizer, watchBundles } from '@elcorp/authz';
 import type { ServiceDefinition } from '@elcorp/kit';
-import { attachMessaging, messagingMigrations } from '@elcorp/messaging';
+import { attachMessaging, followKeyWithdrawals, messagingMigrations } from '@elcorp/messaging';
 import { fileURLToPath } from 'node:url';
 import { buildPaymentsApp } from './app.js';
 import { loadPaymentsConfig, type PaymentsConfig } from './config.js';
@@ -47,6 +47,9 @@ export function definePaymentsService(overrides: PaymentsOverrides = {}): Servic
       const bundles = await watchBundles(infra.nats!, names, { logger, registry: app.metrics, authorizer });
       infra.defer(() => bundles.stop(), 'authz bundle watch');
       await attachMessaging({ service: 'payments', config, logger, infra, registry: app.metrics, subscriptions: paymentsSubscriptions });
+      // After messaging: identity's stream exists. A withdrawn signing key stops verifying at once.
+      const withdrawals = await followKeyWithdrawals({ nats: infra.nats!, names, keys: auth.jwks, logger });
+      infra.defer(() => withdrawals.stop(), 'key withdrawal listener');
       const stopSchedules = startSchedules(payments, logger);
       infra.defer(stopSchedules, 'schedules');
       return app;

@@ -41,4 +41,7 @@ export const identityEvents = [
   defineEvent({ type: 'identity.mfa.enabled', version: 1, data: z.strictObject({ userId: id, method: z.enum(['totp', 'sms']) }) }),
   defineEvent({ type: 'identity.mfa.disabled', version: 1, data: z.strictObject({ userId: id, method: z.enum(['totp', 'sms']) }) }),
   defineEvent({ type: 'identity.user.erased', version: 1, data: z.strictObject({ userId: id, by: id }) }),
+  // Not in EVENTS.md's catalogue: the operator's `rotate-keys --withdraw-previous` announces the
+  // keys it unpublished, so every verifier stops trusting them at once, not at its next JWKS fetch.
+  defineEvent({ type: 'identity.signing_key.withdrawn', version: 1, data: z.strictObject({ kids: z.array(id).min(1).max(32), current: id }) }),
 ] as const;

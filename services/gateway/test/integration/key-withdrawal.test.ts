@@ -1,9 +1,13 @@
 import { remoteJwks, signDpopProof } from '@elcorp/auth';
+import { followEvents } from '@elcorp/messaging';
+import { bootService } from '@elcorp/service-testing';
 import { runOperatorCli, testConfig } from '@elcorp/testing';
+import { connect } from '@nats-io/transport-node';
 import { decodeProtectedHeader } from 'jose';
 import t from 'tap';
 import { buildGatewayApp } from '../../src/app.js';
 import { loadGatewayConfig } from '../../src/config.js';
+import { gatewayService } from '../../src/service.js';
 import { openUpstreams, upstreamsOptionsFrom } from '../../src/infrastructure/upstreams.js';
 import { openIdentityUpstream, publicBaseUrl } from './identity-upstream.js';
 
@@ -63,4 +67,49 @@ t.test("a withdrawn signing key: the gateway drops its cached verdicts at its ne
   t.equal(refused.statusCode, 401);
   t.equal(refused.json().code, 'auth.invalid_token');
   t.equal(await identityAnswered(), reached + 1, 'the last refusal is the gateway\'s own: identity never saw it');
+});
+
+t.test('the gateway refuses a withdrawn key\'s tokens as soon as identity announces the withdrawal, without waiting for its next JWKS fetch', async (t) => {
+  // Identity keeps its key ring an hour: it would still accept the key. Every refusal below is the gateway's.
+  const { identity, identityUrl, redisPrefix, logger, signIn } = await openIdentityUpstream(t, { SIGNING_KEY_CACHE_SECONDS: '3600' });
+  // The gateway as it runs, listening on identity's subjects: its follower is wired in service.ts.
+  const { app: gateway } = await bootService(t, gatewayService, {
+    PUBLIC_BASE_URL: publicBaseUrl,
+    REDIS_KEY_PREFIX: redisPrefix,
+    INTERNAL_PORT: '0',
+    IDENTITY_URL: identityUrl,
+    EVENT_SUBJECT_ROOT: identity.subjectRoot,
+  });
+  const { device, session } = await signIn();
+  const get = async () => {
+    const proof = await signDpopProof(device, { method: 'GET', url: `${publicBaseUrl}${me}`, accessToken: session.accessToken });
+    return gateway.inject({ method: 'GET', url: me, headers: { authorization: `DPoP ${session.accessToken}`, dpop: proof } });
+  };
+  t.equal((await get()).statusCode, 200, 'verified by the gateway, its verdict cached');
+
+  // The test hears the announcement on the broker as the gateway does.
+  const nats = await connect({ servers: testConfig.natsUrl });
+  t.teardown(() => nats.drain());
+  let announced: (kids: readonly string[]) => void = () => undefined;
+  const heard = new Promise<readonly string[]>((resolve) => (announced = resolve));
+  const listening = await followEvents({ nats, names: { root: identity.subjectRoot }, type: 'identity.signing_key.withdrawn', replayMs: 0, logger, onEvent: (event) => announced(event.data.kids) });
+  t.teardown(() => listening.stop());
+
+  const withdrawal = await runOperatorCli(['rotate-keys', '--withdraw-previous'], {
+    DATABASE_URL: testConfig.databaseUrl,
+    DATABASE_SCHEMA: identity.schema!,
+    EVENT_SUBJECT_ROOT: identity.subjectRoot,
+    NODE_ENV: 'test',
+  });
+  t.equal(withdrawal.status, 0, withdrawal.stderr);
+  // Identity's relay publishes the command's outbox row.
+  t.ok((await heard).includes(kidOf(session.accessToken)), 'the withdrawal names the key');
+  // The gateway's own delivery of the same message comes with its next reads of the
+  // connection: a few requests at most. Its JWKS is minutes from its next fetch.
+  let answer = await get();
+  for (let tries = 1; answer.statusCode === 200 && tries < 50; tries += 1) answer = await get();
+  t.equal(answer.statusCode, 401, 'the gateway refuses the token');
+  t.equal(answer.json().code, 'auth.invalid_token');
+  const direct = await identity.app.inject({ method: 'GET', url: me, headers: { authorization: `DPoP ${session.accessToken}`, dpop: await signDpopProof(device, { method: 'GET', url: `${publicBaseUrl}${me}`, accessToken: session.accessToken }) } });
+  t.equal(direct.statusCode, 200, 'identity, with its key ring cached for an hour, would still have let it through');
 });

@@ -4,13 +4,12 @@
 // Reads the service's own configuration (DATABASE_URL, DATABASE_SCHEMA,
 // IDENTITY_KEY_ENCRYPTION_KEY). Tokens signed by the previous key stay valid until they
 // expire (the JWKS keeps publishing it for a day), unless --withdraw-previous unpublishes it.
-import { createDatabase } from '@elcorp/db';
 import { operatorMain, UsageError, type OperatorCommand } from '@elcorp/kit';
 import { parseArgs } from 'node:util';
 import { loadIdentityConfig, type IdentityConfig } from '../config.js';
-import type { IdentityDB } from '../infrastructure/db/schema.js';
 import { SecretBox } from '../infrastructure/secret-box.js';
 import { SigningKeys } from '../infrastructure/signing-keys.js';
+import { withIdentityDatabase } from './database.js';
 
 export interface RotateOptions {
   /** Unpublish every earlier key as well: the tokens they signed stop verifying. */
@@ -18,12 +17,9 @@ export interface RotateOptions {
 }
 
 export async function rotateSigningKeys(config: IdentityConfig, options: RotateOptions = {}): Promise<{ kid: string; withdrawn: string[] }> {
-  const database = createDatabase<IdentityDB>({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, applicationName: 'elcorp-identity-rotate-keys' });
-  try {
-    return await new SigningKeys(database.db, new SecretBox(config.IDENTITY_KEY_ENCRYPTION_KEY), { rotationDays: config.SIGNING_KEY_ROTATION_DAYS }).rotate(options);
-  } finally {
-    await database.close();
-  }
+  return withIdentityDatabase(config, 'rotate-keys', ({ db, uow }) =>
+    new SigningKeys(db, new SecretBox(config.IDENTITY_KEY_ENCRYPTION_KEY), { rotationDays: config.SIGNING_KEY_ROTATION_DAYS }).rotate(uow, options),
+  );
 }
 
 export const rotateKeysCommand: OperatorCommand<RotateOptions> = {
@@ -38,12 +34,14 @@ expire: the JWKS keeps publishing it for a day. Replicas pick the new key up wit
 SIGNING_KEY_CACHE_SECONDS.
 
 --withdraw-previous   the previous keys are suspected leaked: unpublish them now. Their
-                      tokens are refused by identity within SIGNING_KEY_CACHE_SECONDS and by
-                      the gateway and services at their next JWKS fetch (JWKS_MAX_AGE_MS at
-                      most), cached verdicts included. Sessions survive: clients refresh,
-                      and the refreshed token is signed by the new key.
+                      tokens are refused by identity within SIGNING_KEY_CACHE_SECONDS, and by
+                      the gateway and services as soon as the running identity's relay
+                      publishes identity.signing_key.withdrawn (at their next JWKS fetch,
+                      JWKS_MAX_AGE_MS at most, if the broker is away), cached verdicts
+                      included. Sessions survive: clients refresh, and the refreshed token
+                      is signed by the new key.
 
-environment: identity's DATABASE_URL, DATABASE_SCHEMA, IDENTITY_KEY_ENCRYPTION_KEY
+environment: identity's DATABASE_URL, DATABASE_SCHEMA, IDENTITY_KEY_ENCRYPTION_KEY, EVENT_SUBJECT_ROOT
 exit status: 0 done, 1 failed, 2 bad arguments`,
   parse: (argv) => {
     try {

@@ -1,4 +1,6 @@
+import { createEvent } from '@elcorp/contracts';
 import { sql, type Kysely } from '@elcorp/db';
+import type { RunInUnitOfWork } from '@elcorp/messaging';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWTVerifyGetKey } from 'jose';
 import { createPrivateKey, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { IdentityDB } from './db/schema.js';
@@ -32,6 +34,8 @@ export interface SigningKeysOptions {
 const sealContext = 'identity.signing-key';
 // Retired keys stay published well past the access-token lifetime (15 min).
 const retiredPublishedFor = '1 day';
+/** identity.signing_key.withdrawn names at most this many keys; a larger withdrawal is announced in several. */
+const withdrawalsPerEvent = 32;
 
 /** A key signs from `signs_from` until `retired_at` (open-ended while null), unless withdrawn; by the database's clock. */
 const signsNow = sql<boolean>`signs_from <= now() AND (retired_at IS NULL OR retired_at > now()) AND withdrawn_at IS NULL`;
@@ -44,11 +48,11 @@ const signsNow = sql<boolean>`signs_from <= now() AND (retired_at IS NULL OR ret
  * tokens signed just before a rotation stay verifiable and those signed just after are
  * verifiable by a cache fetched before it.
  *
- * Its rotations open their own transactions rather than a unit of work (ARCHITECTURE.md: use
- * cases run in one; infrastructure adapters may keep theirs). A rotation announces no event,
- * so there is nothing to record; it is key management run by a timer and an operator
- * command, not a use case; and its transaction exists only to scope the advisory lock
- * (pg_advisory_xact_lock) that lets one replica rotate at a time.
+ * The scheduled rotation opens its own transaction rather than a unit of work (ARCHITECTURE.md:
+ * use cases run in one; infrastructure adapters may keep theirs): it announces no event, and
+ * its transaction exists only to scope the advisory lock (pg_advisory_xact_lock) that lets one
+ * replica rotate at a time. The operator's rotation runs in a unit of work, because a
+ * withdrawal announces the keys it unpublished (identity.signing_key.withdrawn).
  */
 export class SigningKeys {
   private ring: KeyRing | undefined;
@@ -101,19 +105,28 @@ export class SigningKeys {
    * `withdrawPrevious` also unpublishes every earlier key, so the tokens they signed stop
    * verifying (clients refresh; the answer is signed by the new key). Serialised across replicas.
    */
-  async rotate(options: { withdrawPrevious?: boolean } = {}): Promise<{ kid: string; withdrawn: string[] }> {
-    const rotated = await this.db.transaction().execute(async (trx) => {
+  async rotate(runInUnit: RunInUnitOfWork<IdentityDB>, options: { withdrawPrevious?: boolean } = {}): Promise<{ kid: string; withdrawn: string[] }> {
+    const rotated = await runInUnit(async ({ trx, record }) => {
       await lockRotations(trx);
       const kid = await this.insertKey(trx, 0);
       if (!options.withdrawPrevious) return { kid, withdrawn: [] };
-      const withdrawn = await trx
+      const rows = await trx
         .updateTable('signing_keys')
         .set({ withdrawn_at: sql`now()` })
         .where('kid', '<>', kid)
         .where('withdrawn_at', 'is', null)
-        .returning('kid')
+        .returning(['kid', sql<boolean>`retired_at IS NULL OR retired_at > now() - ${retiredPublishedFor}::interval`.as('was_published')])
         .execute();
-      return { kid, withdrawn: withdrawn.map((row) => row.kid) };
+      const withdrawn = rows.map((row) => row.kid);
+      // Every verifier that hears this drops the keys at once (RemoteJwks.withdraw) instead of
+      // trusting them until its next JWKS fetch; compliance audits it like any event. Only the
+      // keys the JWKS still listed: no verifier trusts the others.
+      const unpublished = rows.filter((row) => row.was_published).map((row) => row.kid);
+      for (let i = 0; i < unpublished.length; i += withdrawalsPerEvent) {
+        const kids = unpublished.slice(i, i + withdrawalsPerEvent);
+        record(createEvent('identity.signing_key.withdrawn', { subject: { type: 'signing_key', id: kid }, actor: null, data: { kids, current: kid } }));
+      }
+      return { kid, withdrawn };
     });
     this.ring = undefined;
     return rotated;

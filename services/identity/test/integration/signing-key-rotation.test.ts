@@ -96,6 +96,7 @@ t.test("the operator's rotation does not wait: the new key signs at once", async
   const identity = await openIdentity(t, { SIGNING_KEY_PREPUBLISH_SECONDS: '600' });
   const { device, session } = await signedInUser(identity);
   const kid = await identity.rotateKeys();
+  t.same(await identity.query("SELECT 1 FROM outbox WHERE type = 'identity.signing_key.withdrawn'"), [], 'a rotation that withdraws nothing announces nothing');
   const answer = await device.call('POST', '/api/v1/auth/refresh', { body: { refreshToken: session.refreshToken } });
   t.equal(kidOf(answer.json().accessToken), kid);
   t.not(kid, kidOf(session.accessToken));
@@ -107,7 +108,18 @@ t.test('rotate-keys --withdraw-previous: the leaked key leaves the JWKS and its 
   const sessions = (accessToken: string) => device.call('GET', '/api/v1/auth/sessions', { session: { ...session, accessToken } });
   t.equal((await sessions(session.accessToken)).statusCode, 200, 'the token is verified once and its verdict cached');
 
+  const leaked = kidOf(session.accessToken);
   const kid = await identity.rotateKeys({ withdrawPrevious: true });
+  // Committed with the withdrawal, for the relay: every verifier drops the key when it hears it.
+  const announced = await identity.query<{ payload: { subject: unknown; actor: unknown; data: { kids: string[]; current: string } } }>(
+    "SELECT payload FROM outbox WHERE type = 'identity.signing_key.withdrawn'",
+  );
+  t.match(
+    announced.map((row) => row.payload),
+    [{ subject: { type: 'signing_key', id: kid }, actor: null, data: { kids: [leaked], current: kid } }],
+    'one event names the withdrawn key',
+  );
+  t.equal(announced.length, 1);
   // Reading the JWKS reads identity's key ring again (its cache is 0 s in tests).
   const published = (await identity.app.inject('/.well-known/jwks.json')).json() as { keys: Array<{ kid: string }> };
   t.same(
