@@ -70,6 +70,11 @@ export async function followEvents<T extends EventType>(options: FollowOptions<T
       });
       if (stopped) return;
       messages = await consumer.consume({ max_messages: messagesInHand });
+      // Stopped while the consumer was being made: stop() found nothing to stop yet.
+      if (stopped) {
+        messages.stop();
+        return;
+      }
     } catch (err) {
       if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
       if (!warned) logger.warn({ stream, type }, 'stream not found yet; its events will be followed once it exists');
