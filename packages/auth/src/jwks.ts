@@ -24,7 +24,7 @@ const maxBodyBytes = 64 * 1024;
 const maxKeys = 32;
 /** After a failed fetch, the next may come sooner: the set is missing, not merely unknown to an attacker's kid. */
 const retryAfterFailureMs = 1_000;
-/** Withdrawn kids remembered; withdrawals are rare, and a key withdrawn this long ago is no longer published anywhere. */
+/** Withdrawn kids remembered, the latest first: withdrawals are rare, and identity publishes a handful of keys at a time. */
 const withdrawnKidsMax = 1_024;
 
 const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).max(maxKeys) });
@@ -128,7 +128,7 @@ export function remoteJwks(options: RemoteJwksOptions): RemoteJwks {
         withdrawn.delete(kid);
         withdrawn.add(kid);
       }
-      // Oldest first: insertion order.
+      // A Set iterates in insertion order: the oldest withdrawals go first.
       for (const kid of withdrawn) {
         if (withdrawn.size <= withdrawnKidsMax) break;
         withdrawn.delete(kid);

@@ -2,8 +2,9 @@
 // Operator command: make a new signing key current now (e.g. after a suspected leak).
 //   pnpm elcorp rotate-keys [--withdraw-previous]
 // Reads the service's own configuration (DATABASE_URL, DATABASE_SCHEMA,
-// IDENTITY_KEY_ENCRYPTION_KEY). Tokens signed by the previous key stay valid until they
-// expire (the JWKS keeps publishing it for a day), unless --withdraw-previous unpublishes it.
+// IDENTITY_KEY_ENCRYPTION_KEY, EVENT_SUBJECT_ROOT). Tokens signed by the previous key stay
+// valid until they expire (the JWKS keeps publishing it for a day), unless
+// --withdraw-previous unpublishes it and announces the withdrawal to every verifier.
 import { operatorMain, UsageError, type OperatorCommand } from '@elcorp/kit';
 import { parseArgs } from 'node:util';
 import { loadIdentityConfig, type IdentityConfig } from '../config.js';
