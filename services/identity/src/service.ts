@@ -1,6 +1,6 @@
 import { Authorizer } from '@elcorp/authz';
 import type { ServiceDefinition } from '@elcorp/kit';
-import { attachMessaging, messagingMigrations, oneStatementUnitOfWork, unitOfWork } from '@elcorp/messaging';
+import { attachMessaging, followKeyWithdrawals, messagingMigrations, oneStatementUnitOfWork, unitOfWork } from '@elcorp/messaging';
 import { fileURLToPath } from 'node:url';
 import { buildIdentityApp } from './app.js';
 import { deliverNextPasswordReset } from './application/passwords.js';
@@ -94,6 +94,9 @@ export function identityServiceWith(overrides: IdentityOverrides = {}): ServiceD
       infra.defer(() => bundles.stop(), 'authz bundle watch');
       rememberPolicyBundles(app, bundles);
       await attachMessaging({ service: 'identity', config, logger, infra, registry: app.metrics, subscriptions: identitySubscriptions(identity) });
+      // Every replica reads its key ring again when a withdrawal is announced, not at its age.
+      const withdrawals = await followKeyWithdrawals({ nats: infra.nats!, names: { root: config.EVENT_SUBJECT_ROOT }, keys, logger });
+      infra.defer(() => withdrawals.stop(), 'key withdrawal listener');
       // The rotation schedule: every replica checks hourly; the advisory lock lets one rotate.
       const rotation = setInterval(() => {
         keys.rotateIfDue().catch((err: unknown) => logger.error({ err }, 'signing key rotation failed'));

@@ -47,6 +47,8 @@ t.test("a withdrawn signing key: the gateway drops its cached verdicts at its ne
   const withdrawal = await runOperatorCli(['rotate-keys', '--withdraw-previous'], {
     DATABASE_URL: testConfig.databaseUrl,
     DATABASE_SCHEMA: identity.schema!,
+    // The announcement goes under this test's subjects; this gateway does not follow them.
+    EVENT_SUBJECT_ROOT: identity.subjectRoot,
     NODE_ENV: 'test',
   });
   t.equal(withdrawal.status, 0, withdrawal.stderr);

@@ -35,12 +35,12 @@ expire: the JWKS keeps publishing it for a day. Replicas pick the new key up wit
 SIGNING_KEY_CACHE_SECONDS.
 
 --withdraw-previous   the previous keys are suspected leaked: unpublish them now. Their
-                      tokens are refused by identity within SIGNING_KEY_CACHE_SECONDS, and by
-                      the gateway and services as soon as the running identity's relay
-                      publishes identity.signing_key.withdrawn (at their next JWKS fetch,
-                      JWKS_MAX_AGE_MS at most, if the broker is away), cached verdicts
-                      included. Sessions survive: clients refresh, and the refreshed token
-                      is signed by the new key.
+                      tokens, cached verdicts included, are refused by identity, the gateway
+                      and the services as soon as the running identity's relay publishes
+                      identity.signing_key.withdrawn (if the broker is away: by identity
+                      within SIGNING_KEY_CACHE_SECONDS, by the others at their next JWKS
+                      fetch, JWKS_MAX_AGE_MS at most). Sessions survive: clients refresh,
+                      and the refreshed token is signed by the new key.
 
 environment: identity's DATABASE_URL, DATABASE_SCHEMA, IDENTITY_KEY_ENCRYPTION_KEY, EVENT_SUBJECT_ROOT
 exit status: 0 done, 1 failed, 2 bad arguments`,

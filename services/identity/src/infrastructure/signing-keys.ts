@@ -57,6 +57,9 @@ const signsNow = sql<boolean>`signs_from <= now() AND (retired_at IS NULL OR ret
 export class SigningKeys {
   private ring: KeyRing | undefined;
   private loading: Promise<KeyRing> | undefined;
+  /** Bumped when a withdrawal is heard: a read begun before it may predate the withdrawal. */
+  private generation = 0;
+  private loadingGeneration = 0;
 
   constructor(
     private readonly db: Kysely<IdentityDB>,
@@ -92,12 +95,24 @@ export class SigningKeys {
 
   /**
    * Whether the key ring last read publishes a kid, synchronously: cached token verdicts ask
-   * on every request, so a withdrawn key's tokens stop within SIGNING_KEY_CACHE_SECONDS. A
-   * ring past its age is read again in the background.
+   * on every request, so a withdrawn key's tokens stop as soon as the withdrawal is heard
+   * (`withdraw`), or within SIGNING_KEY_CACHE_SECONDS. A ring past its age is read again in
+   * the background.
    */
   publishes(kid: string): boolean {
     if (!this.ring || Date.now() >= this.ring.expiresAtMs) this.load().catch(() => undefined);
     return this.ring?.publicJwks.some((key) => key.kid === kid) ?? false;
+  }
+
+  /**
+   * Another process withdrew keys (identity.signing_key.withdrawn, published once the
+   * withdrawal committed): the ring is read again at its next use instead of at its age, and a
+   * read under way now is not kept. The database is the judge of which keys are withdrawn, so
+   * the kids named are not needed (nor trusted) here.
+   */
+  withdraw(_kids: readonly string[]): void {
+    this.generation += 1;
+    this.ring = undefined;
   }
 
   /**
@@ -185,9 +200,19 @@ export class SigningKeys {
   private async load(force = false): Promise<KeyRing> {
     const fresh = this.ring && Date.now() < this.ring.expiresAtMs;
     if (fresh && !force) return this.ring!;
-    this.loading ??= this.read().finally(() => (this.loading = undefined));
-    this.ring = await this.loading;
-    return this.ring;
+    const generation = this.generation;
+    if (!this.loading || this.loadingGeneration !== generation) {
+      this.loadingGeneration = generation;
+      const reading: Promise<KeyRing> = this.read().finally(() => {
+        if (this.loading === reading) this.loading = undefined;
+      });
+      this.loading = reading;
+    }
+    const ring = await this.loading;
+    // A withdrawal heard while this read was under way: its rows may be older than it.
+    if (generation !== this.generation) return this.load(force);
+    this.ring = ring;
+    return ring;
   }
 
   private async read(): Promise<KeyRing> {

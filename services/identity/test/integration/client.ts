@@ -104,7 +104,7 @@ export async function openIdentity(t: Test, env: Record<string, string> = {}, ov
       return redisClient.get(`${redis.prefix}${key}`);
     },
     async rotateKeys(options) {
-      return (await rotateSigningKeys(loadIdentityConfig({ DATABASE_URL: testConfig.databaseUrl, DATABASE_SCHEMA: schema, ...env }), options)).kid;
+      return (await rotateSigningKeys(loadIdentityConfig({ DATABASE_URL: testConfig.databaseUrl, DATABASE_SCHEMA: schema, EVENT_SUBJECT_ROOT: booted.subjectRoot, ...env }), options)).kid;
     },
     subjectRoot: booted.subjectRoot,
     messaging,

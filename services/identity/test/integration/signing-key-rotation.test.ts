@@ -1,6 +1,9 @@
 import { remoteJwks, verifyAccessToken, type RemoteJwks } from '@elcorp/auth';
 import { createDatabase } from '@elcorp/db';
+import { createLogger } from '@elcorp/kit';
+import { followEvents } from '@elcorp/messaging';
 import { testConfig } from '@elcorp/testing';
+import { connect } from '@nats-io/transport-node';
 import { decodeProtectedHeader } from 'jose';
 import t from 'tap';
 import { loadIdentityConfig } from '../../src/config.js';
@@ -136,4 +139,24 @@ t.test('rotate-keys --withdraw-previous: the leaked key leaves the JWKS and its 
   const fresh = refreshed.json().accessToken as string;
   t.equal(kidOf(fresh), kid);
   t.equal((await sessions(fresh)).statusCode, 200, 'the session goes on under the new key');
+});
+
+t.test('a replica holding its key ring for an hour reads it again when the withdrawal is announced', async (t) => {
+  const identity = await openIdentity(t, { SIGNING_KEY_CACHE_SECONDS: '3600' });
+  const { device, session } = await signedInUser(identity);
+  const sessions = () => device.call('GET', '/api/v1/auth/sessions', { session });
+  t.equal((await sessions()).statusCode, 200, 'verified once, its verdict cached, the ring read');
+
+  const nats = await connect({ servers: testConfig.natsUrl });
+  t.teardown(() => nats.drain());
+  let announced: () => void = () => undefined;
+  const heard = new Promise<void>((resolve) => (announced = resolve));
+  const listening = await followEvents({ nats, names: { root: identity.subjectRoot }, type: 'identity.signing_key.withdrawn', replayMs: 0, logger: createLogger({ service: 'identity-test', level: 'silent' }), onEvent: () => announced() });
+  t.teardown(() => listening.stop());
+
+  await identity.rotateKeys({ withdrawPrevious: true });
+  await heard; // the relay published it; identity's own follower reads the same message
+  let status = (await sessions()).statusCode;
+  for (let tries = 1; status === 200 && tries < 50; tries += 1) status = (await sessions()).statusCode;
+  t.equal(status, 401, 'refused without waiting out the hour');
 });
