@@ -26,6 +26,13 @@ const maxKeys = 32;
 const retryAfterFailureMs = 1_000;
 /** Withdrawn kids remembered, the latest first: withdrawals are rare, and identity publishes a handful of keys at a time. */
 const withdrawnKidsMax = 1_024;
+/**
+ * After a withdrawal, how long the key identity named as current is awaited: until a fetched
+ * set lists it, an unknown kid may refetch at the failure pace instead of once per
+ * refreshMinIntervalMs. An identity replica that has not yet re-read its key ring serves the
+ * set without it for a moment, and the new key's tokens must not wait out the interval.
+ */
+const announcedKeyWaitMs = 60_000;
 
 const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).max(maxKeys) });
 
@@ -43,9 +50,10 @@ export interface RemoteJwks {
   /**
    * Stops trusting these kids now, whatever a fetch brings later (a replica of identity may
    * still serve them from its cache for a moment): identity announced them withdrawn
-   * (identity.signing_key.withdrawn). Their cached verdicts go with `publishes`.
+   * (identity.signing_key.withdrawn). Their cached verdicts go with `publishes`. `current`,
+   * the key that replaced them, is fetched as soon as it is needed, whenever the last fetch was.
    */
-  withdraw(kids: readonly string[]): void;
+  withdraw(kids: readonly string[], current?: string): void;
   /**
    * Resolves when a key set is loaded, fetching one first if none is (at most once per
    * retry interval, shared with concurrent callers); rejects while none could be fetched.
@@ -67,6 +75,8 @@ export function remoteJwks(options: RemoteJwksOptions): RemoteJwks {
   let kids = new Set<string>();
   let fetched: JSONWebKeySet | undefined;
   const withdrawn = new Set<string>();
+  /** The current key a withdrawal announced, until a fetched set lists it or the wait ends. */
+  let announced: { kid: string; until: number } | undefined;
   let fetchedAt = -Infinity;
   let nextFetchAllowedAt = -Infinity;
   let inflight: Promise<void> | undefined;
@@ -77,14 +87,16 @@ export function remoteJwks(options: RemoteJwksOptions): RemoteJwks {
     const trusted = { keys: jwks.keys.filter((key) => !(typeof key.kid === 'string' && withdrawn.has(key.kid))) };
     keySet = createLocalJWKSet(trusted);
     kids = new Set(trusted.keys.flatMap((key) => (typeof key.kid === 'string' ? [key.kid] : [])));
+    if (announced && kids.has(announced.kid)) announced = undefined;
   };
+  const awaitingAnnounced = () => announced !== undefined && now() < announced.until;
 
   const refresh = (): Promise<void> => {
     inflight ??= (async () => {
       try {
         trust(await fetchJwks(options));
         fetchedAt = now();
-        nextFetchAllowedAt = fetchedAt + options.refreshMinIntervalMs;
+        nextFetchAllowedAt = fetchedAt + (awaitingAnnounced() ? Math.min(options.refreshMinIntervalMs, retryAfterFailureMs) : options.refreshMinIntervalMs);
       } catch (err) {
         nextFetchAllowedAt = now() + Math.min(options.refreshMinIntervalMs, retryAfterFailureMs);
         options.logger.warn({ err: { message: (err as Error).message } }, 'fetching the identity JWKS failed');
@@ -123,7 +135,11 @@ export function remoteJwks(options: RemoteJwksOptions): RemoteJwks {
       refreshIfStale();
       return kids.has(kid);
     },
-    withdraw(withdrawnKids) {
+    withdraw(withdrawnKids, current) {
+      if (current !== undefined && !kids.has(current) && !withdrawn.has(current)) {
+        announced = { kid: current, until: now() + announcedKeyWaitMs };
+        nextFetchAllowedAt = Math.min(nextFetchAllowedAt, now());
+      }
       for (const kid of withdrawnKids) {
         withdrawn.delete(kid);
         withdrawn.add(kid);

@@ -182,3 +182,54 @@ t.test('withdraw: the kids stop verifying at once, cached verdicts included, and
   jwks.withdraw(['never-published']);
   t.ok(jwks.publishes('other'), 'withdrawing a kid the set never had changes nothing');
 });
+
+t.test('withdraw with the key that replaced them: its tokens need not wait out the refetch interval, even if the first set fetched lacks it', async (t) => {
+  let now = 0;
+  const fetches: number[] = [];
+  const replacement = await generateKeyPair('ES256', { extractable: true });
+  const replacementJwk: JWK = { ...(await exportJWK(replacement.publicKey)), kid: 'replacement', alg: 'ES256' };
+  let served: JWK[] = [issuerJwk];
+  const jwks = testJwks({
+    now: () => now,
+    fetch: async () => {
+      fetches.push(now);
+      return Response.json({ keys: served });
+    },
+  });
+  await verifyAccessToken(await mint(), { keys: jwks.getKey });
+  now += 5_000; // well inside the 30 s between refetches
+  jwks.withdraw(['test-issuer'], 'replacement');
+  const fresh = await mint({ kid: 'replacement' }, replacement.privateKey);
+  // The identity replica asked first has not re-read its key ring yet.
+  await t.rejects(verifyAccessToken(fresh, { keys: jwks.getKey }), { code: 'auth.invalid_token' });
+  t.same(fetches, [0, 5_000], 'fetched at once, though the last fetch was 5 s ago');
+  served = [replacementJwk];
+  now += 500;
+  await t.rejects(verifyAccessToken(fresh, { keys: jwks.getKey }), { code: 'auth.invalid_token' }, 'not sooner than the failure pace');
+  now += 500;
+  t.equal((await verifyAccessToken(fresh, { keys: jwks.getKey })).cnf.jkt, jkt, 'a second later the new key is in');
+  t.same(fetches, [0, 5_000, 6_000]);
+  now += 1_000;
+  await t.rejects(verifyAccessToken(await mint({ kid: 'made-up' }), { keys: jwks.getKey }));
+  t.equal(fetches.length, 3, 'once it is in, made-up kids wait out the interval again');
+});
+
+t.test('an announced key that never appears is awaited for a minute, not for ever', async (t) => {
+  let now = 0;
+  let fetches = 0;
+  const jwks = testJwks({
+    now: () => now,
+    fetch: async () => {
+      fetches += 1;
+      return Response.json({ keys: [issuerJwk] });
+    },
+  });
+  await jwks.ensureLoaded();
+  jwks.withdraw([], 'never-served');
+  const madeUp = await mint({ kid: 'never-served' });
+  for (let second = 0; second < 90; second += 1) {
+    now += 1_000;
+    await t.rejects(verifyAccessToken(madeUp, { keys: jwks.getKey }));
+  }
+  t.equal(fetches, 1 + 60 + 1, 'the first, one a second for the minute, then the next only 30 s later');
+});

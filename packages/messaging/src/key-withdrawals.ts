@@ -5,7 +5,8 @@ import { followEvents, type Following } from './follow.js';
 
 /** A verifier's copy of identity's key set (@elcorp/auth's RemoteJwks). */
 export interface WithdrawableKeys {
-  withdraw(kids: readonly string[]): void;
+  /** `current`: the key identity signs with now, which replaced them. */
+  withdraw(kids: readonly string[], current: string): void;
 }
 
 /**
@@ -30,7 +31,7 @@ export function followKeyWithdrawals(deps: { nats: NatsConnection; names: Broker
     logger: deps.logger,
     ...(deps.retryDelayMs === undefined ? {} : { retryDelayMs: deps.retryDelayMs }),
     onEvent: (event) => {
-      deps.keys.withdraw(event.data.kids);
+      deps.keys.withdraw(event.data.kids, event.data.current);
       deps.logger.warn({ kids: event.data.kids, current: event.data.current }, 'identity withdrew signing keys; their tokens are refused from now on');
     },
   });

@@ -12,6 +12,7 @@ export const password = 'correct horse battery staple 42';
 
 export interface Session {
   accessToken: string;
+  refreshToken: string;
   sessionId: string;
   user: { id: string; roles: string[] };
 }

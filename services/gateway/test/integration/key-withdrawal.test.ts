@@ -84,9 +84,9 @@ t.test('the gateway refuses a withdrawn key\'s tokens as soon as identity announ
     EVENT_SUBJECT_ROOT: identity.subjectRoot,
   });
   const { device, session } = await signIn();
-  const get = async () => {
-    const proof = await signDpopProof(device, { method: 'GET', url: `${publicBaseUrl}${me}`, accessToken: session.accessToken });
-    return gateway.inject({ method: 'GET', url: me, headers: { authorization: `DPoP ${session.accessToken}`, dpop: proof } });
+  const get = async (accessToken = session.accessToken) => {
+    const proof = await signDpopProof(device, { method: 'GET', url: `${publicBaseUrl}${me}`, accessToken });
+    return gateway.inject({ method: 'GET', url: me, headers: { authorization: `DPoP ${accessToken}`, dpop: proof } });
   };
   t.equal((await get()).statusCode, 200, 'verified by the gateway, its verdict cached');
 
@@ -117,4 +117,13 @@ t.test('the gateway refuses a withdrawn key\'s tokens as soon as identity announ
   const reached = await identityAnswered(identity);
   t.equal((await get()).statusCode, 401);
   t.equal(await identityAnswered(identity), reached, 'the gateway refuses the token itself: identity never sees it');
+
+  // The client refreshes onto the new key. The gateway last fetched the JWKS moments ago, yet
+  // the announcement named that key, so its first token does not wait out the refetch interval.
+  const proof = await signDpopProof(device, { method: 'POST', url: `${publicBaseUrl}/api/v1/auth/refresh` });
+  const refreshed = await gateway.inject({ method: 'POST', url: '/api/v1/auth/refresh', headers: { dpop: proof }, payload: { refreshToken: session.refreshToken } });
+  t.equal(refreshed.statusCode, 200, refreshed.body);
+  const renewed = refreshed.json().accessToken as string;
+  t.not(kidOf(renewed), kidOf(session.accessToken));
+  t.equal((await get(renewed)).statusCode, 200, 'the new key\'s token passes at once');
 });
