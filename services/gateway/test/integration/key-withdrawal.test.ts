@@ -4,7 +4,7 @@ import { bootService } from '@elcorp/service-testing';
 import { runOperatorCli, testConfig } from '@elcorp/testing';
 import { connect } from '@nats-io/transport-node';
 import { decodeProtectedHeader } from 'jose';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { buildGatewayApp } from '../../src/app.js';
 import { loadGatewayConfig } from '../../src/config.js';
 import { gatewayService } from '../../src/service.js';
@@ -13,6 +13,17 @@ import { openIdentityUpstream, publicBaseUrl, type IdentityUpstream } from './id
 
 const me = '/api/v1/users/me';
 const kidOf = (token: string) => String(decodeProtectedHeader(token).kid);
+
+/** The operator's `rotate-keys --withdraw-previous`, run as a process against this test's identity (schema and subjects). */
+async function withdrawPrevious(t: Test, identity: IdentityUpstream['identity']): Promise<void> {
+  const run = await runOperatorCli(['rotate-keys', '--withdraw-previous'], {
+    DATABASE_URL: testConfig.databaseUrl,
+    DATABASE_SCHEMA: identity.schema!,
+    EVENT_SUBJECT_ROOT: identity.subjectRoot,
+    NODE_ENV: 'test',
+  });
+  t.equal(run.status, 0, run.stderr);
+}
 
 /** How many GET /users/me identity itself has answered (its request histogram). */
 async function identityAnswered(identity: IdentityUpstream['identity']): Promise<number> {
@@ -45,14 +56,7 @@ t.test("a withdrawn signing key: the gateway drops its cached verdicts at its ne
   };
 
   t.equal((await get()).statusCode, 200, 'verified by the gateway, its verdict cached');
-  const withdrawal = await runOperatorCli(['rotate-keys', '--withdraw-previous'], {
-    DATABASE_URL: testConfig.databaseUrl,
-    DATABASE_SCHEMA: identity.schema!,
-    // The announcement goes under this test's subjects; this gateway does not follow them.
-    EVENT_SUBJECT_ROOT: identity.subjectRoot,
-    NODE_ENV: 'test',
-  });
-  t.equal(withdrawal.status, 0, withdrawal.stderr);
+  await withdrawPrevious(t, identity);
   // Reading identity's JWKS reads its key ring again: identity has seen the withdrawal.
   const published = (await identity.app.inject('/.well-known/jwks.json')).json() as { keys: Array<{ kid: string }> };
   t.notOk(published.keys.some((key) => key.kid === kidOf(session.accessToken)), 'identity no longer publishes the key');
@@ -98,13 +102,7 @@ t.test('the gateway refuses a withdrawn key\'s tokens as soon as identity announ
   const listening = await followEvents({ nats, names: { root: identity.subjectRoot }, type: 'identity.signing_key.withdrawn', replayMs: 0, logger, onEvent: (event) => announced(event.data.kids) });
   t.teardown(() => listening.stop());
 
-  const withdrawal = await runOperatorCli(['rotate-keys', '--withdraw-previous'], {
-    DATABASE_URL: testConfig.databaseUrl,
-    DATABASE_SCHEMA: identity.schema!,
-    EVENT_SUBJECT_ROOT: identity.subjectRoot,
-    NODE_ENV: 'test',
-  });
-  t.equal(withdrawal.status, 0, withdrawal.stderr);
+  await withdrawPrevious(t, identity);
   // Identity's relay publishes the command's outbox row.
   t.ok((await heard).includes(kidOf(session.accessToken)), 'the withdrawal names the key');
   // The gateway's own delivery of the same message comes with its next reads of the
