@@ -1,5 +1,6 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
+import { LruCache } from './lru.js';
 
 /** What the client logs (a pino logger fits); never a key, only why a fetch failed. */
 export interface JwksLogger {
@@ -24,7 +25,7 @@ const maxBodyBytes = 64 * 1024;
 const maxKeys = 32;
 /** After a failed fetch, the next may come sooner: the set is missing, not merely unknown to an attacker's kid. */
 const retryAfterFailureMs = 1_000;
-/** Withdrawn kids remembered, the latest first: withdrawals are rare, and identity publishes a handful of keys at a time. */
+/** Withdrawn kids remembered (the oldest go first): withdrawals are rare, and identity publishes a handful of keys at a time. */
 const withdrawnKidsMax = 1_024;
 /**
  * After a withdrawal, how long the key identity named as current is awaited: until a fetched
@@ -74,7 +75,7 @@ export function remoteJwks(options: RemoteJwksOptions): RemoteJwks {
   let keySet: ReturnType<typeof createLocalJWKSet> | undefined;
   let kids = new Set<string>();
   let fetched: JSONWebKeySet | undefined;
-  const withdrawn = new Set<string>();
+  const withdrawn = new LruCache<string, true>(withdrawnKidsMax);
   /** The current key a withdrawal announced, until a fetched set lists it or the wait ends. */
   let announced: { kid: string; until: number } | undefined;
   let fetchedAt = -Infinity;
@@ -140,15 +141,7 @@ export function remoteJwks(options: RemoteJwksOptions): RemoteJwks {
         announced = { kid: current, until: now() + announcedKeyWaitMs };
         nextFetchAllowedAt = Math.min(nextFetchAllowedAt, now());
       }
-      for (const kid of withdrawnKids) {
-        withdrawn.delete(kid);
-        withdrawn.add(kid);
-      }
-      // A Set iterates in insertion order: the oldest withdrawals go first.
-      for (const kid of withdrawn) {
-        if (withdrawn.size <= withdrawnKidsMax) break;
-        withdrawn.delete(kid);
-      }
+      for (const kid of withdrawnKids) withdrawn.set(kid, true);
       if (fetched && withdrawnKids.some((kid) => kids.has(kid))) trust(fetched);
     },
     async ensureLoaded() {

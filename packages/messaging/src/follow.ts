@@ -1,5 +1,5 @@
 import { eventSubject, InvalidEventError, parseEvent, streamName, type BrokerNames, type DomainEvent, type EventType } from '@elcorp/contracts';
-import { DeliverPolicy, jetstream, JetStreamApiCodes, JetStreamApiError, type ConsumerMessages } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, JetStreamApiCodes, JetStreamApiError, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { sourceOf } from './subscriptions.js';
@@ -44,10 +44,11 @@ export async function followEvents<T extends EventType>(options: FollowOptions<T
   let stopped = false;
   let warned = false;
 
-  const deliver = (data: Uint8Array, seq: number) => {
+  const deliver = (message: JsMsg) => {
+    const { seq } = message;
     let event: DomainEvent;
     try {
-      event = parseEvent(JSON.parse(new TextDecoder().decode(data)));
+      event = parseEvent(message.json());
       if (event.type !== type) throw new InvalidEventError(`${event.type} on the subject of ${type}`);
     } catch (err) {
       logger.warn({ stream, seq, err: { message: (err as Error).message } }, 'followed message is not a valid event; skipped');
@@ -85,7 +86,7 @@ export async function followEvents<T extends EventType>(options: FollowOptions<T
     }
     const reading = messages;
     loop = (async () => {
-      for await (const message of reading) deliver(message.data, message.seq);
+      for await (const message of reading) deliver(message);
     })().catch((err: unknown) => logger.error({ err, stream, type }, 'following events ended'));
   };
   await attempt();

@@ -9,7 +9,7 @@ export {
   type SinkResult,
 } from './consumer.js';
 export { followEvents, type FollowOptions, type Following } from './follow.js';
-export { followKeyWithdrawals, keyWithdrawalReplayMs, type WithdrawableKeys } from './key-withdrawals.js';
+export { followKeyWithdrawals, type FollowerInfrastructure, type WithdrawableKeys } from './key-withdrawals.js';
 export { inboxSink, type InboxHandler, type InboxSinkOptions } from './inbox-sink.js';
 export { durableName, isEventOf, on, sourceOf, subscriptionConsumer, type Subscription, type SubscriptionConsumerDeps } from './subscriptions.js';
 export { deadLetterHeaders, publishDeadLetter } from './dead-letter.js';

@@ -94,8 +94,8 @@ t.test('a stream created after the follower started is found; bad messages and a
   const kids: string[][] = [];
   const arrived = new EventEmitter();
   let failNext = true;
-  const following = await followKeyWithdrawals({
-    nats: nc,
+  await followKeyWithdrawals({
+    infra: { nats: nc, defer: (stop) => t.teardown(stop) },
     names,
     logger,
     retryDelayMs: 50,
@@ -110,7 +110,6 @@ t.test('a stream created after the follower started is found; bad messages and a
       },
     },
   });
-  t.teardown(() => following.stop());
   t.match(lines, [{ msg: /stream not found yet/ }], 'no stream yet: said once, retried in the background');
 
   await ensureStreams(jsm, names, 8 * 1024 * 1024);

@@ -57,8 +57,7 @@ export function defineComplianceService(hooks: ComplianceHooks = {}): ServiceDef
       const app = await buildComplianceApp({ logger, healthChecks: infra.healthChecks, deps, auth, authorizer: bundles.authorizer, kickReports: () => reports.kick() });
       const messaging = await attachMessaging({ service: 'compliance', config, logger, infra, registry: app.metrics });
       // After messaging: identity's stream exists. A withdrawn signing key stops verifying at once.
-      const withdrawals = await followKeyWithdrawals({ nats: infra.nats!, names, keys: auth.jwks, logger });
-      infra.defer(() => withdrawals.stop(), 'key withdrawal listener');
+      await followKeyWithdrawals({ infra, names, keys: auth.jwks, logger });
       const auditMetrics = new AuditMetrics(app.metrics, db);
       if (hooks.consume !== false) {
         const consumers = auditConsumers(deps, {

@@ -47,8 +47,7 @@ export const gatewayService: ServiceDefinition<GatewayConfig, never> = {
     });
     infra.defer(() => revocations.stop(), 'revocation listener');
     // A withdrawn signing key stops verifying here the moment identity announces it.
-    const withdrawals = await followKeyWithdrawals({ nats: infra.nats!, names: { root: config.EVENT_SUBJECT_ROOT }, keys: jwks, logger });
-    infra.defer(() => withdrawals.stop(), 'key withdrawal listener');
+    await followKeyWithdrawals({ infra, names: { root: config.EVENT_SUBJECT_ROOT }, keys: jwks, logger });
     return app;
   },
 };

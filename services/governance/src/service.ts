@@ -36,8 +36,7 @@ export const governanceService: ServiceDefinition<GovernanceConfig, GovernanceDB
     const app = await buildGovernanceApp({ logger, healthChecks: infra.healthChecks, auth, authorizer: watcher.authorizer, governance });
     await attachMessaging({ config, logger, infra, registry: app.metrics, service: 'governance', subscriptions: governanceSubscriptions(governance) });
     // After messaging: identity's stream exists. A withdrawn signing key stops verifying at once.
-    const withdrawals = await followKeyWithdrawals({ nats: infra.nats!, names, keys: auth.jwks, logger });
-    infra.defer(() => withdrawals.stop(), 'key withdrawal listener');
+    await followKeyWithdrawals({ infra, names, keys: auth.jwks, logger });
     const sweep = setInterval(() => {
       sweepSla(governance).catch((err: unknown) => logger.warn({ err }, 'SLA sweep failed'));
     }, config.GOVERNANCE_SLA_SWEEP_SECONDS * 1000);

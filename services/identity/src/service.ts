@@ -95,8 +95,7 @@ export function identityServiceWith(overrides: IdentityOverrides = {}): ServiceD
       rememberPolicyBundles(app, bundles);
       await attachMessaging({ service: 'identity', config, logger, infra, registry: app.metrics, subscriptions: identitySubscriptions(identity) });
       // Every replica reads its key ring again when a withdrawal is announced, not at its age.
-      const withdrawals = await followKeyWithdrawals({ nats: infra.nats!, names: { root: config.EVENT_SUBJECT_ROOT }, keys, logger });
-      infra.defer(() => withdrawals.stop(), 'key withdrawal listener');
+      await followKeyWithdrawals({ infra, names: { root: config.EVENT_SUBJECT_ROOT }, keys, logger });
       // The rotation schedule: every replica checks hourly; the advisory lock lets one rotate.
       const rotation = setInterval(() => {
         keys.rotateIfDue().catch((err: unknown) => logger.error({ err }, 'signing key rotation failed'));

@@ -48,8 +48,7 @@ export function definePaymentsService(overrides: PaymentsOverrides = {}): Servic
       infra.defer(() => bundles.stop(), 'authz bundle watch');
       await attachMessaging({ service: 'payments', config, logger, infra, registry: app.metrics, subscriptions: paymentsSubscriptions });
       // After messaging: identity's stream exists. A withdrawn signing key stops verifying at once.
-      const withdrawals = await followKeyWithdrawals({ nats: infra.nats!, names, keys: auth.jwks, logger });
-      infra.defer(() => withdrawals.stop(), 'key withdrawal listener');
+      await followKeyWithdrawals({ infra, names, keys: auth.jwks, logger });
       const stopSchedules = startSchedules(payments, logger);
       infra.defer(stopSchedules, 'schedules');
       return app;

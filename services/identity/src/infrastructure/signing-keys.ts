@@ -39,6 +39,8 @@ const withdrawalsPerEvent = 32;
 
 /** A key signs from `signs_from` until `retired_at` (open-ended while null), unless withdrawn; by the database's clock. */
 const signsNow = sql<boolean>`signs_from <= now() AND (retired_at IS NULL OR retired_at > now()) AND withdrawn_at IS NULL`;
+/** A key the JWKS lists, withdrawal aside: not retired, or retired less than a day ago. */
+const stillListed = sql<boolean>`(retired_at IS NULL OR retired_at > now() - ${retiredPublishedFor}::interval)`;
 
 /**
  * ES256 signing keys: private halves sealed under the key-encryption key in Postgres, so
@@ -130,7 +132,7 @@ export class SigningKeys {
         .set({ withdrawn_at: sql`now()` })
         .where('kid', '<>', kid)
         .where('withdrawn_at', 'is', null)
-        .returning(['kid', sql<boolean>`retired_at IS NULL OR retired_at > now() - ${retiredPublishedFor}::interval`.as('was_published')])
+        .returning(['kid', stillListed.as('was_published')])
         .execute();
       const withdrawn = rows.map((row) => row.kid);
       // Every verifier that hears this drops the keys at once (RemoteJwks.withdraw) instead of
@@ -244,7 +246,7 @@ export class SigningKeys {
         signsNow.as('signs_now'),
         sql<number>`greatest(0, extract(epoch FROM signs_from - now()) * 1000)::float8`.as('starts_in_ms'),
       ])
-      .where((eb) => eb.or([eb('retired_at', 'is', null), eb('retired_at', '>', sql<Date>`now() - ${retiredPublishedFor}::interval`)]))
+      .where(stillListed)
       .where('withdrawn_at', 'is', null)
       .orderBy('signs_from', 'desc')
       .execute();
