@@ -18,6 +18,7 @@ interface ComposeService {
   build?: { args?: Record<string, string> };
   environment?: Record<string, string | number | boolean | null>;
   depends_on?: string[] | Record<string, unknown>;
+  ulimits?: { nofile?: number | { soft: number; hard: number } };
   ports?: Array<string | { host_ip?: string; published?: string | number }>;
 }
 interface ComposeFile {
@@ -132,4 +133,23 @@ t.test('every image tag is pinned to a release', async (t) => {
   }
   const dockerfile = await readFile(`${root}Dockerfile`, 'utf8');
   t.match(dockerfile, /^ARG NODE_IMAGE=node:\d+\.\d+\.\d+-slim$/m, 'the Dockerfile pins Node');
+});
+
+t.test("the gateway's open-files limit in compose leaves its configured client connections whole", async (t) => {
+  const compose = await loadCompose();
+  const nofile = compose.services.gateway?.ulimits?.nofile;
+  t.ok(nofile, 'compose states the limit rather than leaving it to the Docker daemon');
+  const limit = typeof nofile === 'number' ? nofile : nofile!.soft;
+  // The gateway's own budget from the configuration the container gets. That the gateway reads
+  // the limit it runs under is shown by its client-connections test, under prlimit: this
+  // machine may not raise its own hard limit to compose's.
+  const script = `
+    const { loadGatewayConfig } = await import(${JSON.stringify(`${root}services/gateway/dist/config.js`)});
+    const { clientConnectionsMax } = await import(${JSON.stringify(`${root}services/gateway/dist/domain/client-connections.js`)});
+    const config = loadGatewayConfig(process.env);
+    const budget = clientConnectionsMax({ configuredMax: config.CLIENT_CONNECTIONS_MAX, openFilesLimit: ${limit}, upstreamConnections: 4 * config.UPSTREAM_CONNECTIONS_MAX });
+    console.log(JSON.stringify({ configured: config.CLIENT_CONNECTIONS_MAX, budget }));`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: await containerEnv(compose, 'gateway'), timeout: 30_000 });
+  const { configured, budget } = JSON.parse(stdout) as { configured: number; budget: number };
+  t.equal(budget, configured, `all ${configured} client connections fit under ${limit} descriptors`);
 });

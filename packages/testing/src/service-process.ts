@@ -1,5 +1,6 @@
-// Benchmarks that run services as `pnpm start` runs them, each a process of its own, and read
-// each process's CPU time around a measured window (the gateway's and payments' benches).
+// Benchmarks and tests that run services as `pnpm start` runs them, each a process of its own:
+// the benches read each process's CPU time around a measured window (the gateway's and
+// payments'); the gateway's connection test runs it under a container's open-files limit.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -21,6 +22,8 @@ export interface ServiceProcessOptions {
   env: Record<string, string>;
   /** The folder whose `dist/main.js` runs; services/<name> of the workspace unless given. */
   cwd?: string;
+  /** RLIMIT_NOFILE, soft and hard, set by util-linux's prlimit before node starts (a container's `ulimit -n`). */
+  openFilesLimit?: number;
 }
 
 let clockTicksPerSecond: number | undefined;
@@ -43,7 +46,10 @@ export function cpuUsOf(pid: number): number {
 
 /** `node dist/main.js` in services/<name> (or `cwd`), its output prefixed with the name on stderr. */
 export function startServiceProcess(name: string, options: ServiceProcessOptions): ServiceProcess {
-  const child = spawn(process.execPath, ['--enable-source-maps', ...(options.nodeArgs ?? []), 'dist/main.js'], {
+  const node = [process.execPath, '--enable-source-maps', ...(options.nodeArgs ?? []), 'dist/main.js'];
+  // prlimit execs the command once the limit is set: the child's pid is node's.
+  const [command, ...args] = options.openFilesLimit === undefined ? node : ['prlimit', `--nofile=${options.openFilesLimit}:${options.openFilesLimit}`, '--', ...node];
+  const child = spawn(command!, args, {
     cwd: options.cwd ?? join(workspaceRoot, 'services', name),
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -38,6 +38,14 @@ export const configShape = {
   RATE_LIMIT_LOGIN_PER_HOUR: perMinute(10),
   /** Deadline for an upstream's response headers, and for each pause in its body. */
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  /**
+   * Open client connections at most, together; new ones beyond are closed on arrival. Lowered
+   * at start-up to what the open-files limit leaves after the upstream pools and the gateway's
+   * own descriptors, so clients can never use up the descriptors it needs for its upstreams.
+   */
+  CLIENT_CONNECTIONS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** Open connections at most from one client address (not a TRUST_PROXY proxy); beyond: 429 and closed. */
+  CLIENT_CONNECTIONS_PER_ADDRESS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(128),
   /** Kept-alive connections per upstream; requests beyond them queue within the deadline. */
   UPSTREAM_CONNECTIONS_MAX: z.coerce.number().int().min(1).max(1024).default(64),
   /**

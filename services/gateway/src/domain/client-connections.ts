@@ -1,0 +1,62 @@
+/**
+ * How many client connections the gateway holds open, in total and per address. Every open
+ * connection costs a file descriptor and memory whether or not a request ever completes on it,
+ * so one address dribbling half-sent requests could otherwise hold every descriptor the
+ * process has: honest clients could no longer connect, and the gateway could no longer open
+ * connections to its upstreams, which its circuit breakers would read as the upstreams' fault.
+ */
+
+/**
+ * Descriptors the gateway keeps for itself beyond its upstream pools: standard streams, the
+ * event loop's own, Redis and NATS (reconnects included), JWKS fetches, the operators'
+ * listener and its scrapes. The process holds about 30 of these once started.
+ */
+export const reservedFileDescriptors = 128;
+
+export interface ConnectionBudget {
+  /** CLIENT_CONNECTIONS_MAX. */
+  configuredMax: number;
+  /** The process's open-files limit (RLIMIT_NOFILE), undefined where it cannot be read. */
+  openFilesLimit: number | undefined;
+  /** Connections the upstream pools may open together. */
+  upstreamConnections: number;
+}
+
+/**
+ * The most client connections the gateway accepts at once: what is configured, lowered to
+ * what the open-files limit leaves once the upstream pools and the gateway's own descriptors
+ * are set aside, so the listener runs out before the process does. Undefined when nothing is
+ * left for clients: the process cannot serve under that limit.
+ */
+export function clientConnectionsMax({ configuredMax, openFilesLimit, upstreamConnections }: ConnectionBudget): number | undefined {
+  if (openFilesLimit === undefined) return configuredMax;
+  const left = openFilesLimit - upstreamConnections - reservedFileDescriptors;
+  return left < 1 ? undefined : Math.min(configuredMax, left);
+}
+
+/** Open connections per client address, each address held to `perAddressMax`. */
+export class ConnectionsPerAddress {
+  private readonly open = new Map<string, number>();
+
+  constructor(private readonly perAddressMax: number) {}
+
+  /** Counts a new connection from `address`; false, and not counted, when the address already holds its most. */
+  admit(address: string): boolean {
+    const held = this.open.get(address) ?? 0;
+    if (held >= this.perAddressMax) return false;
+    this.open.set(address, held + 1);
+    return true;
+  }
+
+  /** A connection `admit` counted has closed. */
+  release(address: string): void {
+    const held = this.open.get(address) ?? 0;
+    if (held <= 1) this.open.delete(address);
+    else this.open.set(address, held - 1);
+  }
+
+  /** Connections counted against `address` now. */
+  heldBy(address: string): number {
+    return this.open.get(address) ?? 0;
+  }
+}
