@@ -1,3 +1,5 @@
+import { rateLimitSubjectOf } from './client-address.js';
+
 /**
  * How many client connections the gateway holds open, in total and per address. Every open
  * connection costs a file descriptor and memory whether or not a request ever completes on it,
@@ -34,29 +36,37 @@ export function clientConnectionsMax({ configuredMax, openFilesLimit, upstreamCo
   return left < 1 ? undefined : Math.min(configuredMax, left);
 }
 
-/** Open connections per client address, each address held to `perAddressMax`. */
+/**
+ * Open connections per client, each held to `perAddressMax`. A client is what the per-address
+ * rate limit counts (rateLimitSubjectOf): an IPv4 address, or an IPv6 /64, which one host
+ * routinely holds whole.
+ */
 export class ConnectionsPerAddress {
   private readonly open = new Map<string, number>();
 
   constructor(private readonly perAddressMax: number) {}
 
-  /** Counts a new connection from `address`; false, and not counted, when the address already holds its most. */
-  admit(address: string): boolean {
-    const held = this.open.get(address) ?? 0;
-    if (held >= this.perAddressMax) return false;
-    this.open.set(address, held + 1);
-    return true;
+  /**
+   * Counts a new connection from `address`. Answers the subject to release when the connection
+   * closes, or undefined (nothing counted) when the subject already holds its most.
+   */
+  admit(address: string): string | undefined {
+    const subject = rateLimitSubjectOf(address);
+    const held = this.open.get(subject) ?? 0;
+    if (held >= this.perAddressMax) return undefined;
+    this.open.set(subject, held + 1);
+    return subject;
   }
 
   /** A connection `admit` counted has closed. */
-  release(address: string): void {
-    const held = this.open.get(address) ?? 0;
-    if (held <= 1) this.open.delete(address);
-    else this.open.set(address, held - 1);
+  release(subject: string): void {
+    const held = this.open.get(subject) ?? 0;
+    if (held <= 1) this.open.delete(subject);
+    else this.open.set(subject, held - 1);
   }
 
-  /** Connections counted against `address` now. */
+  /** Connections counted against the subject of `address` now. */
   heldBy(address: string): number {
-    return this.open.get(address) ?? 0;
+    return this.open.get(rateLimitSubjectOf(address)) ?? 0;
   }
 }

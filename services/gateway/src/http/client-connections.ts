@@ -55,13 +55,14 @@ export function limitClientConnections(server: Server, limits: ClientConnectionL
   server.on('connection', (socket: Socket) => {
     const peer = peerFactsOf(socket.remoteAddress, limits.trusted);
     if (!peer.trusted) {
-      if (!perAddress.admit(peer.address)) {
+      const subject = perAddress.admit(peer.address);
+      if (subject === undefined) {
         refused.inc({ reason: 'address' });
         limits.logger.debug({ clientAddress: peer.address }, 'connection refused: address at its connection limit');
         refuse(socket, refusal);
         return;
       }
-      socket.once('close', () => perAddress.release(peer.address));
+      socket.once('close', () => perAddress.release(subject));
     }
     for (const listener of serve) listener.call(server, socket);
   });

@@ -2,9 +2,13 @@
 import { buildApp, createLogger } from '@elcorp/kit';
 import { freePort } from '@elcorp/testing';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
 import t, { type Test } from 'tap';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { mergeDocuments, registerDocs, type OpenApiDocument } from '../../src/http/docs.js';
 import { openUpstreams } from '../../src/infrastructure/upstreams.js';
@@ -144,6 +148,51 @@ t.test('/docs shows Swagger UI on the merged document', async (t) => {
   const yaml = await app.inject('/docs/yaml');
   t.match(yaml.body, /\/api\/v1\/auth\/register/);
   t.equal((await app.inject('/docs/static/swagger-initializer.js')).statusCode, 200);
+});
+
+t.test('the merged document and Swagger UI\'s files are made once and revalidated by their ETag', async (t) => {
+  const clock = { nowMs: 0 };
+  let summary = 'first';
+  const identity = await documentServer(t, () => identityDocument(summary));
+  const down = `http://127.0.0.1:${await freePort()}`;
+  const app = await gatewayWithDocs(t, { identity: identity.url, payments: down, governance: down, compliance: down }, clock);
+
+  const first = await app.inject('/openapi.json');
+  const etag = first.headers.etag as string;
+  t.match(etag, /^"[\w-]+"$/, 'a strong validator');
+  t.equal(first.headers['cache-control'], 'public, no-cache', 'caches keep it but ask again');
+  const again = await app.inject('/openapi.json');
+  t.equal(again.headers.etag, etag);
+  t.equal(again.body, first.body, 'the same bytes while no upstream document changed');
+  for (const ifNoneMatch of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+    const revalidated = await app.inject({ url: '/openapi.json', headers: { 'if-none-match': ifNoneMatch } });
+    t.equal(revalidated.statusCode, 304, `If-None-Match: ${ifNoneMatch}`);
+    t.equal(revalidated.body, '', 'nothing sent again');
+  }
+  t.equal((await app.inject({ url: '/openapi.json', headers: { 'if-none-match': '"other"' } })).statusCode, 200);
+
+  const ui = await app.inject('/docs/json');
+  t.equal(ui.headers.etag, etag, 'Swagger UI loads the same representation');
+  t.same(ui.json(), first.json());
+  const yaml = await app.inject('/docs/yaml');
+  t.match(yaml.headers['content-type'], /^application\/x-yaml/);
+  t.same(parseYaml(yaml.body), first.json(), 'the YAML form says the same');
+
+  summary = 'second';
+  clock.nowMs += 60_001;
+  const changed = await app.inject('/openapi.json');
+  t.not(changed.headers.etag, etag, 'a new upstream document makes a new representation');
+  t.equal(changed.json().paths['/api/v1/auth/register'].get.summary, 'second');
+  t.equal((await app.inject({ url: '/openapi.json', headers: { 'if-none-match': etag } })).statusCode, 200, 'the old validator no longer matches');
+  t.equal(parseYaml((await app.inject('/docs/yaml')).body).paths['/api/v1/auth/register'].get.summary, 'second');
+
+  const onDisk = await readFile(join(dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui')), 'static', 'swagger-ui-bundle.js'));
+  const bundle = await app.inject('/docs/static/swagger-ui-bundle.js');
+  t.equal(bundle.statusCode, 200);
+  t.match(bundle.headers['content-type'], /^application\/javascript/);
+  t.ok(bundle.rawPayload.equals(onDisk), 'Swagger UI\'s bundle, byte for byte');
+  t.equal((await app.inject({ url: '/docs/static/swagger-ui-bundle.js', headers: { 'if-none-match': bundle.headers.etag as string } })).statusCode, 304);
+  t.equal((await app.inject('/docs/static/no-such-file.js')).statusCode, 404, 'a name Swagger UI does not ship is not found');
 });
 
 t.test('registerDocs refuses an app that already serves /openapi.json', async (t) => {

@@ -1,8 +1,10 @@
 // The OpenAPI documents clients generate code from: identity's own and the gateway's merged
 // one, from the real services. Every protected operation declares the DPoP scheme, every
 // public one does not, and every error response is problem details.
+import { complianceService } from '@elcorp/compliance/service';
 import { governanceService } from '@elcorp/governance/service';
 import type { RuntimeConfig, ServiceDefinition } from '@elcorp/kit';
+import { paymentsService } from '@elcorp/payments/service';
 import { bootService } from '@elcorp/service-testing';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
@@ -28,6 +30,7 @@ const publicOperations = new Set([
   'post /api/v1/auth/password/forgot',
   'post /api/v1/auth/password/reset',
   'get /.well-known/jwks.json',
+  'get /api/v1/compliance/audit/keys',
 ]);
 
 const listening = async <C extends RuntimeConfig, DB>(t: Test, definition: ServiceDefinition<C, DB>, env: Record<string, string> = {}) => {
@@ -65,17 +68,22 @@ t.test("identity's document and the gateway's merged one declare DPoP and proble
   t.equal(own.statusCode, 200);
   t.test('identity', async (t) => checkDocument(t, own.json() as Document, /^\/(api\/v1\/(auth|users)|\.well-known)\b/));
 
-  const governance = await listening(t, governanceService, { JWKS_URL: `${upstream.identityUrl}/.well-known/jwks.json`, REDIS_KEY_PREFIX: upstream.redisPrefix });
+  // Every upstream of its own, so nothing else listening on this machine's default ports is merged.
+  const verifying = { JWKS_URL: `${upstream.identityUrl}/.well-known/jwks.json`, REDIS_KEY_PREFIX: upstream.redisPrefix };
   const { app } = await bootService(t, gatewayService, {
     PUBLIC_BASE_URL: publicBaseUrl,
     REDIS_KEY_PREFIX: upstream.redisPrefix,
     INTERNAL_PORT: '0',
     IDENTITY_URL: upstream.identityUrl,
-    GOVERNANCE_URL: governance,
+    PAYMENTS_URL: await listening(t, paymentsService, verifying),
+    GOVERNANCE_URL: await listening(t, governanceService, verifying),
+    COMPLIANCE_URL: await listening(t, complianceService, verifying),
   });
   const merged = await app.inject({ method: 'GET', url: '/openapi.json' });
   t.equal(merged.statusCode, 200);
   const document = merged.json() as Document;
-  t.ok(Object.keys(document.paths).some((path) => path.startsWith('/api/v1/governance/')), "governance's operations are merged in");
+  for (const service of ['payments', 'governance', 'compliance']) {
+    t.ok(Object.keys(document.paths).some((path) => path.startsWith(`/api/v1/${service}/`)), `${service}'s operations are merged in`);
+  }
   t.test('the gateway, merged', async (t) => checkDocument(t, document, /^\/(api\/v1\/|\.well-known)/));
 });

@@ -19,16 +19,26 @@ t.test('the client budget is what is configured, lowered to what the open-files 
 
 t.test('each address holds at most its share, and gets it back as its connections close', async (t) => {
   const open = new ConnectionsPerAddress(2);
+  const first = open.admit('192.0.2.1');
+  t.equal(first, '192.0.2.1');
   t.ok(open.admit('192.0.2.1'));
-  t.ok(open.admit('192.0.2.1'));
-  t.notOk(open.admit('192.0.2.1'), 'a third is refused');
+  t.equal(open.admit('192.0.2.1'), undefined, 'a third is refused');
   t.equal(open.heldBy('192.0.2.1'), 2, 'a refused connection is not counted');
   t.ok(open.admit('192.0.2.2'), 'another address has a share of its own');
-  open.release('192.0.2.1');
+  open.release(first!);
   t.ok(open.admit('192.0.2.1'), 'a closed connection gives its place back');
-  open.release('192.0.2.1');
-  open.release('192.0.2.1');
+  open.release(first!);
+  open.release(first!);
   t.equal(open.heldBy('192.0.2.1'), 0, 'an address with none open is forgotten');
+});
+
+t.test('an IPv6 /64 is one client: rotating addresses within it gains no connections', async (t) => {
+  const open = new ConnectionsPerAddress(2);
+  t.equal(open.admit('2001:db8:1:2::1'), '2001:db8:1:2::/64');
+  t.ok(open.admit('2001:db8:1:2:aaaa::7'));
+  t.equal(open.admit('2001:db8:1:2:ffff:ffff:ffff:ffff'), undefined, 'a third address of the same /64 is refused');
+  t.ok(open.admit('2001:db8:1:3::1'), 'the next /64 is another client');
+  t.equal(open.admit('::ffff:192.0.2.9'), '192.0.2.9', 'an IPv4-mapped peer counts as its IPv4 address');
 });
 
 t.test('the open-files limit is read from /proc/self/limits, soft value', async (t) => {
