@@ -43,7 +43,7 @@ const identity = await bootService(t, identityService, {
 });
 await identity.app.listen({ host: '127.0.0.1', port: 0 });
 const identityUrl = `http://127.0.0.1:${(identity.app.server.address() as AddressInfo).port}`;
-const gateway = await bootService(t, gatewayService, { PUBLIC_BASE_URL: publicBaseUrl, REDIS_KEY_PREFIX: redisPrefix, IDENTITY_URL: identityUrl });
+const gateway = await bootService(t, gatewayService, { PUBLIC_BASE_URL: publicBaseUrl, REDIS_KEY_PREFIX: redisPrefix, IDENTITY_URL: identityUrl, INTERNAL_PORT: '0' });
 await gateway.app.listen({ host: '127.0.0.1', port });
 
 const email = `explorer-${randomUUID()}@example.na`;
