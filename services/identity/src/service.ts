@@ -90,6 +90,7 @@ export function identityServiceWith(overrides: IdentityOverrides = {}): ServiceD
         secondFactor: (trx, user, otp) => verifySecondFactor(identity, trx, user, otp),
         clientAddressSecret: config.CLIENT_ADDRESS_SECRET,
       });
+      hasher.registerArgon2Metrics(app.metrics);
       const bundles = await watchPolicyBundles(infra.nats!, config.EVENT_SUBJECT_ROOT, { logger, registry: app.metrics, authorizer });
       infra.defer(() => bundles.stop(), 'authz bundle watch');
       rememberPolicyBundles(app, bundles);

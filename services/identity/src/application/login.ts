@@ -60,7 +60,9 @@ async function checkCredentials(deps: IdentityDeps, input: { email: string; pass
   const emailNormalized = normaliseEmail(input.email);
   const { user: found, count, reservation } = await reserveForAccount(deps, emailNormalized, input.jkt);
   await refuseWhileLocked(deps, count, reservation, input.request);
-  const passwordOk = await checkedUnderReservation(deps, count, () => (found?.password_hash ? deps.hasher.verify(found.password_hash, input.password) : deps.hasher.dummyVerify(input.password)));
+  // Reserved under the device's own count only when the device has signed in to this account.
+  const knownDevice = count.scope !== sharedCount;
+  const passwordOk = await checkedUnderReservation(deps, count, () => (found?.password_hash ? deps.hasher.verify(found.password_hash, input.password, { knownDevice }) : deps.hasher.dummyVerify(input.password)));
   if (!found || !passwordOk) return failed(deps, count, found, 'invalid_credentials', input.request);
   return { user: found, count };
 }
@@ -161,7 +163,8 @@ export async function countedSecondFactor<T>(deps: IdentityDeps, user: Selectabl
 export async function verifyCountedPassword(deps: IdentityDeps, user: Selectable<UsersTable>, password: string, context: AttemptContext): Promise<void> {
   const count = await countOfSignedIn(deps, user, context.jkt);
   await takeUnlockedSlot(deps, count, context.request);
-  const passwordOk = await checkedUnderReservation(deps, count, () => (user.password_hash ? deps.hasher.verify(user.password_hash, password) : deps.hasher.dummyVerify(password)));
+  // A signed-in session's device is known to its account.
+  const passwordOk = await checkedUnderReservation(deps, count, () => (user.password_hash ? deps.hasher.verify(user.password_hash, password, { knownDevice: true }) : deps.hasher.dummyVerify(password)));
   if (!passwordOk) return failed(deps, count, user, 'invalid_credentials', context.request);
   await giveBackSlot(deps, count);
 }

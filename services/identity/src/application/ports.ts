@@ -6,7 +6,8 @@ import type { IdentityDB } from '../infrastructure/db/schema.js';
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
-  verify(storedHash: string, password: string): Promise<boolean>;
+  /** `knownDevice`: the device has signed in to the account before; its check waits less under load. */
+  verify(storedHash: string, password: string, options?: { knownDevice?: boolean }): Promise<boolean>;
   /** Costs what a verify costs, so an unknown email answers as slowly as a wrong password. */
   dummyVerify(password: string): Promise<false>;
 }

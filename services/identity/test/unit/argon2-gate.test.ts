@@ -83,19 +83,41 @@ t.test('a password check goes before every waiting hash, each kind in arrival or
   t.same(started, ['running hash', 'check 1', 'check 2', 'hash 1', 'hash 2']);
 });
 
+t.test('a check on a known device goes before every other waiting job, and queues on its own', async (t) => {
+  const gate = new Argon2Gate({ width: 1, waitingMax: 2 });
+  const started: string[] = [];
+  const running = heldJob(started, 'running');
+  const flood = ['stranger 1', 'stranger 2'].map((name) => heldJob(started, name));
+  const known = heldJob(started, 'owner');
+  const results = [gate.run('check', running.job), ...flood.map((j) => gate.run('check', j.job))];
+  const refused = await gate.run('check', async () => 'never').catch((err: unknown) => err);
+  t.match(refused, { status: 503 }, 'the strangers\' queue is full');
+  const owner = gate.run('known-device', known.job);
+  t.equal(gate.waitingFor('known-device'), 1, 'yet the owner waits in a lane of its own');
+  running.finish();
+  await results[0];
+  await new Promise(setImmediate);
+  t.same(started, ['running', 'owner'], 'and takes the first free place, ahead of checks that came before it');
+  known.finish();
+  t.equal(await owner, 'owner');
+  for (const job of flood) job.finish();
+  await Promise.all(results);
+  t.same(started, ['running', 'owner', 'stranger 1', 'stranger 2']);
+});
+
 t.test('a failing job frees its place', async (t) => {
   const gate = new Argon2Gate({ width: 1, waitingMax: 10 });
   await t.rejects(gate.run('check', () => Promise.reject(new Error('binding failed'))), /binding failed/);
   t.equal(await gate.run('hash', async () => 'next'), 'next');
 });
 
-t.test('past waitingMax a job is refused with 503 and Retry-After, and the others still run', async (t) => {
+t.test('past waitingMax of its priority a job is refused with 503 and Retry-After, and the others still run', async (t) => {
   const gate = new Argon2Gate({ width: 1, waitingMax: 1 });
   const started: string[] = [];
   const running = heldJob(started, 'running');
   const waiting = heldJob(started, 'waiting');
   const results = [gate.run('hash', running.job), gate.run('hash', waiting.job)];
-  const refused = await gate.run('check', async () => 'never').catch((err: unknown) => err);
+  const refused = await gate.run('hash', async () => 'never').catch((err: unknown) => err);
   t.ok(refused instanceof AppError);
   t.match(refused, { status: 503, code: 'service_unavailable', headers: { 'retry-after': '1' } });
   running.finish();
