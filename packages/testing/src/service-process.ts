@@ -22,7 +22,10 @@ export interface ServiceProcessOptions {
   env: Record<string, string>;
   /** The folder whose `dist/main.js` runs; services/<name> of the workspace unless given. */
   cwd?: string;
-  /** RLIMIT_NOFILE, soft and hard, set by util-linux's prlimit before node starts (a container's `ulimit -n`). */
+  /**
+   * RLIMIT_NOFILE, soft and hard, set by util-linux's prlimit before node starts (a container's
+   * `ulimit -n`). prlimit is found on `env`'s PATH, or in /usr/bin and /bin when it has none.
+   */
   openFilesLimit?: number;
 }
 

@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { cpuTimesUsOf, cpuUsOf, freePort, startServiceProcess, stopServiceProcess, waitReady } from '../src/index.js';
 
 // A stand-in service: ready after its first tick, /work burns CPU, and (when told) it ignores
 // SIGTERM the way a service stuck in its drain would.
 const main = `
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 const { PORT, IGNORE_TERM, EXIT_AT_ONCE } = process.env;
 let ready = false;
@@ -12,17 +14,18 @@ if (IGNORE_TERM) process.on('SIGTERM', () => {});
 if (EXIT_AT_ONCE) process.exit(3);
 createServer((req, res) => {
   if (req.url === '/work') { const end = Date.now() + 200; while (Date.now() < end); }
+  if (req.url === '/limits') return res.end(readFileSync('/proc/self/limits', 'utf8'));
   res.statusCode = req.url === '/health/ready' && !ready ? 503 : 200;
   res.end();
 }).listen(Number(PORT), '127.0.0.1');
 `;
 
-async function stand(t: Test, env: Record<string, string> = {}) {
+async function stand(t: Test, env: Record<string, string> = {}, openFilesLimit?: number) {
   const cwd = t.testdir({ dist: { 'main.js': main }, 'package.json': '{"type":"module"}' });
   const port = await freePort();
   // Only what the stand-in needs: the variables it reads are the fixture's, not the suite's.
   const { PATH = '' } = process.env;
-  const service = startServiceProcess('stand-in', { cwd, env: { PATH, PORT: String(port), ...env } });
+  const service = startServiceProcess('stand-in', { cwd, env: { PATH, PORT: String(port), ...env }, ...(openFilesLimit === undefined ? {} : { openFilesLimit }) });
   t.teardown(() => stopServiceProcess(service, 1_000));
   return { service, url: `http://127.0.0.1:${port}` };
 }
@@ -55,4 +58,12 @@ t.test('a process deaf to SIGTERM is killed after the grace period', async (t) =
 t.test('waiting gives up after its time', async (t) => {
   const { service } = await stand(t);
   await t.rejects(waitReady(service, 'http://127.0.0.1:9', 300), /stand-in not ready within 300 ms/);
+});
+
+t.test('a process under an open-files limit, as a container sets one: node itself runs under it', async (t) => {
+  const { service, url } = await stand(t, {}, 256);
+  await waitReady(service, url, 10_000);
+  const limits = await (await fetch(`${url}/limits`)).text();
+  t.match(limits, /^Max open files\s+256\s+256\s/m, 'soft and hard');
+  t.match(readFileSync(`/proc/${service.child.pid}/cmdline`, 'utf8'), /node.*dist\/main\.js/, 'the pid is node\'s: prlimit gave way to it');
 });

@@ -8,9 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { bootService } from '@elcorp/service-testing';
 import t, { type Test } from 'tap';
-import { gatewayService } from '../../src/service.js';
 import { loadGatewayConfig } from '../../src/config.js';
-import { openIdentityUpstream, password, publicBaseUrl } from './identity-upstream.js';
+import { listeningGateway, openIdentityUpstream, password, publicBaseUrl } from './identity-upstream.js';
 
 const listening = async <C extends RuntimeConfig, DB>(t: Test, definition: ServiceDefinition<C, DB>, env: Record<string, string> = {}) => {
   const { app } = await bootService(t, definition, env);
@@ -21,16 +20,9 @@ const listening = async <C extends RuntimeConfig, DB>(t: Test, definition: Servi
 // The real identity, listening; the gateway shares its Redis prefix (deny-list, replay keys).
 const upstream = await openIdentityUpstream(t);
 
-/** The gateway as production opens it, listening on a port of its own, internal listener included. */
-async function listeningGateway(t: Test, env: Record<string, string>) {
-  const { app } = await bootService(t, gatewayService, { PUBLIC_BASE_URL: publicBaseUrl, REDIS_KEY_PREFIX: upstream.redisPrefix, INTERNAL_PORT: '0', ...env });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { app, url, internalUrl: app.internalUrl! };
-}
-
 t.test('payments stopped: the gateway stays ready, identity keeps working through it, payments answers 503 alone', async (t) => {
   const stoppedPayments = `http://127.0.0.1:${await freePort()}`;
-  const { url, internalUrl } = await listeningGateway(t, {
+  const { url, internalUrl } = await listeningGateway(t, upstream, {
     IDENTITY_URL: upstream.identityUrl,
     PAYMENTS_URL: stoppedPayments,
     // Services behind the gateway verify the token themselves, with identity's keys and deny-list.
@@ -84,7 +76,7 @@ t.test('payments stopped: the gateway stays ready, identity keeps working throug
 
 t.test('readiness is Redis and a loaded JWKS: identity never reached, not ready; probes are rate-limited', async (t) => {
   const nowhere = `http://127.0.0.1:${await freePort()}`;
-  const { url } = await listeningGateway(t, {
+  const { url } = await listeningGateway(t, upstream, {
     IDENTITY_URL: nowhere,
     PAYMENTS_URL: await listening(t, paymentsService),
     GOVERNANCE_URL: nowhere,

@@ -1,7 +1,6 @@
 // Connections as a weapon: one address holding every connection it can open, dribbling half-sent
 // requests, against the real gateway (in process, then as `pnpm start` runs it under a
 // container's open-files limit) in front of the real identity.
-import { bootService } from '@elcorp/service-testing';
 import { freePort, startServiceProcess, stopServiceProcess, testConfig, waitReady } from '@elcorp/testing';
 import { once } from 'node:events';
 import http from 'node:http';
@@ -9,8 +8,7 @@ import net from 'node:net';
 import t, { type Test } from 'tap';
 import { Pool } from 'undici';
 import { reservedFileDescriptors } from '../../src/domain/client-connections.js';
-import { gatewayService } from '../../src/service.js';
-import { openIdentityUpstream, publicBaseUrl } from './identity-upstream.js';
+import { listeningGateway, openIdentityUpstream, publicBaseUrl } from './identity-upstream.js';
 
 const upstream = await openIdentityUpstream(t);
 
@@ -68,18 +66,12 @@ const refusedCount = (internalUrl: string, reason: 'address' | 'total') => metri
 
 t.test('one address holds at most its share of connections; others, and proxies, are served', async (t) => {
   const perAddress = 8;
-  const { app } = await bootService(t, gatewayService, {
-    PUBLIC_BASE_URL: publicBaseUrl,
-    REDIS_KEY_PREFIX: upstream.redisPrefix,
-    INTERNAL_PORT: '0',
-    IDENTITY_URL: upstream.identityUrl,
+  const { url, internalUrl } = await listeningGateway(t, upstream, {
     RATE_LIMIT_PER_IP_PER_MINUTE: '100000',
     CLIENT_CONNECTIONS_PER_ADDRESS_MAX: String(perAddress),
     TRUST_PROXY: proxy,
   });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const port = Number(new URL(url).port);
-  const internalUrl = app.internalUrl!;
 
   // Opened one after another, so the gateway meets them in this order.
   const held: Held[] = [];
@@ -117,7 +109,6 @@ t.test('under a container open-files limit, clients run out of connections befor
   const gateway = startServiceProcess('gateway', {
     openFilesLimit,
     env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
       LOG_LEVEL: 'warn',
       PORT: String(port),
       INTERNAL_PORT: String(internalPort),

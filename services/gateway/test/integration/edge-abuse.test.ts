@@ -1,28 +1,16 @@
 // Issue 10's edge weaknesses, reproduced against the real gateway and the real identity.
 import { generateDeviceKey, signDpopProof, type DeviceKey } from '@elcorp/auth';
-import { bootService } from '@elcorp/service-testing';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import http, { type IncomingMessage } from 'node:http';
 import t, { type Test } from 'tap';
-import { gatewayService } from '../../src/service.js';
-import { openIdentityUpstream, password, publicBaseUrl } from './identity-upstream.js';
+import { listeningGateway, openIdentityUpstream, password, publicBaseUrl } from './identity-upstream.js';
 
 const upstream = await openIdentityUpstream(t);
 
-async function listeningGateway(t: Test, env: Record<string, string> = {}) {
-  const { app } = await bootService(t, gatewayService, {
-    PUBLIC_BASE_URL: publicBaseUrl,
-    REDIS_KEY_PREFIX: upstream.redisPrefix,
-    INTERNAL_PORT: '0',
-    IDENTITY_URL: upstream.identityUrl,
-    RATE_LIMIT_PER_IP_PER_MINUTE: '100000',
-    RATE_LIMIT_LOGIN_PER_HOUR: '1000',
-    ...env,
-  });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { app, url, internalUrl: app.internalUrl! };
-}
+/** The gateway in front of identity, with limits no test here reaches unless it sets them. */
+const listening = (t: Test, env: Record<string, string> = {}) =>
+  listeningGateway(t, upstream, { RATE_LIMIT_PER_IP_PER_MINUTE: '100000', RATE_LIMIT_LOGIN_PER_HOUR: '1000', ...env });
 
 const json = (body: unknown, headers: Record<string, string> = {}) => ({ method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 const newUser = (overrides: Record<string, unknown> = {}) => ({ email: `edge-${randomUUID()}@example.na`, password, fullName: 'Ndapewa Shikongo', phone: '+264811234567', agreedTerms: true, ...overrides });
@@ -44,7 +32,7 @@ async function circuitOf(internalUrl: string): Promise<string> {
 }
 
 t.test('an anonymous client sending trickled and bad bodies cannot open identity\'s circuit; honest users keep getting answers', async (t) => {
-  const { url, internalUrl } = await listeningGateway(t, {
+  const { url, internalUrl } = await listening(t, {
     UPSTREAM_TIMEOUT_MS: '4000',
     UPSTREAM_CIRCUIT_MIN_REQUESTS: '3',
     UPSTREAM_CIRCUIT_FAILURE_RATIO: '0.5',
@@ -66,7 +54,7 @@ t.test('an anonymous client sending trickled and bad bodies cannot open identity
 });
 
 t.test('a NUL byte or a lone surrogate in fullName is 422 naming the field, not 500', async (t) => {
-  const { url } = await listeningGateway(t);
+  const { url } = await listening(t);
   for (const fullName of ['Ndapewa\u0000', '\udc00Ndapewa']) {
     const res = await fetch(`${url}/api/v1/auth/register`, json(newUser({ fullName })));
     t.equal(res.status, 422);
@@ -76,7 +64,7 @@ t.test('a NUL byte or a lone surrogate in fullName is 422 naming the field, not 
 });
 
 t.test('a 300-character path segment is 414 problem+json with a stable code', async (t) => {
-  const { url } = await listeningGateway(t);
+  const { url } = await listening(t);
   for (const path of [`/api/v1/users/${'a'.repeat(300)}`, `/api/v1/auth/sessions/${'b'.repeat(300)}`]) {
     const res = await fetch(`${url}${path}`, { method: 'DELETE' });
     t.ok(res.status === 414 || res.status === 401, `${path.slice(0, 30)}…: ${res.status}`);
@@ -93,7 +81,7 @@ async function login(url: string, device: DeviceKey, body: string, headers: Reco
 }
 
 t.test('a BOM before a login body is refused by the gateway, as identity refuses it: both read a body the same way', async (t) => {
-  const { url } = await listeningGateway(t);
+  const { url } = await listening(t);
   const user = newUser();
   t.equal((await fetch(`${url}/api/v1/auth/register`, json(user))).status, 201);
   const device = await generateDeviceKey();
@@ -108,7 +96,7 @@ t.test('a BOM before a login body is refused by the gateway, as identity refuses
 });
 
 t.test('identity records the client address the gateway forwards, and believes it only when the gateway signed it', async (t) => {
-  const { url } = await listeningGateway(t, { TRUST_PROXY: '127.0.0.1' });
+  const { url } = await listening(t, { TRUST_PROXY: '127.0.0.1' });
   const user = newUser();
   t.equal((await fetch(`${url}/api/v1/auth/register`, json(user))).status, 201);
   const device = await generateDeviceKey();

@@ -6,6 +6,7 @@ import { testConfig, testRedisPrefix } from '@elcorp/testing';
 import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import type { Test } from 'tap';
+import { gatewayService } from '../../src/service.js';
 
 export const publicBaseUrl = 'http://localhost:8080';
 export const password = 'correct horse battery staple 42';
@@ -60,4 +61,17 @@ export async function openIdentityUpstream(t: Test, env: Record<string, string> 
   }
 
   return { identity, identityUrl, redisPrefix, redis, logger, signIn };
+}
+
+/** The gateway as production opens it in front of `upstream`, listening on a port of its own, internal listener included. */
+export async function listeningGateway(t: Test, upstream: IdentityUpstream, env: Record<string, string> = {}) {
+  const { app } = await bootService(t, gatewayService, {
+    PUBLIC_BASE_URL: publicBaseUrl,
+    REDIS_KEY_PREFIX: upstream.redisPrefix,
+    INTERNAL_PORT: '0',
+    IDENTITY_URL: upstream.identityUrl,
+    ...env,
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, url, internalUrl: app.internalUrl! };
 }
