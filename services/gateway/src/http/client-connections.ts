@@ -23,10 +23,9 @@ const retryAfterSeconds = 1;
  * connection at once, before any JavaScript runs for it (Node's maxConnections). Past its
  * address's share, a client gets one 429 problem and the connection closes: a browser or a
  * crowd behind one NAT learns what happened, a dribbling attacker holds nothing past a short
- * linger. A trusted
- * proxy's connections carry many clients and are not counted per address; the proxy in front
- * holds its own clients to theirs. Counting per connection, not per request, costs nothing on
- * a kept-alive connection's requests.
+ * linger. A trusted proxy's connections carry many clients and are not counted per address;
+ * the proxy in front holds its own clients to theirs. Counting per connection, not per
+ * request, costs nothing on a kept-alive connection's requests.
  */
 export function limitClientConnections(server: Server, limits: ClientConnectionLimits): void {
   const refused = new Counter({
@@ -73,13 +72,15 @@ const lingerMs = 2_000;
 
 /**
  * Answers and closes. What the client sent meanwhile is read and dropped: closing a socket
- * with unread data resets the connection, and the client could lose the answer with it.
+ * with unread data resets the connection, and the client could lose the answer with it. The
+ * linger is a deadline, not an idle timeout: a client that keeps sending cannot keep it open.
  */
 function refuse(socket: Socket, refusal: Buffer): void {
   const close = () => socket.destroy();
+  const deadline = setTimeout(close, lingerMs).unref();
+  socket.once('close', () => clearTimeout(deadline));
   socket.on('error', close);
   socket.on('end', close);
-  socket.setTimeout(lingerMs, close);
   socket.resume();
   socket.end(refusal);
 }

@@ -87,6 +87,17 @@ t.test('one address holds at most its share of connections; others, and proxies,
   }
   t.equal(await refusedCount(internalUrl, 'address'), 2);
 
+  // One that ignores the answer, keeps its half of the connection open and keeps sending.
+  const stubborn = net.connect({ host: '127.0.0.1', port, localAddress: attacker, allowHalfOpen: true });
+  stubborn.on('error', () => undefined);
+  stubborn.resume();
+  const closedByGateway = new Promise((resolve) => stubborn.on('close', resolve));
+  const sending = setInterval(() => stubborn.write('x-still: here\r\n'), 100);
+  await closedByGateway;
+  clearInterval(sending);
+  t.pass('the gateway closed it all the same, once its linger ran out');
+  t.equal(await refusedCount(internalUrl, 'address'), 3);
+
   t.equal(await getFrom(url, '/.well-known/jwks.json', honest), 200, 'another address is served while the attacker holds its share');
   const throughProxy = await Promise.all(Array.from({ length: perAddress + 4 }, () => holdConnection(port, proxy)));
   t.equal(await getFrom(url, '/health/live', proxy), 200, 'a trusted proxy carries many clients: its connections are not held to one share');
