@@ -97,8 +97,8 @@ export function clientAddressBehind(peer: PeerFacts, forwardedFor: string | stri
 
 /**
  * What the per-address limits count (requests per minute, open connections): an IPv4
- * address, or an IPv6 /64. One IPv6 host is
- * routinely given a whole /64, so counting single IPv6 addresses would let it rotate freely.
+ * address, or an IPv6 /64. One IPv6 host is routinely given a whole /64, so counting single
+ * IPv6 addresses would let it rotate freely.
  */
 export function rateLimitSubjectOf(address: string): string {
   const bytes = parseIp(address);
