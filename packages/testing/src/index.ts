@@ -15,3 +15,4 @@ export { runOperatorCli, workspaceRoot, type CliRun } from './operator-cli.js';
 export { cpuTimesUsOf, cpuUsOf, startServiceProcess, stopServiceProcess, waitReady, type ServiceProcess, type ServiceProcessOptions } from './service-process.js';
 export { prepareAhead, saturate, type SaturateOptions, type Saturation } from './load.js';
 export { nextMailboxMessage, readMailbox, type MailboxMessage } from './mailbox.js';
+export { metricValue } from './metrics.js';

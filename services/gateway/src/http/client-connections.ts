@@ -3,7 +3,8 @@ import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { ConnectionsPerAddress } from '../domain/client-connections.js';
-import { peerFactsOf, type TrustedProxies } from '../domain/client-address.js';
+import type { TrustedProxies } from '../domain/client-address.js';
+import { peerOfConnection } from './security.js';
 
 export interface ClientConnectionLimits {
   /** Open client connections at most, in total (clientConnectionsMax of the configured limit). */
@@ -52,7 +53,7 @@ export function limitClientConnections(server: Server, limits: ClientConnectionL
   const serve = server.listeners('connection') as Array<(socket: Socket) => void>;
   server.removeAllListeners('connection');
   server.on('connection', (socket: Socket) => {
-    const peer = peerFactsOf(socket.remoteAddress, limits.trusted);
+    const peer = peerOfConnection(socket, limits.trusted);
     if (!peer.trusted) {
       const subject = perAddress.admit(peer.address);
       if (subject === undefined) {

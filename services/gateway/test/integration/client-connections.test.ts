@@ -1,7 +1,7 @@
 // Connections as a weapon: one address holding every connection it can open, dribbling half-sent
 // requests, against the real gateway (in process, then as `pnpm start` runs it under a
 // container's open-files limit) in front of the real identity.
-import { freePort, startServiceProcess, stopServiceProcess, testConfig, waitReady } from '@elcorp/testing';
+import { freePort, metricValue, startServiceProcess, stopServiceProcess, testConfig, waitReady } from '@elcorp/testing';
 import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
@@ -55,11 +55,9 @@ async function eventually(t: Test, what: string, check: () => Promise<boolean>, 
   t.fail(`never: ${what}`);
 }
 
-/** A sample of the gateway's metrics (its internal listener): `name{label="value"` or a bare name. */
+/** A sample of the gateway's metrics, as its operators' listener serves them; 0 before it is counted. */
 async function metric(internalUrl: string, sample: string): Promise<number> {
-  const text = await (await fetch(`${internalUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(sample.includes('{') ? sample : `${sample}{`));
-  return line ? Number(line.split(' ').at(-1)) : 0;
+  return metricValue(await (await fetch(`${internalUrl}/metrics`)).text(), sample) ?? 0;
 }
 
 const refusedCount = (internalUrl: string, reason: 'address' | 'total') => metric(internalUrl, `gateway_connections_refused_total{reason="${reason}"`);

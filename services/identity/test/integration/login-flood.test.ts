@@ -2,14 +2,13 @@
 // included (the dummy check costs what a real one does). A flood of such sign-ins must not hold
 // back the owner of an account signing in on a device they have used before.
 import { signDpopProof } from '@elcorp/auth';
+import { metricValue } from '@elcorp/testing';
 import t from 'tap';
 import { newUser, openIdentity, publicBaseUrl, signedInUser, strongPassword, type Identity } from './client.js';
 
 /** identity_argon2_waiting of one priority, as an operator's scrape reads it. */
 async function waiting(identity: Identity, priority: 'known-device' | 'check'): Promise<number> {
-  const metrics = (await identity.app.inject('/metrics')).body;
-  const line = metrics.split('\n').find((l) => l.startsWith('identity_argon2_waiting{') && l.includes(`priority="${priority}"`));
-  return line ? Number(line.split(' ').at(-1)) : 0;
+  return metricValue((await identity.app.inject('/metrics')).body, `identity_argon2_waiting{priority="${priority}"`) ?? 0;
 }
 
 t.test('the owner on a known device signs in ahead of a flood of made-up emails', async (t) => {
