@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { environmentFor } from './service-env.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -51,16 +52,6 @@ exit status: 0 done, 1 refused or failed, 2 bad arguments`;
 function fail(line, status) {
   process.stderr.write(`${line}\n`);
   process.exit(status);
-}
-
-/** The environment a service's command sees: ours, with its `<SERVICE>__` overrides applied. */
-function environmentFor(service) {
-  const prefix = `${service.toUpperCase()}__`;
-  const env = { ...process.env };
-  for (const [name, value] of Object.entries(process.env)) {
-    if (name.startsWith(prefix) && name.length > prefix.length) env[name.slice(prefix.length)] = value;
-  }
-  return env;
 }
 
 function built(name, target) {

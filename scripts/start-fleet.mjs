@@ -1,10 +1,12 @@
 // Starts the whole fleet on one machine with prefixed output. Ctrl-C or SIGTERM stops every
 // service gracefully; if one service dies on its own, the others are stopped too, so a
-// broken fleet never looks half alive.
+// broken fleet never looks half alive. `<SERVICE>__<VARIABLE>` sets a variable for one
+// service only (its broker user, its database), as for `pnpm elcorp`.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { prettyFactory } from 'pino-pretty';
+import { environmentFor } from './service-env.mjs';
 
 const services = ['identity', 'payments', 'governance', 'compliance', 'gateway'];
 const colours = [36, 32, 35, 33, 34];
@@ -58,7 +60,7 @@ services.forEach((name, i) => {
   const child = spawn(process.execPath, ['--enable-source-maps', '--import', '@elcorp/kit/telemetry', 'dist/main.js'], {
     cwd: `${root}/services/${name}`,
     env: {
-      ...process.env,
+      ...environmentFor(name),
       ...sharedEnv,
       PORT: String(portOf[name]),
       ...(internalPortOf[name] === undefined ? {} : { INTERNAL_PORT: String(internalPortOf[name]) }),

@@ -35,6 +35,27 @@ export const port = (defaultPort: number) => z.coerce.number().int().min(0).max(
 /** Postgres/NATS/Redis URLs with defaults that reach the standard local ports. */
 export const databaseUrl = (role: string) => z.url().default(`postgres://${role}@127.0.0.1:5432/elcorp`);
 export const natsUrl = z.string().min(1).default('nats://127.0.0.1:4222');
+/**
+ * The broker connection: where, and as whom. A production broker (infra/nats/nats.conf) knows
+ * each service as a user of its own, allowed to publish only its own events; the machine's
+ * development broker asks for no credentials, so both are optional (checkNatsCredentials).
+ */
+export const natsConfigShape = {
+  NATS_URL: natsUrl,
+  NATS_USER: z.string().min(1).max(256).optional(),
+  NATS_PASSWORD: z.string().min(1).max(1024).optional(),
+};
+
+/** A user without a password (or the reverse) is a half-made deployment: refused at start, not at the first reconnect. */
+export function natsCredentialsOf(config: { NATS_USER?: string | undefined; NATS_PASSWORD?: string | undefined }): { user: string; pass: string } | undefined {
+  const { NATS_USER: user, NATS_PASSWORD: pass } = config;
+  if (user === undefined && pass === undefined) return undefined;
+  if (user === undefined || pass === undefined) {
+    const missing = user === undefined ? 'NATS_USER' : 'NATS_PASSWORD';
+    throw new ConfigError([{ variable: missing, message: 'NATS_USER and NATS_PASSWORD are set together or not at all' }]);
+  }
+  return { user, pass };
+}
 export const redisUrl = z.url().default('redis://127.0.0.1:6379');
 
 /**

@@ -3,15 +3,21 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { HealthCheck } from './health.js';
 
+/** A broker user and its password (NATS_USER, NATS_PASSWORD). */
+export interface NatsCredentials {
+  user: string;
+  pass: string;
+}
+
 /**
  * A NATS connection that keeps reconnecting for as long as the process lives: a broker
  * restart must not take a service down (the outbox holds events until NATS is back).
  */
-export async function connectNats(url: string, name: string, logger: Logger): Promise<NatsConnection> {
+export async function connectNats(url: string, name: string, logger: Logger, credentials?: NatsCredentials): Promise<NatsConnection> {
   // noAsyncTraces: otherwise every request (each JetStream publish, each pull) builds two Error
   // objects up front, stack traces and all, in case it fails: 11 of 25 µs of CPU per publish.
   // A failure still says what failed; it only loses the caller's frames.
-  const nc = await connect({ servers: url.split(','), name, maxReconnectAttempts: -1, reconnectTimeWait: 1_000, timeout: 5_000, noAsyncTraces: true });
+  const nc = await connect({ servers: url.split(','), name, ...credentials, maxReconnectAttempts: -1, reconnectTimeWait: 1_000, timeout: 5_000, noAsyncTraces: true });
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') {

@@ -1,5 +1,5 @@
 export { buildApp, defaultBodyLimitBytes, type App, type BuildAppOptions } from './app.js';
-export { ConfigError, baseConfigShape, databaseUrl, loadConfig, natsUrl, port, redisUrl } from './config.js';
+export { ConfigError, baseConfigShape, databaseUrl, loadConfig, natsConfigShape, natsCredentialsOf, natsUrl, port, redisUrl } from './config.js';
 export { AppError, kitErrors, type AppErrorOptions, type FieldError } from './errors.js';
 export { problemContentType } from './error-handler.js';
 export {
@@ -21,7 +21,7 @@ export { pathOf } from './url-path.js';
 export { isTimedSignature, signTimed, type SignedMessage } from './timed-signature.js';
 export { serve, shutdown, type ServeOptions, type ShutdownResult } from './shutdown.js';
 export { openService, startService, type OpenService, type RuntimeConfig, type ServiceContext, type ServiceDefinition } from './start.js';
-export { connectNats, connectRedis, natsHealth, redisHealth } from './connections.js';
+export { connectNats, connectRedis, natsHealth, redisHealth, type NatsCredentials } from './connections.js';
 export { openInfrastructure, type Infrastructure, type InfrastructureOptions, type MigrationSet } from './infrastructure.js';
 export type { Logger } from 'pino';
 export { shutdownTelemetry, startTelemetry, type OtlpProtocol, type Telemetry, type TelemetryOptions } from './telemetry.js';

@@ -5,7 +5,7 @@ import { createDatabase, migrate, type Database } from '@elcorp/db';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { connectNats, connectRedis, natsHealth, redisHealth } from './connections.js';
+import { connectNats, connectRedis, natsHealth, redisHealth, type NatsCredentials } from './connections.js';
 import type { HealthCheck } from './health.js';
 
 /** A directory of forward-only migrations with its own history table. */
@@ -19,6 +19,8 @@ export interface InfrastructureOptions {
   logger: Logger;
   postgres?: { url: string; schema: string; migrations: MigrationSet[] };
   natsUrl?: string;
+  /** The service's own broker user; absent for a broker that asks for none. */
+  natsCredentials?: NatsCredentials;
   redisUrl?: string;
 }
 
@@ -76,7 +78,7 @@ export async function openInfrastructure<DB>(options: InfrastructureOptions): Pr
       infra.healthChecks['postgres'] = () => database.ping();
     }
     if (options.natsUrl) {
-      const nats = await connectNats(options.natsUrl, `elcorp-${options.service}`, options.logger);
+      const nats = await connectNats(options.natsUrl, `elcorp-${options.service}`, options.logger, options.natsCredentials);
       closers.push({ name: 'nats drain', run: () => drainWithin(nats, natsDrainDeadlineMs, options.logger) });
       infra.nats = nats;
       infra.healthChecks['nats'] = natsHealth(nats);

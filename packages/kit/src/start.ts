@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { App } from './app.js';
-import { ConfigError } from './config.js';
+import { ConfigError, natsCredentialsOf } from './config.js';
 import { openInfrastructure, type Infrastructure, type MigrationSet } from './infrastructure.js';
 import { createLogger } from './logger.js';
 import { serve } from './shutdown.js';
@@ -14,6 +14,8 @@ export interface RuntimeConfig {
   DATABASE_URL?: string;
   DATABASE_SCHEMA?: string;
   NATS_URL?: string;
+  NATS_USER?: string | undefined;
+  NATS_PASSWORD?: string | undefined;
   REDIS_URL?: string;
 }
 
@@ -50,11 +52,13 @@ export async function openService<C extends RuntimeConfig, DB>(
     migrations && config.DATABASE_URL && config.DATABASE_SCHEMA
       ? { url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, migrations }
       : undefined;
+  const natsCredentials = natsCredentialsOf(config);
   const infra = await openInfrastructure<DB>({
     service: name,
     logger,
     ...(postgres ? { postgres } : {}),
     ...(config.NATS_URL ? { natsUrl: config.NATS_URL } : {}),
+    ...(natsCredentials ? { natsCredentials } : {}),
     ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
   });
   try {

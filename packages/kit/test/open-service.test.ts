@@ -1,14 +1,14 @@
-import { testConfig, testSchema } from '@elcorp/testing';
+import { startProductionBroker, testConfig, testSchema } from '@elcorp/testing';
 import t from 'tap';
 import { z } from 'zod';
-import { baseConfigShape, buildApp, databaseUrl, loadConfig, natsUrl, openService, port, redisUrl, type ServiceDefinition } from '../src/index.js';
+import { baseConfigShape, buildApp, databaseUrl, loadConfig, natsConfigShape, openService, port, redisUrl, type ServiceDefinition } from '../src/index.js';
 
 const shape = {
   ...baseConfigShape,
   PORT: port(0),
   DATABASE_URL: databaseUrl('nobody'),
   DATABASE_SCHEMA: z.string(),
-  NATS_URL: natsUrl,
+  ...natsConfigShape,
   REDIS_URL: redisUrl,
 };
 type Config = ReturnType<typeof load>;
@@ -58,4 +58,25 @@ t.test('a dependency that cannot be reached fails start-up and closes what was o
 
 t.test('a bad variable fails before anything is opened', async (t) => {
   await t.rejects(openService(definition('/nonexistent', []), { PORT: 'eighty' }), { name: 'ConfigError' });
+});
+
+t.test('a broker user without its password, or a password without its user, fails before anything is opened', async (t) => {
+  for (const [set, missing] of [
+    [{ NATS_USER: 'identity' }, 'NATS_PASSWORD'],
+    [{ NATS_PASSWORD: 'secret' }, 'NATS_USER'],
+  ] as const) {
+    await t.rejects(openService(definition('/nonexistent', []), { ...set, DATABASE_SCHEMA: 'unused', LOG_LEVEL: 'silent' }), { name: 'ConfigError', message: new RegExp(missing) });
+  }
+});
+
+t.test('on a broker with users, the service signs in as NATS_USER; a wrong password fails start-up', async (t) => {
+  const { url, schema } = await testSchema(t, 'kit');
+  const dir = t.testdir({ '0001_things.sql': 'CREATE TABLE things (id int PRIMARY KEY);\n' });
+  const broker = await startProductionBroker(t);
+  const env = { DATABASE_URL: url, DATABASE_SCHEMA: schema, NATS_URL: broker.server.url, REDIS_URL: testConfig.redisUrl, LOG_LEVEL: 'silent', NATS_USER: 'identity' };
+  const { app, infra } = await openService(definition(dir, []), { ...env, NATS_PASSWORD: broker.passwords.identity });
+  t.teardown(() => app.close());
+  t.equal(infra.nats?.info?.server_name, 'elcorp-nats', 'connected to the production-configured broker');
+  t.equal((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode, 200);
+  await t.rejects(openService(definition(dir, []), { ...env, NATS_PASSWORD: 'not-the-password' }), /authorization/i);
 });

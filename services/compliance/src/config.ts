@@ -1,5 +1,5 @@
 import { serviceAuthConfigShape } from '@elcorp/auth/fastify';
-import { baseConfigShape, ConfigError, databaseUrl, loadConfig, natsUrl, port, redisUrl } from '@elcorp/kit';
+import { baseConfigShape, ConfigError, databaseUrl, loadConfig, natsConfigShape, port, redisUrl } from '@elcorp/kit';
 import { z } from 'zod';
 import { parseRetentionRules, retentionDaysMax, retentionDaysMin } from './domain/retention.js';
 
@@ -24,7 +24,7 @@ export const configShape = {
   PORT: port(8084),
   DATABASE_URL: databaseUrl('elcorp_compliance'),
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('compliance'),
-  NATS_URL: natsUrl,
+  ...natsConfigShape,
   REDIS_URL: redisUrl,
   /** JWKS_URL, JWKS_* timing and REDIS_KEY_PREFIX: how callers' access tokens are verified. */
   ...serviceAuthConfigShape,

@@ -1,5 +1,5 @@
 import { jwksTimingShape } from '@elcorp/auth/fastify';
-import { baseConfigShape, loadConfig, natsUrl, port, redisUrl, developmentClientAddressSecret } from '@elcorp/kit';
+import { baseConfigShape, loadConfig, natsConfigShape, port, redisUrl, developmentClientAddressSecret } from '@elcorp/kit';
 import { z } from 'zod';
 import { parseTrustedProxies } from './domain/client-address.js';
 
@@ -15,7 +15,7 @@ export const configShape = {
   /** The operators' listener: /metrics and /health/upstreams, never on the public port. */
   INTERNAL_HOST: z.string().min(1).default('127.0.0.1'),
   INTERNAL_PORT: port(9080),
-  NATS_URL: natsUrl,
+  ...natsConfigShape,
   REDIS_URL: redisUrl,
   PUBLIC_BASE_URL: z.url().default('http://localhost:8080'),
   /** Proxies whose X-Forwarded-For is believed: comma-separated IPs and CIDRs, IPv4 or IPv6. */

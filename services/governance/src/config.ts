@@ -1,5 +1,5 @@
 import { serviceAuthConfigShape } from '@elcorp/auth/fastify';
-import { baseConfigShape, databaseUrl, loadConfig, natsUrl, port, redisUrl } from '@elcorp/kit';
+import { baseConfigShape, databaseUrl, loadConfig, natsConfigShape, port, redisUrl } from '@elcorp/kit';
 import { z } from 'zod';
 
 /** Every variable the governance service reads; README.md documents each one. */
@@ -8,7 +8,7 @@ export const configShape = {
   PORT: port(8083),
   DATABASE_URL: databaseUrl('elcorp_governance'),
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('governance'),
-  NATS_URL: natsUrl,
+  ...natsConfigShape,
   REDIS_URL: redisUrl,
   /** The account with this email gets `admin` when it registers, while no admin has ever existed. */
   ELCORP_BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),

@@ -1,4 +1,4 @@
-import { baseConfigShape, ConfigError, databaseUrl, loadConfig, natsUrl, port, redisUrl, developmentClientAddressSecret, publicClientAddressSecrets } from '@elcorp/kit';
+import { baseConfigShape, ConfigError, databaseUrl, loadConfig, natsConfigShape, port, redisUrl, developmentClientAddressSecret, publicClientAddressSecrets } from '@elcorp/kit';
 import { z } from 'zod';
 
 /**
@@ -26,7 +26,7 @@ export const configShape = {
   PORT: port(8081),
   DATABASE_URL: databaseUrl('elcorp_identity'),
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('identity'),
-  NATS_URL: natsUrl,
+  ...natsConfigShape,
   REDIS_URL: redisUrl,
   REDIS_KEY_PREFIX: z.string().max(64).default('elcorp:'),
   /** Shared by the gateway and identity: the gateway signs the client address it forwards with it. */

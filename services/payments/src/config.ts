@@ -1,5 +1,5 @@
 import { serviceAuthConfigShape } from '@elcorp/auth/fastify';
-import { baseConfigShape, databaseUrl, loadConfig, natsUrl, port, redisUrl } from '@elcorp/kit';
+import { baseConfigShape, databaseUrl, loadConfig, natsConfigShape, port, redisUrl } from '@elcorp/kit';
 import { z } from 'zod';
 
 /** Every variable the payments service reads; README.md documents each one. */
@@ -8,7 +8,7 @@ export const configShape = {
   PORT: port(8082),
   DATABASE_URL: databaseUrl('elcorp_payments'),
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('payments'),
-  NATS_URL: natsUrl,
+  ...natsConfigShape,
   REDIS_URL: redisUrl,
   /** JWKS_URL, JWKS_* timing and REDIS_KEY_PREFIX: how callers' access tokens are verified. */
   ...serviceAuthConfigShape,

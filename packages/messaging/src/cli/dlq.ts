@@ -157,7 +157,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const config = loadCliConfig();
-    const nc = await connect({ servers: config.natsUrl, name: 'elcorp-dlq', timeout: 5_000 });
+    const nc = await connect({ servers: config.natsUrl, ...config.credentials, name: 'elcorp-dlq', timeout: 5_000 });
     try {
       await run(command, config, nc);
       return 0;
