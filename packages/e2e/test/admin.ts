@@ -1,4 +1,4 @@
-import { ElcorpClient } from '@elcorp/sdk';
+import { ElcorpClient, type Account } from '@elcorp/sdk';
 import { runOperatorCli } from '@elcorp/testing';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -20,10 +20,11 @@ export async function signedIn(gateway: string, email: string, fullName: string)
  * An admin made as an operator makes one (`pnpm elcorp bootstrap-admin EMAIL`), signed in
  * with a token that carries the role. The fleet's databases outlive a test, so
  * ELCORP_BOOTSTRAP_ADMIN_EMAIL (honoured only while no admin has ever existed) cannot be relied on.
+ * `cliEnv` reaches the fleet's broker root and databases (EVENT_SUBJECT_ROOT, <SERVICE>__…).
  */
-export async function signedInAdmin(gateway: string, email: string, eventSubjectRoot: string): Promise<ElcorpClient> {
+export async function signedInAdmin(gateway: string, email: string, cliEnv: Record<string, string>): Promise<ElcorpClient> {
   const admin = await signedIn(gateway, email, 'Ada Administrator');
-  const granted = await runOperatorCli(['bootstrap-admin', email], { EVENT_SUBJECT_ROOT: eventSubjectRoot });
+  const granted = await runOperatorCli(['bootstrap-admin', email], cliEnv);
   if (granted.status !== 0) throw new Error(`bootstrap-admin failed: ${granted.stderr}`);
   const deadline = Date.now() + propagationDeadlineMs;
   while (!(await admin.me()).roles.includes('admin')) {
@@ -32,4 +33,18 @@ export async function signedInAdmin(gateway: string, email: string, eventSubject
   }
   await admin.refresh(); // the role rides in the access token
   return admin;
+}
+
+// Payments opens a new user's account when identity.user.registered reaches it; nothing
+// crossing the process boundary can be awaited, so the client asks, bounded.
+const accountDeadlineMs = 30_000;
+
+/** The client's NAD account, once payments has opened it (undefined past the deadline). */
+export async function nadAccountOf(client: ElcorpClient): Promise<Account> {
+  const deadline = Date.now() + accountDeadlineMs;
+  for (;;) {
+    const account = (await client.payments.listAccounts()).items.find((a) => a.currency === 'NAD');
+    if (account || Date.now() > deadline) return account!;
+    await delay(200);
+  }
 }

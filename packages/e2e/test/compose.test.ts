@@ -2,6 +2,7 @@
 // production would read it: each service's own config loader runs in its own process with
 // exactly the environment compose and the image give that container (interpolated with an
 // empty shell, so only the file's defaults count), and the file's wiring is checked.
+import { freePort, productionBrokerConfig, startNatsServer } from '@elcorp/testing';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,7 @@ const appServices = ['gateway', 'identity', 'payments', 'governance', 'complianc
 
 interface ComposeService {
   image?: string;
+  command?: string[];
   build?: { args?: Record<string, string> };
   environment?: Record<string, string | number | boolean | null>;
   depends_on?: string[] | Record<string, unknown>;
@@ -57,15 +59,19 @@ async function containerEnv(compose: ComposeFile, service: string): Promise<Reco
   return env;
 }
 
+/** The service's own config loader (load<Service>Config; compliance exports others too), as an expression for a child's script. */
+function configLoader(service: string): string {
+  const module = JSON.stringify(`${root}services/${service}/dist/config.js`);
+  return `(await import(${module})).load${service[0]!.toUpperCase()}${service.slice(1)}Config`;
+}
+
 /** Runs the service's own config loader in a process whose environment is exactly `env`. */
 async function loadServiceConfig(service: string, env: Record<string, string>): Promise<{ ok: boolean; message: string }> {
-  const module = `${root}services/${service}/dist/config.js`;
   const script = `
-    const m = await import(${JSON.stringify(module)});
-    const load = Object.entries(m).find(([k, v]) => /^load\\w*Config$/.test(k) && typeof v === 'function');
-    if (!load) { console.log('no config loader exported'); process.exit(2); }
+    const load = ${configLoader(service)};
+    if (typeof load !== 'function') { console.log('no config loader exported'); process.exit(2); }
     let config;
-    try { config = load[1](process.env); } catch (err) { console.log(err.message); process.exit(1); }
+    try { config = load(process.env); } catch (err) { console.log(err.message); process.exit(1); }
     // Only the addresses the service will dial: no secret leaves the child.
     const dials = Object.fromEntries(Object.entries(config).filter(([, v]) => typeof v === 'string' && /^[a-z+]+:\\/\\//.test(v)));
     console.log(JSON.stringify(dials));`;
@@ -152,4 +158,32 @@ t.test("the gateway's open-files limit in compose leaves its configured client c
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: await containerEnv(compose, 'gateway'), timeout: 30_000 });
   const { configured, budget } = JSON.parse(stdout) as { configured: number; budget: number };
   t.equal(budget, configured, `all ${configured} client connections fit under ${limit} descriptors`);
+});
+
+t.test("each service signs in to compose's broker as its own user, with the password compose gives the broker", async (t) => {
+  const compose = await loadCompose();
+  const nats = compose.services.nats!;
+  t.match(nats.command, ['-js', '-sd', '/data', '-c', '/etc/nats/nats.conf'], 'the production nats.conf, its store on the volume');
+  // The broker as compose starts it: the file, and the passwords compose sets in its environment.
+  const brokerEnv = Object.fromEntries(Object.entries(nats.environment ?? {}).map(([name, value]) => [name, interpolate(String(value))]));
+  const broker = await startNatsServer(t, { args: ['-m', String(await freePort()), '-c', productionBrokerConfig], env: brokerEnv });
+  for (const service of appServices) {
+    const env = await containerEnv(compose, service);
+    t.equal(env.NATS_USER, service, `${service} connects as its own user`);
+    // The service's own config loader and the kit's connection, as main.ts runs them; only
+    // the broker's address is this machine's instead of the compose network's.
+    const script = `
+      const kit = await import(${JSON.stringify(`${root}packages/kit/dist/index.js`)});
+      const config = (${configLoader(service)})(process.env);
+      const logger = kit.createLogger({ service: 'compose-test', level: 'silent' });
+      const nc = await kit.connectNats(${JSON.stringify(broker.url)}, 'compose-test', logger, kit.natsCredentialsOf(config));
+      await nc.flush();
+      await nc.close();
+      console.log('connected');`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env, timeout: 30_000 }).catch((err: { stdout?: string; stderr?: string }) => ({
+      stdout: `${err.stdout ?? ''}${err.stderr ?? ''}`,
+    }));
+    t.equal(stdout.trim(), 'connected', `${service} is let in`, { output: stdout });
+  }
+  t.notMatch(broker.log(), /Authorization Error/, 'the broker refused none of them');
 });

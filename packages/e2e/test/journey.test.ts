@@ -1,21 +1,7 @@
-import { ElcorpApiError, ElcorpClient, MemoryDeviceKeyStore, MemoryTokenStore, type Account } from '@elcorp/sdk';
-import { setTimeout as delay } from 'node:timers/promises';
+import { ElcorpApiError, ElcorpClient, MemoryDeviceKeyStore, MemoryTokenStore } from '@elcorp/sdk';
 import t from 'tap';
-import { password, signedIn, signedInAdmin } from './admin.js';
+import { nadAccountOf, password, signedIn, signedInAdmin } from './admin.js';
 import { customerFleet, stopDeadlineMs, waitUntilReady } from './fleet-harness.js';
-
-// Payments opens a new user's account when identity.user.registered reaches it; nothing
-// crossing the process boundary can be awaited, so the client asks, bounded.
-const accountDeadlineMs = 30_000;
-
-async function nadAccountOf(client: ElcorpClient): Promise<Account> {
-  const deadline = Date.now() + accountDeadlineMs;
-  for (;;) {
-    const account = (await client.payments.listAccounts()).items.find((a) => a.currency === 'NAD');
-    if (account || Date.now() > deadline) return account!;
-    await delay(200);
-  }
-}
 
 // The whole fleet as processes, driven only through the gateway with the SDK, as a client.
 t.test('register → login → a call to each service → a transfer → refresh → logout → the old token refused', async (t) => {
@@ -36,7 +22,7 @@ t.test('register → login → a call to each service → a transfer → refresh
 
   // Money through the gateway: an admin (bootstrap-admin) deposits to this user (A), A pays B.
   const payee = await signedIn(gateway, `journey-payee-${tag}@example.na`, 'Ben Shikongo');
-  const admin = await signedInAdmin(gateway, `journey-admin-${tag}@example.na`, broker.EVENT_SUBJECT_ROOT!);
+  const admin = await signedInAdmin(gateway, `journey-admin-${tag}@example.na`, { EVENT_SUBJECT_ROOT: broker.EVENT_SUBJECT_ROOT! });
   const [mine, theirs] = await Promise.all([nadAccountOf(client), nadAccountOf(payee)]);
   t.match([mine, theirs], [{ ownerId: user.id, balance: '0.00' }, { balance: '0.00' }], 'payments opened both NAD accounts');
   const deposit = await admin.payments.deposit({ accountId: mine.id, amount: '100.00', currency: 'NAD', reference: 'e2e cash' });

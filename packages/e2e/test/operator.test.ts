@@ -30,7 +30,7 @@ t.test('examples/journey.mjs runs against the fleet; bootstrap-admin and grant/r
   t.equal(answers.size, 5, 'every service is ready', { output: fleet.output() });
 
   // The example's deposit is this admin's: made by the operator CLI before the example signs in.
-  await signedInAdmin(gateway, adminEmail, broker.EVENT_SUBJECT_ROOT!);
+  await signedInAdmin(gateway, adminEmail, { EVENT_SUBJECT_ROOT: broker.EVENT_SUBJECT_ROOT! });
   const email = `example-${Date.now()}-${process.pid}@example.na`;
   const example = await runExample('journey.mjs', { ELCORP_BASE_URL: gateway, ELCORP_EXAMPLE_EMAIL: email, ELCORP_EXAMPLE_ADMIN_EMAIL: adminEmail });
   t.equal(example.status, 0, example.stderr);

@@ -6,6 +6,7 @@ export { testRedisPrefix } from './redis.js';
 export type { TestRedisPrefix } from './redis.js';
 export { startNatsServer } from './nats-server.js';
 export type { NatsServer, NatsServerOptions } from './nats-server.js';
+export { brokerUsers, productionBrokerConfig, startProductionBroker, type BrokerUser, type ProductionBroker } from './production-broker.js';
 export { freePort } from './ports.js';
 export { testConfig } from './config.js';
 export { descendsFrom, type SpanLink } from './spans.js';

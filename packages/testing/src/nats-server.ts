@@ -8,8 +8,10 @@ import { testConfig } from './config.js';
 import { freePort, tryConnect } from './ports.js';
 
 export interface NatsServerOptions {
-  /** Extra nats-server arguments, after the defaults. */
+  /** Extra nats-server arguments, after the defaults (e.g. `-c` with a configuration file). */
   args?: string[];
+  /** Variables added to the server's environment (a configuration's `$VARIABLE`s). */
+  env?: Record<string, string>;
   /** How long start may wait for the port to accept connections (default 10 s). */
   readyTimeoutMs?: number;
   /** How long stop waits after SIGTERM before SIGKILL (default 10 s). */
@@ -19,6 +21,8 @@ export interface NatsServerOptions {
 export interface NatsServer {
   url: string;
   port: number;
+  /** What the server logged (stderr) since it last started, the last 256 KiB at most. */
+  log(): string;
   /** SIGTERM, then wait for the process to exit. No-op when stopped. */
   stop(): Promise<void>;
   /** Starts again on the same port and JetStream store. No-op when running. */
@@ -26,7 +30,7 @@ export interface NatsServer {
 }
 
 const READY_POLL_MS = 20;
-const STDERR_TAIL_CHARS = 4_000;
+const STDERR_TAIL_CHARS = 256 * 1024;
 
 // Children still running when the test process exits (a crash or tap's timeout) would
 // outlive it and hold their ports; kill them on the way out.
@@ -74,14 +78,15 @@ export async function startNatsServer(t: Test, opts: NatsServerOptions = {}): Pr
   const readyTimeoutMs = opts.readyTimeoutMs ?? 10_000;
   const stopTimeoutMs = opts.stopTimeoutMs ?? 10_000;
   let child: ChildProcess | undefined;
+  let stderr = '';
 
   async function start(): Promise<void> {
     if (child) return;
-    const proc = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], ...(opts.env ? { env: { ...testConfig.commandEnv, ...opts.env } } : {}) });
     child = proc;
     track(proc);
     let failure: Error | undefined;
-    let stderr = '';
+    stderr = '';
     // Always drain stderr (nats-server logs there): a full pipe would block the server.
     proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-STDERR_TAIL_CHARS);
@@ -132,5 +137,5 @@ export async function startNatsServer(t: Test, opts: NatsServerOptions = {}): Pr
     await rm(storeDir, { recursive: true, force: true });
   });
   await start();
-  return { url: `nats://127.0.0.1:${port}`, port, stop, start };
+  return { url: `nats://127.0.0.1:${port}`, port, log: () => stderr, stop, start };
 }
