@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { NatsCredentials } from './connections.js';
 
 /** A configuration that failed validation; the message names every bad variable. */
 export class ConfigError extends Error {
@@ -38,7 +39,7 @@ export const natsUrl = z.string().min(1).default('nats://127.0.0.1:4222');
 /**
  * The broker connection: where, and as whom. A production broker (infra/nats/nats.conf) knows
  * each service as a user of its own, allowed to publish only its own events; the machine's
- * development broker asks for no credentials, so both are optional (checkNatsCredentials).
+ * development broker asks for no credentials, so both are optional (natsCredentialsOf).
  */
 export const natsConfigShape = {
   NATS_URL: natsUrl,
@@ -47,7 +48,7 @@ export const natsConfigShape = {
 };
 
 /** A user without a password (or the reverse) is a half-made deployment: refused at start, not at the first reconnect. */
-export function natsCredentialsOf(config: { NATS_USER?: string | undefined; NATS_PASSWORD?: string | undefined }): { user: string; pass: string } | undefined {
+export function natsCredentialsOf(config: { NATS_USER?: string | undefined; NATS_PASSWORD?: string | undefined }): NatsCredentials | undefined {
   const { NATS_USER: user, NATS_PASSWORD: pass } = config;
   if (user === undefined && pass === undefined) return undefined;
   if (user === undefined || pass === undefined) {

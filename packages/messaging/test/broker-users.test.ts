@@ -3,7 +3,7 @@
 // line), with the passwords in its environment. What each user may do is tried with the
 // very calls the services make; e2e's broker-users test runs the whole fleet on it.
 import { streamDefinitions, type BrokerNames } from '@elcorp/contracts';
-import { brokerUsers, productionBrokerConfig, startProductionBroker, type BrokerUser, type ProductionBroker } from '@elcorp/testing';
+import { brokerUsers, productionBrokerConfig, runOperatorCli, startProductionBroker, type BrokerUser, type ProductionBroker } from '@elcorp/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { readFile } from 'node:fs/promises';
@@ -64,6 +64,19 @@ t.test('every consumer may dead-letter; a plain subject outside the catalogue is
     t.equal(await publishOutcome(nc, `elcorp.dlq.${user}-test`), 'acknowledged', `${user} dead-letters`);
     t.match(await publishOutcome(nc, 'elcorp.anything.else'), /permissions violation/i, `${user} may not publish outside its lists`);
   }
+});
+
+t.test("the operators' dead-letter command signs in as operator; without the user it is refused", async (t) => {
+  const env = { NATS_URL: server.url, EVENT_SUBJECT_ROOT: names.root };
+  const listed = await runOperatorCli(['dlq', 'list', '--json'], { ...env, NATS_USER: 'operator', NATS_PASSWORD: broker.passwords.operator });
+  t.equal(listed.status, 0, 'lists as operator', { stderr: listed.stderr });
+  t.match(listed.stdout, /gateway-test/, 'the dead letters the users above published');
+  const anonymous = await runOperatorCli(['dlq', 'list'], env);
+  t.not(anonymous.status, 0, 'refused without a user');
+  t.match(anonymous.stderr, /authorization/i);
+  const halfSet = await runOperatorCli(['dlq', 'list'], { ...env, NATS_USER: 'operator' });
+  t.not(halfSet.status, 0);
+  t.match(halfSet.stderr, /NATS_PASSWORD: NATS_USER and NATS_PASSWORD are set together/, 'a user without its password is named');
 });
 
 t.test('only governance writes the policy bundle; no service deletes a stream, a consumer or a message', async (t) => {
