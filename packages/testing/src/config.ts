@@ -7,6 +7,8 @@ export const testConfig = Object.freeze({
   redisUrl: process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379',
   /** Debian installs nats-server here; elsewhere it is looked up on PATH. */
   natsServerPaths: ['/usr/sbin/nats-server', 'nats-server'] as readonly string[],
+  /** Debian's redis-server, else PATH's. */
+  redisServerPaths: ['/usr/bin/redis-server', 'redis-server'] as readonly string[],
   /** For the apt-get a suite runs to install its own tools (Chromium): never prompt. */
   aptEnv: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } as Readonly<Record<string, string | undefined>>,
   /** What a command a test runs as a user would inherits: the test runner's own variables (its loader hooks, coverage) left out. */

@@ -6,6 +6,8 @@ export { testRedisPrefix } from './redis.js';
 export type { TestRedisPrefix } from './redis.js';
 export { startNatsServer } from './nats-server.js';
 export type { NatsServer, NatsServerOptions } from './nats-server.js';
+export { startRedisServer, type RedisServer } from './redis-server.js';
+export type { ServerProcess } from './server-process.js';
 export { brokerUsers, productionBrokerConfig, startProductionBroker, type BrokerUser, type ProductionBroker } from './production-broker.js';
 export { freePort } from './ports.js';
 export { testConfig } from './config.js';

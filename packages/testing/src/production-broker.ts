@@ -25,7 +25,9 @@ export interface ProductionBroker {
  * password per user in the server's environment (NATS_<USER>_PASSWORD).
  */
 export async function startProductionBroker(t: Test): Promise<ProductionBroker> {
-  const passwords = Object.fromEntries(brokerUsers.map((user) => [user, randomBytes(18).toString('base64url')])) as Record<BrokerUser, string>;
+  // nats-server parses a variable's value as configuration: a leading digit would make it a
+  // number, so a password is a letter then hex digits.
+  const passwords = Object.fromEntries(brokerUsers.map((user) => [user, `p${randomBytes(16).toString('hex')}`])) as Record<BrokerUser, string>;
   const monitorPort = await freePort();
   const server = await startNatsServer(t, {
     args: ['-m', String(monitorPort), '-c', productionBrokerConfig],
