@@ -1,13 +1,15 @@
-// The fleet on the production broker's users (infra/nats/nats.conf, as compose runs it): each
-// service connects as its own user, as compose gives it NATS_USER and NATS_PASSWORD, and every
-// event a journey makes crosses between them. A permission the file forgot shows up as a
-// violation in the server's log, an event nobody consumed or a dead letter; messaging's
-// broker-users test shows what the users may not do.
+// The fleet on the production broker's users (infra/nats/nats.conf, as compose runs it) and on
+// compose's Redis users: each service connects as its own user, as compose gives it NATS_USER,
+// NATS_PASSWORD and REDIS_URL, and every event and key a journey makes crosses between them. A
+// permission the files forgot shows up as a violation in the broker's log, an event nobody
+// consumed, a dead letter or a failed request; messaging's broker-users test and compose's
+// Redis test show what the users may not do.
 import { ElcorpClient, MemoryDeviceKeyStore, MemoryTokenStore } from '@elcorp/sdk';
-import { startProductionBroker, testConfig, testRedisPrefix, testSchema } from '@elcorp/testing';
+import { startProductionBroker, startRedisServer, testSchema } from '@elcorp/testing';
 import { setTimeout as delay } from 'node:timers/promises';
 import t from 'tap';
 import { nadAccountOf, password, signedInAdmin } from './admin.js';
+import { loadCompose, redisArguments } from './compose.js';
 import { freePortBase, services, startFleet, stopDeadlineMs, waitUntilReady } from './fleet-harness.js';
 
 interface ConsumerDetail {
@@ -32,18 +34,21 @@ async function streams(monitorUrl: string): Promise<StreamDetail[]> {
 // Consumers catch up on their own schedule in other processes; the test asks, bounded.
 const drainDeadlineMs = 30_000;
 
-t.test('every event of a journey crosses between the services’ own users, and nothing is refused', async (t) => {
+t.test('every event and key of a journey crosses between the services’ own users, and nothing is refused', async (t) => {
   const broker = await startProductionBroker(t);
   const base = await freePortBase(t);
   const gateway = `http://127.0.0.1:${base}`;
-  const redis = await testRedisPrefix(t);
-  // The broker's users are the production root's; so this fleet's databases are its own, or
-  // another fleet's relay could publish its outbox rows to the machine's broker.
+  const redisPasswords = Object.fromEntries(services.map((service) => [service, `${service}-${process.pid}-${Date.now()}`]));
+  const redisShell = Object.fromEntries(services.map((service) => [`REDIS_${service.toUpperCase()}_PASSWORD`, redisPasswords[service]!]));
+  const redis = await startRedisServer(t, redisArguments(await loadCompose(), redisShell));
+  // The users are the production root's and prefix's; so this fleet's databases are its own,
+  // or another fleet's relay could publish its outbox rows to the machine's broker.
   const perService: Record<string, string> = {};
   for (const service of services) {
     const prefix = `${service.toUpperCase()}__`;
     perService[`${prefix}NATS_USER`] = service;
     perService[`${prefix}NATS_PASSWORD`] = broker.passwords[service];
+    perService[`${prefix}REDIS_URL`] = `redis://${service}:${redisPasswords[service]}@127.0.0.1:${redis.port}`;
     if (service === 'gateway') continue;
     const slice = await testSchema(t, service);
     perService[`${prefix}DATABASE_URL`] = slice.url;
@@ -54,8 +59,8 @@ t.test('every event of a journey crosses between the services’ own users, and 
     NATS_URL: broker.server.url,
     EVENT_SUBJECT_ROOT: 'elcorp',
     EVENT_STREAM_MAX_BYTES: String(8 * 1024 * 1024),
-    REDIS_URL: testConfig.redisUrl,
-    REDIS_KEY_PREFIX: redis.prefix,
+    // The prefix compose's Redis users are confined to.
+    REDIS_KEY_PREFIX: 'elcorp:',
     FLEET_PORT_BASE: String(base),
     PUBLIC_BASE_URL: gateway,
     NOTIFICATIONS_DIR: t.testdir({}),

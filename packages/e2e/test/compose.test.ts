@@ -2,62 +2,16 @@
 // production would read it: each service's own config loader runs in its own process with
 // exactly the environment compose and the image give that container (interpolated with an
 // empty shell, so only the file's defaults count), and the file's wiring is checked.
-import { freePort, productionBrokerConfig, startNatsServer } from '@elcorp/testing';
+import { freePort, productionBrokerConfig, startNatsServer, startRedisServer } from '@elcorp/testing';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { parse } from 'yaml';
+import { containerEnv, interpolate, loadCompose, redisArguments, root } from './compose.js';
+import { redisAs } from './resp.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
 const run = promisify(execFile);
 const appServices = ['gateway', 'identity', 'payments', 'governance', 'compliance'] as const;
-
-interface ComposeService {
-  image?: string;
-  command?: string[];
-  build?: { args?: Record<string, string> };
-  environment?: Record<string, string | number | boolean | null>;
-  depends_on?: string[] | Record<string, unknown>;
-  ulimits?: { nofile?: number | { soft: number; hard: number } };
-  ports?: Array<string | { host_ip?: string; published?: string | number }>;
-}
-interface ComposeFile {
-  services: Record<string, ComposeService>;
-}
-
-/** Compose's interpolation with an empty shell: `${X:-d}` and `${X-d}` give d, `${X}` gives "", `$$` a `$`. */
-function interpolate(value: string): string {
-  return value.replace(/\$\$|\$\{([A-Z_][A-Z0-9_]*)(?::?-([^}]*))?\}/g, (whole, _name: string, fallback: string | undefined) =>
-    whole === '$$' ? '$' : (fallback ?? ''),
-  );
-}
-
-async function loadCompose(): Promise<ComposeFile> {
-  return parse(await readFile(`${root}docker-compose.yml`, 'utf8'), { merge: true }) as ComposeFile;
-}
-
-/** The ENV the Dockerfile's runtime stage sets, with ${SERVICE} as the build argument. */
-async function imageEnv(service: string): Promise<Record<string, string>> {
-  const text = (await readFile(`${root}Dockerfile`, 'utf8')).replace(/\\\n/g, ' ');
-  const stage = text.slice(text.search(/^FROM \S+ AS runtime$/m));
-  const env: Record<string, string> = {};
-  for (const line of stage.split('\n').filter((l) => l.startsWith('ENV '))) {
-    for (const match of line.slice(4).matchAll(/([A-Z_][A-Z0-9_]*)=(\S+)/g)) env[match[1]!] = match[2]!.replace('${SERVICE}', service);
-  }
-  return env;
-}
-
-/** What the container's process sees: image ENV, then compose's environment (unset entries dropped). */
-async function containerEnv(compose: ComposeFile, service: string): Promise<Record<string, string>> {
-  const env = await imageEnv(service);
-  for (const [name, raw] of Object.entries(compose.services[service]?.environment ?? {})) {
-    if (raw === null) continue; // `NAME:` passes the shell's value through; our shell has none
-    env[name] = interpolate(String(raw));
-  }
-  return env;
-}
 
 /** The service's own config loader (load<Service>Config; compliance exports others too), as an expression for a child's script. */
 function configLoader(service: string): string {
@@ -160,18 +114,21 @@ t.test("the gateway's open-files limit in compose leaves its configured client c
   t.equal(budget, configured, `all ${configured} client connections fit under ${limit} descriptors`);
 });
 
-t.test("each service signs in to compose's broker as its own user, with the password compose gives the broker", async (t) => {
+t.test("each service signs in to compose's broker and Redis as its own user, with the passwords compose gives them", async (t) => {
   const compose = await loadCompose();
   const nats = compose.services.nats!;
   t.match(nats.command, ['-js', '-sd', '/data', '-c', '/etc/nats/nats.conf'], 'the production nats.conf, its store on the volume');
-  // The broker as compose starts it: the file, and the passwords compose sets in its environment.
+  // The broker as compose starts it: the file, and the passwords compose sets in its environment;
+  // Redis with compose's arguments: its users, their passwords and rights.
   const brokerEnv = Object.fromEntries(Object.entries(nats.environment ?? {}).map(([name, value]) => [name, interpolate(String(value))]));
   const broker = await startNatsServer(t, { args: ['-m', String(await freePort()), '-c', productionBrokerConfig], env: brokerEnv });
+  const redis = await startRedisServer(t, redisArguments(compose));
   for (const service of appServices) {
     const env = await containerEnv(compose, service);
-    t.equal(env.NATS_USER, service, `${service} connects as its own user`);
-    // The service's own config loader and the kit's connection, as main.ts runs them; only
-    // the broker's address is this machine's instead of the compose network's.
+    t.equal(env.NATS_USER, service, `${service} connects to the broker as its own user`);
+    t.equal(new URL(env.REDIS_URL!).username, service, `${service} connects to Redis as its own user`);
+    // The service's own config loader and the kit's connections, as main.ts opens them; only
+    // the servers' addresses are this machine's instead of the compose network's.
     const script = `
       const kit = await import(${JSON.stringify(`${root}packages/kit/dist/index.js`)});
       const config = (${configLoader(service)})(process.env);
@@ -179,11 +136,47 @@ t.test("each service signs in to compose's broker as its own user, with the pass
       const nc = await kit.connectNats(${JSON.stringify(broker.url)}, 'compose-test', logger, kit.natsCredentialsOf(config));
       await nc.flush();
       await nc.close();
-      console.log('connected');`;
+      const url = new URL(config.REDIS_URL);
+      url.host = '127.0.0.1:${redis.port}';
+      const redis = await kit.connectRedis(url.href, logger);
+      const pong = await redis.ping();
+      redis.disconnect();
+      console.log('connected', pong);`;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env, timeout: 30_000 }).catch((err: { stdout?: string; stderr?: string }) => ({
       stdout: `${err.stdout ?? ''}${err.stderr ?? ''}`,
     }));
-    t.equal(stdout.trim(), 'connected', `${service} is let in`, { output: stdout });
+    t.equal(stdout.trim(), 'connected PONG', `${service} is let in to both`, { output: stdout });
   }
   t.notMatch(broker.log(), /Authorization Error/, 'the broker refused none of them');
+});
+
+t.test("compose's Redis: nobody without a user; only identity writes the deny-list; nobody deletes, flushes or reconfigures", async (t) => {
+  const compose = await loadCompose();
+  const shell = Object.fromEntries(appServices.map((service) => [`REDIS_${service.toUpperCase()}_PASSWORD`, `${service}-${process.pid}`]));
+  const { port } = await startRedisServer(t, redisArguments(compose, shell));
+  const as = (service: string, command: string[]) => redisAs(port, service, shell[`REDIS_${service.toUpperCase()}_PASSWORD`]!, command);
+  const revoked = 'elcorp:revoked-session:s-1';
+
+  t.match(await redisAs(port, undefined, '', ['EXISTS', revoked]), /^-NOAUTH/, 'no user, no answer');
+  t.match(await redisAs(port, 'identity', 'not-the-password', ['EXISTS', revoked]), /^-WRONGPASS/, 'a wrong password');
+  t.equal(await redisAs(port, 'healthcheck', 'anything', ['PING']), '+PONG', "the healthcheck's user pings");
+  t.match(await redisAs(port, 'healthcheck', 'anything', ['EXISTS', revoked]), /^-NOPERM/, '…and does nothing else');
+
+  t.equal(await as('identity', ['SET', revoked, '1', 'EX', '60']), '+OK', 'identity revokes a session');
+  for (const service of ['payments', 'governance', 'compliance', 'gateway']) {
+    t.equal(await as(service, ['EXISTS', revoked]), ':1', `${service} reads the deny-list`);
+  }
+  for (const service of ['payments', 'governance', 'compliance']) {
+    t.match(await as(service, ['SET', revoked, '1', 'EX', '1']), /^-NOPERM/, `${service} may not shorten a revocation`);
+    t.match(await as(service, ['SET', 'elcorp:ratelimit:ip:1.2.3.4', '0']), /^-NOPERM/, `${service} may not touch the rate limits`);
+  }
+  for (const service of appServices) {
+    t.match(await as(service, ['DEL', revoked]), /^-NOPERM/, `${service} may not delete a key`);
+    t.match(await as(service, ['FLUSHALL']), /^-NOPERM/, `${service} may not flush`);
+    t.match(await as(service, ['CONFIG', 'SET', 'requirepass', '']), /^-NOPERM/, `${service} may not reconfigure`);
+    t.match(await as(service, ['SET', 'other:key', '1']), /^-NOPERM/, `${service} stays under the elcorp: prefix`);
+  }
+  t.match(await as('payments', ['SET', 'elcorp:dpop:gateway:x', '1']), /^-NOPERM/, "a service may not burn the gateway's proofs");
+  t.equal(await as('gateway', ['SET', 'elcorp:dpop:gateway:x', '1', 'EX', '60', 'NX']), '+OK', 'the gateway records its proofs');
+  t.equal(await as('identity', ['EXISTS', revoked]), ':1', 'the revocation stands');
 });

@@ -28,7 +28,9 @@ export interface TokenAdmission {
  * not burnt); then the proof's (jkt, jti) is recorded if new and the session's deny-list
  * entry read; only a fresh proof of a live session counts against its user.
  *
- * KEYS: replay, deny-list, address window, user window (the last two '' when not limited).
+ * KEYS: replay, deny-list, address window, user window (the last two an unused key under the
+ * rate limits' prefix when not limited: Redis's ACL checks every declared key, even one the
+ * script never touches, and the gateway's Redis user reaches only its own prefixes).
  * ARGV: replay TTL s, window member, address limit, address window ms, user limit, user
  * window ms (a limit of 0: not limited).
  * Returns { address allowed (-1: not limited), remaining, reset, fresh (-1: not checked),
@@ -71,12 +73,13 @@ export function tokenAdmissionCheck(redis: Redis, prefix: string): (request: Tok
   const client = redis as AdmissionRedis;
   // ioredis sends EVALSHA and falls back to EVAL when Redis forgot the script (restart, FLUSH).
   if (typeof client.gatewayTokenAdmission !== 'function') redis.defineCommand('gatewayTokenAdmission', { numberOfKeys: 4, lua: tokenAdmissionScript });
+  const notLimited = `${prefix}ratelimit:none`;
   return async ({ proofKey, replayTtlSeconds, sessionId, address, user }) => {
     const reply = await client.gatewayTokenAdmission(
       `${prefix}dpop:gateway:${proofKey}`,
       revokedSessionKey(prefix, sessionId),
-      address?.key ?? '',
-      user?.key ?? '',
+      address?.key ?? notLimited,
+      user?.key ?? notLimited,
       replayTtlSeconds,
       windowMember(),
       address?.limit ?? 0,
