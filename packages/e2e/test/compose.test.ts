@@ -160,6 +160,9 @@ t.test("compose's Redis: nobody without a user; only identity writes the deny-li
   t.match(await redisAs(port, undefined, '', ['EXISTS', revoked]), /^-NOAUTH/, 'no user, no answer');
   t.match(await redisAs(port, 'identity', 'not-the-password', ['EXISTS', revoked]), /^-WRONGPASS/, 'a wrong password');
   t.equal(await redisAs(port, 'healthcheck', 'anything', ['PING']), '+PONG', "the healthcheck's user pings");
+  const [kind, healthcheck] = compose.services.redis?.healthcheck?.test ?? [];
+  t.equal(kind, 'CMD-SHELL');
+  await t.resolves(run('sh', ['-c', healthcheck!.replace('redis-cli ', `redis-cli -p ${port} `)], { timeout: 10_000 }), "compose's healthcheck passes");
   t.match(await redisAs(port, 'healthcheck', 'anything', ['EXISTS', revoked]), /^-NOPERM/, '…and does nothing else');
 
   t.equal(await as('identity', ['SET', revoked, '1', 'EX', '60']), '+OK', 'identity revokes a session');

@@ -9,6 +9,7 @@ export const root = fileURLToPath(new URL('../../../', import.meta.url));
 export interface ComposeService {
   image?: string;
   command?: string[];
+  healthcheck?: { test?: string[] };
   build?: { args?: Record<string, string> };
   environment?: Record<string, string | number | boolean | null>;
   depends_on?: string[] | Record<string, unknown>;
