@@ -3,6 +3,7 @@
 // broken fleet never looks half alive. `<SERVICE>__<VARIABLE>` sets a variable for one
 // service only (its broker user, its database), as for `pnpm elcorp`.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { prettyFactory } from 'pino-pretty';
@@ -56,8 +57,14 @@ function stopAll(signal) {
   }, forceKillAfterMs).unref();
 }
 
+// With util-linux's setpriv, a service gets SIGTERM (and drains) when this script dies in any
+// way, SIGKILL included, instead of living on with its port; the service's pid is node's.
+const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path));
+const node = [process.execPath, '--enable-source-maps', '--import', '@elcorp/kit/telemetry', 'dist/main.js'];
+const [command, ...args] = setpriv ? [setpriv, '--pdeathsig', 'TERM', '--', ...node] : node;
+
 services.forEach((name, i) => {
-  const child = spawn(process.execPath, ['--enable-source-maps', '--import', '@elcorp/kit/telemetry', 'dist/main.js'], {
+  const child = spawn(command, args, {
     cwd: `${root}/services/${name}`,
     env: {
       ...environmentFor(name),

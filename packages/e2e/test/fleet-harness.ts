@@ -1,4 +1,4 @@
-import { testConfig, testNatsPrefix, testRedisPrefix } from '@elcorp/testing';
+import { diesWithParent, testConfig, testNatsPrefix, testRedisPrefix } from '@elcorp/testing';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -137,7 +137,9 @@ export function startFleet(t: Test, env: Record<string, string>): Fleet {
   );
   const base = Number(env.FLEET_PORT_BASE);
   // Its own process group, so a failed test can kill the services along with the script.
-  const child = spawn(process.execPath, ['scripts/start-fleet.mjs'], {
+  // Dies with the test process, however it dies; its services die with it (start-fleet).
+  const [command, ...args] = diesWithParent([process.execPath, 'scripts/start-fleet.mjs']);
+  const child = spawn(command!, args, {
     cwd: repoRoot,
     env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

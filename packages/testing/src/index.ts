@@ -10,6 +10,7 @@ export { startRedisServer, type RedisServer } from './redis-server.js';
 export type { ServerProcess } from './server-process.js';
 export { brokerUsers, productionBrokerConfig, startProductionBroker, type BrokerUser, type ProductionBroker } from './production-broker.js';
 export { freePort } from './ports.js';
+export { diesWithParent } from './dies-with-parent.js';
 export { testConfig } from './config.js';
 export { descendsFrom, type SpanLink } from './spans.js';
 export { chromiumArgs, ensureChromium } from './chromium.js';

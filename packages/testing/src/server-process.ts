@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Test } from 'tap';
 import { testConfig } from './config.js';
+import { diesWithParent } from './dies-with-parent.js';
 import { tryConnect } from './ports.js';
 
 export interface ServerProcessOptions {
@@ -80,7 +81,8 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
   async function start(): Promise<void> {
     if (child) return;
     const env = opts.env ? { env: { ...testConfig.commandEnv, ...opts.env } } : {};
-    const proc = spawn(binary, opts.args, { stdio: ['ignore', 'pipe', 'pipe'], ...env });
+    const [command, ...args] = diesWithParent([binary, ...opts.args]);
+    const proc = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'], ...env });
     child = proc;
     track(proc);
     let failure: Error | undefined;

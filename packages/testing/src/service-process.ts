@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { diesWithParent } from './dies-with-parent.js';
 import { workspaceRoot } from './operator-cli.js';
 
 export interface ServiceProcess {
@@ -50,8 +51,9 @@ export function cpuUsOf(pid: number): number {
 /** `node dist/main.js` in services/<name> (or `cwd`), its output prefixed with the name on stderr. */
 export function startServiceProcess(name: string, options: ServiceProcessOptions): ServiceProcess {
   const node = [process.execPath, '--enable-source-maps', ...(options.nodeArgs ?? []), 'dist/main.js'];
-  // prlimit execs the command once the limit is set: the child's pid is node's.
-  const [command, ...args] = options.openFilesLimit === undefined ? node : ['prlimit', `--nofile=${options.openFilesLimit}:${options.openFilesLimit}`, '--', ...node];
+  // prlimit and setpriv exec the command once the limit is set: the child's pid is node's.
+  const limited = options.openFilesLimit === undefined ? node : ['prlimit', `--nofile=${options.openFilesLimit}:${options.openFilesLimit}`, '--', ...node];
+  const [command, ...args] = diesWithParent(limited);
   const child = spawn(command!, args, {
     cwd: options.cwd ?? join(workspaceRoot, 'services', name),
     env: options.env,
