@@ -26,14 +26,13 @@ export interface NatsServer extends ServerProcess {
  */
 export async function startNatsServer(t: Test, opts: NatsServerOptions = {}): Promise<NatsServer> {
   const port = await freePort();
+  const { args = [], ...rest } = opts;
   const server = await startServerWithDirectory(t, 'nats', (storeDir) => ({
+    ...rest,
     name: 'nats-server',
     binaries: testConfig.natsServerPaths,
-    args: ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, ...(opts.args ?? [])],
+    args: ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, ...args],
     port,
-    ...(opts.env ? { env: opts.env } : {}),
-    ...(opts.readyTimeoutMs ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
-    ...(opts.stopTimeoutMs ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
   }));
   return { ...server, url: `nats://127.0.0.1:${port}`, port };
 }
