@@ -38,21 +38,30 @@ t.test('refusals and bad input are one line each; --help explains', async (t) =>
     stderr: 'elcorp revoke-role: the last admin keeps the admin role; grant it to someone else first\n',
   });
   t.same(await userRoles(h.deps, admin), { roles: ['admin'] }, 'still an admin');
-  t.same(await runOperatorCli(['grant-role', admin, 'auditor'], cliEnv(h)), { status: 1, stdout: '', stderr: 'elcorp grant-role: no role named auditor\n' });
-  t.same(await runOperatorCli(['grant-role', admin, 'Not A Role'], cliEnv(h)), {
+  // Independent runs, side by side: each waits mostly for its own pnpm and node to start, and
+  // one after another they took a third of this file's tap timeout on a loaded CI machine.
+  const helpFor = ['grant-role', 'revoke-role', 'bootstrap-admin'];
+  const [noSuchRole, badRole, badUser, missingRole, ...helps] = await Promise.all([
+    runOperatorCli(['grant-role', admin, 'auditor'], cliEnv(h)),
+    runOperatorCli(['grant-role', admin, 'Not A Role'], cliEnv(h)),
+    runOperatorCli(['revoke-role', 'nobody', 'staff'], cliEnv(h)),
+    runOperatorCli(['grant-role', admin], cliEnv(h)),
+    ...helpFor.map((command) => runOperatorCli([command, '--help'])),
+  ]);
+  t.same(noSuchRole, { status: 1, stdout: '', stderr: 'elcorp grant-role: no role named auditor\n' });
+  t.same(badRole, {
     status: 2,
     stdout: '',
     stderr: 'elcorp grant-role: ROLE must be a role name (lower-case letters, digits, - and _), got "Not A Role" (see pnpm elcorp grant-role --help)\n',
   });
-  t.same(await runOperatorCli(['revoke-role', 'nobody', 'staff'], cliEnv(h)), {
+  t.same(badUser, {
     status: 2,
     stdout: '',
     stderr: 'elcorp revoke-role: USER must be a user id (a UUID), got "nobody" (see pnpm elcorp revoke-role --help)\n',
   });
-  t.same((await runOperatorCli(['grant-role', admin], cliEnv(h))).stderr, 'elcorp grant-role: missing ROLE (see pnpm elcorp grant-role --help)\n');
-  for (const command of ['grant-role', 'revoke-role', 'bootstrap-admin']) {
-    const help = await runOperatorCli([command, '--help']);
-    t.equal(help.status, 0, `${command} --help`);
-    t.match(help.stdout, new RegExp(`^usage: pnpm elcorp ${command} `));
-  }
+  t.same(missingRole.stderr, 'elcorp grant-role: missing ROLE (see pnpm elcorp grant-role --help)\n');
+  helpFor.forEach((command, i) => {
+    t.equal(helps[i]!.status, 0, `${command} --help`);
+    t.match(helps[i]!.stdout, new RegExp(`^usage: pnpm elcorp ${command} `));
+  });
 });
