@@ -4,7 +4,7 @@
 // very calls the services make; e2e's broker-users test runs the whole fleet on it.
 import { streamDefinitions, type BrokerNames } from '@elcorp/contracts';
 import { brokerUsers, productionBrokerConfig, runOperatorCli, startProductionBroker, type BrokerUser, type ProductionBroker } from '@elcorp/testing';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { readFile } from 'node:fs/promises';
 import t, { type Test } from 'tap';
@@ -96,21 +96,99 @@ t.test('only governance writes the policy bundle; no service deletes a stream, a
   t.equal(identityStream.state.messages, 1, "identity's stream still holds what identity published");
 });
 
-t.test("the services' lists are the same JetStream runtime lines, then their own events", async (t) => {
+/** The subjects of one user's `allow` or `deny` list in the file. */
+function listOf(text: string, user: string, list: 'allow' | 'deny'): string[] {
+  const block = new RegExp(`user: ${user}, password: \\$NATS_${user.toUpperCase()}_PASSWORD[\\s\\S]*?subscribe:`).exec(text)?.[0] ?? '';
+  const items = new RegExp(`${list}: \\[([\\s\\S]*?)\\]`).exec(block)?.[1] ?? '';
+  return [...items.matchAll(/"([^"]+)"/g)].map((match) => match[1]!);
+}
+
+/** A durable's name in a subject of the file: `<stream>.<service>-<…>`. */
+const durableIn = (subject: string) => /\.(ELCORP_[A-Z]+)\.([a-z]+-[a-z-]+)(\.|$)/.exec(subject);
+
+t.test("the services' lists are the same JetStream runtime lines, then their own durables and events", async (t) => {
   // NATS cannot join lists held in variables, so the file repeats them: they must not drift.
   const text = await readFile(productionBrokerConfig, 'utf8');
-  const allowOf = (user: string) => {
-    const block = new RegExp(`user: ${user}, password: \\$NATS_${user.toUpperCase()}_PASSWORD[\\s\\S]*?allow: \\[([\\s\\S]*?)\\]`).exec(text);
-    return [...(block?.[1] ?? '').matchAll(/"([^"]+)"/g)].map((match) => match[1]!);
-  };
-  const own = (user: string) => allowOf(user).filter((subject) => subject.startsWith(`elcorp.${user}.`) || subject.startsWith('$KV.'));
-  const runtime = (user: string) => allowOf(user).filter((subject) => !own(user).includes(subject));
+  const allowOf = (user: string) => listOf(text, user, 'allow');
+  const ownEvents = (user: string) => allowOf(user).filter((subject) => subject.startsWith(`elcorp.${user}.`) || subject.startsWith('$KV.'));
+  const ownDurables = (user: string) => allowOf(user).filter((subject) => durableIn(subject)?.[2]?.startsWith(`${user}-`));
+  const runtime = (user: string) => allowOf(user).filter((subject) => !ownEvents(user).includes(subject) && !ownDurables(user).includes(subject));
   t.ok(runtime('identity').length > 10, 'the runtime lines are found');
   for (const service of services) {
     t.same(runtime(service), runtime('identity'), `${service}: the runtime lines`);
-    t.same(own(service), service === 'governance' ? ['elcorp.governance.>', '$KV.ELCORP_AUTHZ.>'] : [`elcorp.${service}.>`], `${service}: its own events`);
+    t.same(ownEvents(service), service === 'governance' ? ['elcorp.governance.>', '$KV.ELCORP_AUTHZ.>'] : [`elcorp.${service}.>`], `${service}: its own events`);
+    t.ok(ownDurables(service).length > 0, `${service}: its durables`);
   }
   for (const stream of streamDefinitions(names)) {
     t.ok(runtime('identity').includes(`$JS.API.STREAM.CREATE.${stream.name}`), `the services may make ${stream.name}`);
   }
+
+  // Everyone may pull from an ordered consumer of identity's stream, named at random (the key
+  // withdrawals' followers), so each user's deny list must name every other user's durable there.
+  const identityDurables = new Set(
+    [...services, 'gateway'].flatMap((user) => allowOf(user).map((subject) => durableIn(subject)).filter((found) => found?.[1] === 'ELCORP_IDENTITY').map((found) => found![2]!)),
+  );
+  t.ok(identityDurables.size >= 5, `the durables on identity's stream are found: ${[...identityDurables].join(', ')}`);
+  for (const user of [...services, 'gateway']) {
+    const others = [...identityDurables].filter((durable) => !durable.startsWith(`${user}-`));
+    const expected = others.flatMap((durable) => [`$JS.API.CONSUMER.CREATE.ELCORP_IDENTITY.${durable}.>`, `$JS.API.CONSUMER.MSG.NEXT.ELCORP_IDENTITY.${durable}`]);
+    t.same(listOf(text, user, 'deny').sort(), expected.sort(), `${user} is denied every other user's durable on identity's stream`);
+  }
 });
+
+/** The answer to a JetStream API request, or the error's message. */
+async function answer(nc: NatsConnection, subject: string, body: unknown = {}): Promise<string> {
+  try {
+    const reply = await nc.request(subject, JSON.stringify(body), { timeout: 2_000 });
+    return reply.headers?.get('Status') || reply.string() || 'answered';
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+t.test("a service pulls, acknowledges and reshapes only its own durables: nobody can drain another's events", async (t) => {
+  const compliance = await connectAs(t, broker, 'compliance');
+  const payments = await connectAs(t, broker, 'payments');
+  const complianceJsm = await jetstreamManager(compliance, { timeout: 2_000 });
+  // The audit's durable on identity's stream, as compliance makes it, and one event for it.
+  const audit = 'compliance-audit-identity';
+  await complianceJsm.consumers.add('ELCORP_IDENTITY', { durable_name: audit, ack_policy: AckPolicy.Explicit, filter_subject: 'elcorp.identity.>' });
+  await jetstream(identity).publish('elcorp.identity.test.audited', '{}');
+  const pendingBefore = (await complianceJsm.consumers.info('ELCORP_IDENTITY', audit)).num_pending;
+  t.ok(pendingBefore > 0, 'the event waits for the audit');
+
+  t.match(await answer(payments, `$JS.API.CONSUMER.MSG.NEXT.ELCORP_IDENTITY.${audit}`, { batch: 1, no_wait: true }), /permissions violation/i, "payments may not pull the audit's events");
+  t.match(await answer(payments, `$JS.ACK.ELCORP_IDENTITY.${audit}.1.1.1.1.0`, '+ACK'), /permissions violation/i, "payments may not acknowledge them");
+  await t.rejects(
+    (await jetstreamManager(payments, { timeout: 2_000 })).consumers.add('ELCORP_IDENTITY', { durable_name: audit, ack_policy: AckPolicy.Explicit, filter_subject: 'elcorp.identity.signing_key.withdrawn' }),
+    /permissions violation/i,
+    'payments may not narrow the audit to one type',
+  );
+  const gateway = await connectAs(t, broker, 'gateway');
+  t.match(await answer(gateway, `$JS.API.CONSUMER.MSG.NEXT.ELCORP_IDENTITY.${audit}`, { batch: 1, no_wait: true }), /permissions violation/i, 'nor may the gateway pull them');
+  const after = await complianceJsm.consumers.info('ELCORP_IDENTITY', audit);
+  t.equal(after.num_pending, pendingBefore, "the audit's events are all still there");
+  t.equal(after.config.filter_subject, 'elcorp.identity.>', 'under its own filter');
+
+  // What payments does run: its own durable, pulled and acknowledged, and the key withdrawals'
+  // follower (an ordered consumer).
+  const mine = await jetstream(payments).consumers.get('ELCORP_IDENTITY', await ownDurable(payments, 'payments-identity-user-registered', 'elcorp.identity.user.registered'));
+  await jetstream(identity).publish('elcorp.identity.user.registered', '{}');
+  const [message] = await collect(await mine.fetch({ max_messages: 1, expires: 2_000 }));
+  t.ok(message, 'payments pulls its own durable');
+  t.equal(await message!.ackAck(), true, 'and acknowledges it');
+  const follower = await jetstream(payments).consumers.get('ELCORP_IDENTITY', { filter_subjects: 'elcorp.identity.signing_key.withdrawn' });
+  t.same(await collect(await follower.fetch({ max_messages: 1, expires: 1_000 })), [], 'and follows the key withdrawals');
+});
+
+async function collect<T>(messages: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const message of messages) all.push(message);
+  return all;
+}
+
+/** A durable made as the services' consumers make theirs; its name. */
+async function ownDurable(nc: NatsConnection, durable: string, filter: string): Promise<string> {
+  await (await jetstreamManager(nc, { timeout: 2_000 })).consumers.add('ELCORP_IDENTITY', { durable_name: durable, ack_policy: AckPolicy.Explicit, filter_subject: filter });
+  return durable;
+}
