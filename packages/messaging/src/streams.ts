@@ -22,26 +22,48 @@ function toConfig(definition: StreamDefinition): Partial<StreamConfig> & { name:
  * Creates each stream or brings an existing one to the current definition (a shorter max age
  * applies to what the stream already holds: JetStream drops the older messages at once). Several services
  * run this at start at once; a create that loses the race is retried as an update.
+ *
+ * A stream already as defined is left alone, and an update the broker refuses for want of
+ * permission is skipped: on the production broker only a context's own service may reshape its
+ * stream (infra/nats/nats.conf), since whoever could shorten another's age or size could drop
+ * its events before the audit read them; that owner applies the definition when it starts.
  */
 export async function ensureStreams(jsm: JetStreamManager, names: BrokerNames, maxBytesPerStream?: number, ages?: StreamAges): Promise<string[]> {
   const ensured: string[] = [];
   for (const definition of streamDefinitions(names, maxBytesPerStream, ages)) {
     const config = toConfig(definition);
+    let existing: StreamConfig | undefined;
     try {
-      await jsm.streams.info(definition.name);
-      await jsm.streams.update(definition.name, config);
+      existing = (await jsm.streams.info(definition.name)).config;
     } catch (err) {
       if (!isNotFound(err)) throw err;
+    }
+    if (existing === undefined) {
       try {
         await jsm.streams.add(config);
       } catch (addErr) {
         if (!/already in use|exists/i.test((addErr as Error).message)) throw addErr;
-        await jsm.streams.update(definition.name, config);
+        await updateUnlessRefused(jsm, config);
       }
+    } else if (!isAsDefined(existing, config)) {
+      await updateUnlessRefused(jsm, config);
     }
     ensured.push(definition.name);
   }
   return ensured;
+}
+
+async function updateUnlessRefused(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    await jsm.streams.update(config.name, config);
+  } catch (err) {
+    if (!/permissions violation/i.test((err as Error).message)) throw err;
+  }
+}
+
+/** Every setting the definition makes is what the stream has (the server adds the others). */
+function isAsDefined(existing: StreamConfig, wanted: Partial<StreamConfig>): boolean {
+  return Object.entries(wanted).every(([key, value]) => JSON.stringify(existing[key as keyof StreamConfig]) === JSON.stringify(value));
 }
 
 function isNotFound(err: unknown): boolean {

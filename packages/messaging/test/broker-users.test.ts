@@ -2,7 +2,7 @@
 // infra/nats/nats.conf itself (only the ports and the store directory come from the command
 // line), with the passwords in its environment. What each user may do is tried with the
 // very calls the services make; e2e's broker-users test runs the whole fleet on it.
-import { streamDefinitions, type BrokerNames } from '@elcorp/contracts';
+import { defaultStreamAges, streamDefinitions, type BrokerNames } from '@elcorp/contracts';
 import { brokerUsers, productionBrokerConfig, runOperatorCli, startProductionBroker, type BrokerUser, type ProductionBroker } from '@elcorp/testing';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -111,13 +111,15 @@ t.test("the services' lists are the same JetStream runtime lines, then their own
   const text = await readFile(productionBrokerConfig, 'utf8');
   const allowOf = (user: string) => listOf(text, user, 'allow');
   const ownEvents = (user: string) => allowOf(user).filter((subject) => subject.startsWith(`elcorp.${user}.`) || subject.startsWith('$KV.'));
+  const ownStream = (user: string) => allowOf(user).filter((subject) => subject.startsWith('$JS.API.STREAM.UPDATE.ELCORP_') && !subject.endsWith('_DLQ'));
   const ownDurables = (user: string) => allowOf(user).filter((subject) => durableIn(subject)?.[2]?.startsWith(`${user}-`));
-  const runtime = (user: string) => allowOf(user).filter((subject) => !ownEvents(user).includes(subject) && !ownDurables(user).includes(subject));
+  const runtime = (user: string) => allowOf(user).filter((subject) => ![...ownEvents(user), ...ownStream(user), ...ownDurables(user)].includes(subject));
   t.ok(runtime('identity').length > 10, 'the runtime lines are found');
   for (const service of services) {
     t.same(runtime(service), runtime('identity'), `${service}: the runtime lines`);
     t.same(ownEvents(service), service === 'governance' ? ['elcorp.governance.>', '$KV.ELCORP_AUTHZ.>'] : [`elcorp.${service}.>`], `${service}: its own events`);
     t.ok(ownDurables(service).length > 0, `${service}: its durables`);
+    t.same(ownStream(service), [`$JS.API.STREAM.UPDATE.ELCORP_${service.toUpperCase()}`], `${service}: updates its own stream and no other context's`);
   }
   for (const stream of streamDefinitions(names)) {
     t.ok(runtime('identity').includes(`$JS.API.STREAM.CREATE.${stream.name}`), `the services may make ${stream.name}`);
@@ -134,6 +136,25 @@ t.test("the services' lists are the same JetStream runtime lines, then their own
     const expected = others.flatMap((durable) => [`$JS.API.CONSUMER.CREATE.ELCORP_IDENTITY.${durable}.>`, `$JS.API.CONSUMER.MSG.NEXT.ELCORP_IDENTITY.${durable}`]);
     t.same(listOf(text, user, 'deny').sort(), expected.sort(), `${user} is denied every other user's durable on identity's stream`);
   }
+});
+
+t.test("only a context's own service reshapes its stream; the others' start leaves it as it is", async (t) => {
+  const payments = await connectAs(t, broker, 'payments');
+  const paymentsJsm = await jetstreamManager(payments, { timeout: 2_000 });
+  const before = (await paymentsJsm.streams.info('ELCORP_IDENTITY')).config;
+  await t.rejects(paymentsJsm.streams.update('ELCORP_IDENTITY', { max_msgs: 1 }), /permissions violation/i, "payments may not cap identity's stream to one event");
+  await t.rejects(paymentsJsm.streams.update('ELCORP_IDENTITY', { max_age: 1_000_000_000 }), /permissions violation/i, 'nor age its events out in a second');
+
+  // Identity keeps its events a day longer than the definitions the others start with: payments'
+  // start makes nothing fail and changes nothing there; its own stream it does bring up to date.
+  const longer = { eventMaxAgeMs: defaultStreamAges.eventMaxAgeMs + 86_400_000, deadLetterMaxAgeMs: defaultStreamAges.deadLetterMaxAgeMs };
+  await ensureStreams(await jetstreamManager(identity), names, 8 * 1024 * 1024, longer);
+  const identityAge = (await paymentsJsm.streams.info('ELCORP_IDENTITY')).config.max_age;
+  t.equal(identityAge, longer.eventMaxAgeMs * 1e6, 'identity updates its own stream');
+  t.same(await ensureStreams(paymentsJsm, names, 4 * 1024 * 1024), streamDefinitions(names).map((stream) => stream.name), "payments' start passes");
+  const after = (await paymentsJsm.streams.info('ELCORP_IDENTITY')).config;
+  t.same([after.max_age, after.max_bytes, after.max_msgs], [identityAge, 8 * 1024 * 1024, before.max_msgs], "and leaves identity's stream as identity made it");
+  t.equal((await paymentsJsm.streams.info('ELCORP_PAYMENTS')).config.max_bytes, 4 * 1024 * 1024, 'while its own takes its definition');
 });
 
 /** The answer to a JetStream API request, or the error's message. */
