@@ -157,10 +157,10 @@ t.test("only a context's own service reshapes its stream; the others' start leav
   t.equal((await paymentsJsm.streams.info('ELCORP_PAYMENTS')).config.max_bytes, 4 * 1024 * 1024, 'while its own takes its definition');
 });
 
-/** The answer to a JetStream API request, or the error's message. */
-async function answer(nc: NatsConnection, subject: string, body: unknown = {}): Promise<string> {
+/** The answer to a request (a JetStream API call, an acknowledgement), or the error's message. */
+async function answer(nc: NatsConnection, subject: string, body: string): Promise<string> {
   try {
-    const reply = await nc.request(subject, JSON.stringify(body), { timeout: 2_000 });
+    const reply = await nc.request(subject, body, { timeout: 2_000 });
     return reply.headers?.get('Status') || reply.string() || 'answered';
   } catch (err) {
     return (err as Error).message;
@@ -173,12 +173,13 @@ t.test("a service pulls, acknowledges and reshapes only its own durables: nobody
   const complianceJsm = await jetstreamManager(compliance, { timeout: 2_000 });
   // The audit's durable on identity's stream, as compliance makes it, and one event for it.
   const audit = 'compliance-audit-identity';
+  const pullOne = JSON.stringify({ batch: 1, no_wait: true });
   await complianceJsm.consumers.add('ELCORP_IDENTITY', { durable_name: audit, ack_policy: AckPolicy.Explicit, filter_subject: 'elcorp.identity.>' });
   await jetstream(identity).publish('elcorp.identity.test.audited', '{}');
   const pendingBefore = (await complianceJsm.consumers.info('ELCORP_IDENTITY', audit)).num_pending;
   t.ok(pendingBefore > 0, 'the event waits for the audit');
 
-  t.match(await answer(payments, `$JS.API.CONSUMER.MSG.NEXT.ELCORP_IDENTITY.${audit}`, { batch: 1, no_wait: true }), /permissions violation/i, "payments may not pull the audit's events");
+  t.match(await answer(payments, `$JS.API.CONSUMER.MSG.NEXT.ELCORP_IDENTITY.${audit}`, pullOne), /permissions violation/i, "payments may not pull the audit's events");
   t.match(await answer(payments, `$JS.ACK.ELCORP_IDENTITY.${audit}.1.1.1.1.0`, '+ACK'), /permissions violation/i, "payments may not acknowledge them");
   await t.rejects(
     (await jetstreamManager(payments, { timeout: 2_000 })).consumers.add('ELCORP_IDENTITY', { durable_name: audit, ack_policy: AckPolicy.Explicit, filter_subject: 'elcorp.identity.signing_key.withdrawn' }),
@@ -186,14 +187,16 @@ t.test("a service pulls, acknowledges and reshapes only its own durables: nobody
     'payments may not narrow the audit to one type',
   );
   const gateway = await connectAs(t, broker, 'gateway');
-  t.match(await answer(gateway, `$JS.API.CONSUMER.MSG.NEXT.ELCORP_IDENTITY.${audit}`, { batch: 1, no_wait: true }), /permissions violation/i, 'nor may the gateway pull them');
+  t.match(await answer(gateway, `$JS.API.CONSUMER.MSG.NEXT.ELCORP_IDENTITY.${audit}`, pullOne), /permissions violation/i, 'nor may the gateway pull them');
   const after = await complianceJsm.consumers.info('ELCORP_IDENTITY', audit);
   t.equal(after.num_pending, pendingBefore, "the audit's events are all still there");
   t.equal(after.config.filter_subject, 'elcorp.identity.>', 'under its own filter');
 
   // What payments does run: its own durable, pulled and acknowledged, and the key withdrawals'
   // follower (an ordered consumer).
-  const mine = await jetstream(payments).consumers.get('ELCORP_IDENTITY', await ownDurable(payments, 'payments-identity-user-registered', 'elcorp.identity.user.registered'));
+  const own = 'payments-identity-user-registered';
+  await (await jetstreamManager(payments, { timeout: 2_000 })).consumers.add('ELCORP_IDENTITY', { durable_name: own, ack_policy: AckPolicy.Explicit, filter_subject: 'elcorp.identity.user.registered' });
+  const mine = await jetstream(payments).consumers.get('ELCORP_IDENTITY', own);
   await jetstream(identity).publish('elcorp.identity.user.registered', '{}');
   const [message] = await collect(await mine.fetch({ max_messages: 1, expires: 2_000 }));
   t.ok(message, 'payments pulls its own durable');
@@ -206,10 +209,4 @@ async function collect<T>(messages: AsyncIterable<T>): Promise<T[]> {
   const all: T[] = [];
   for await (const message of messages) all.push(message);
   return all;
-}
-
-/** A durable made as the services' consumers make theirs; its name. */
-async function ownDurable(nc: NatsConnection, durable: string, filter: string): Promise<string> {
-  await (await jetstreamManager(nc, { timeout: 2_000 })).consumers.add('ELCORP_IDENTITY', { durable_name: durable, ack_policy: AckPolicy.Explicit, filter_subject: filter });
-  return durable;
 }
