@@ -91,6 +91,8 @@ t.test('only governance writes the policy bundle; no service deletes a stream, a
     await t.rejects(jsm.streams.purge('ELCORP_PAYMENTS'), /permissions violation/i, `${user} may not purge a stream`);
     await t.rejects(jsm.streams.deleteMessage('ELCORP_IDENTITY', 1), /permissions violation/i, `${user} may not delete a message`);
     await t.rejects(jsm.consumers.delete('ELCORP_IDENTITY', 'gateway-revocations'), /permissions violation/i, `${user} may not delete a consumer`);
+    // A history of one and a short age would drop the bundle in force: new replicas would find none.
+    await t.rejects(jsm.streams.update('KV_ELCORP_AUTHZ', { max_age: 1_000_000_000 }), /permissions violation/i, `${user} may not reshape the bundle's bucket`);
   }
   const identityStream = await (await jetstreamManager(identity)).streams.info('ELCORP_IDENTITY');
   t.equal(identityStream.state.messages, 1, "identity's stream still holds what identity published");
