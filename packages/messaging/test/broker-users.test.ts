@@ -113,7 +113,7 @@ t.test("the services' lists are the same JetStream runtime lines, then their own
   const text = await readFile(productionBrokerConfig, 'utf8');
   const allowOf = (user: string) => listOf(text, user, 'allow');
   const ownEvents = (user: string) => allowOf(user).filter((subject) => subject.startsWith(`elcorp.${user}.`) || subject.startsWith('$KV.'));
-  const ownStream = (user: string) => allowOf(user).filter((subject) => subject.startsWith('$JS.API.STREAM.UPDATE.ELCORP_') && !subject.endsWith('_DLQ'));
+  const ownStream = (user: string) => allowOf(user).filter((subject) => subject.startsWith('$JS.API.STREAM.UPDATE.'));
   const ownDurables = (user: string) => allowOf(user).filter((subject) => durableIn(subject)?.[2]?.startsWith(`${user}-`));
   const runtime = (user: string) => allowOf(user).filter((subject) => ![...ownEvents(user), ...ownStream(user), ...ownDurables(user)].includes(subject));
   t.ok(runtime('identity').length > 10, 'the runtime lines are found');
@@ -121,7 +121,8 @@ t.test("the services' lists are the same JetStream runtime lines, then their own
     t.same(runtime(service), runtime('identity'), `${service}: the runtime lines`);
     t.same(ownEvents(service), service === 'governance' ? ['elcorp.governance.>', '$KV.ELCORP_AUTHZ.>'] : [`elcorp.${service}.>`], `${service}: its own events`);
     t.ok(ownDurables(service).length > 0, `${service}: its durables`);
-    t.same(ownStream(service), [`$JS.API.STREAM.UPDATE.ELCORP_${service.toUpperCase()}`], `${service}: updates its own stream and no other context's`);
+    const updates = [`$JS.API.STREAM.UPDATE.ELCORP_${service.toUpperCase()}`, ...(service === 'compliance' ? ['$JS.API.STREAM.UPDATE.ELCORP_DLQ'] : [])];
+    t.same(ownStream(service), updates, `${service}: updates its own stream and no other context's${service === 'compliance' ? ', and the DLQ' : ''}`);
   }
   for (const stream of streamDefinitions(names)) {
     t.ok(runtime('identity').includes(`$JS.API.STREAM.CREATE.${stream.name}`), `the services may make ${stream.name}`);
@@ -146,6 +147,7 @@ t.test("only a context's own service reshapes its stream; the others' start leav
   const before = (await paymentsJsm.streams.info('ELCORP_IDENTITY')).config;
   await t.rejects(paymentsJsm.streams.update('ELCORP_IDENTITY', { max_msgs: 1 }), /permissions violation/i, "payments may not cap identity's stream to one event");
   await t.rejects(paymentsJsm.streams.update('ELCORP_IDENTITY', { max_age: 1_000_000_000 }), /permissions violation/i, 'nor age its events out in a second');
+  await t.rejects(paymentsJsm.streams.update('ELCORP_DLQ', { max_age: 1_000_000_000 }), /permissions violation/i, 'nor its own dead letters');
 
   // Identity keeps its events a day longer than the definitions the others start with: payments'
   // start makes nothing fail and changes nothing there; its own stream it does bring up to date.
