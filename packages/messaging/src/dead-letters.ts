@@ -57,7 +57,7 @@ export interface ReplayResult {
   duplicate: boolean;
 }
 
-export type DeadLetterErrorCode = 'invalid_argument' | 'stream_not_found' | 'not_found' | 'not_a_dead_letter';
+export type DeadLetterErrorCode = 'invalid_argument' | 'stream_not_found' | 'not_found' | 'not_a_dead_letter' | 'unverified';
 
 /** An operating error of the dead-letter tools, with a stable code. */
 export class DeadLetterError extends Error {
@@ -118,17 +118,25 @@ export async function inspectDeadLetter(jsm: JetStreamManager, names: BrokerName
 }
 
 /**
- * Publishes a dead letter's original body to its original subject again, then (by default)
- * deletes it from the dead-letter stream. The msgID makes a second replay of the same dead
- * letter within the stream's duplicate window a no-op at the broker; later repeats reach
- * the consumers, whose inbox skips events they already applied.
+ * Publishes a dead letter's event to its original subject again, then (by default) deletes it
+ * from the dead-letter stream. The msgID makes a second replay of the same dead letter within
+ * the stream's duplicate window a no-op at the broker; later repeats reach the consumers, whose
+ * inbox skips events they already applied.
+ *
+ * What goes back is the original message, read from the stream the dead letter names at the
+ * sequence it names, when that holds the same subject and body: every service may write dead
+ * letters, and the operator's user may publish anything, so a replay of the dead letter's own
+ * copy would let any service forge another context's event (a signing_key.withdrawn, a
+ * role.granted) through an operator's routine replay. An original that is gone (aged out: the
+ * DLQ keeps its letters longer than the streams their events) or differs is refused, unless
+ * `unverified` says the operator has checked the copy by other means.
  */
 export async function replayDeadLetter(
   js: JetStreamClient,
   jsm: JetStreamManager,
   names: BrokerNames,
   seq: number,
-  options: { deleteAfter?: boolean } = {},
+  options: { deleteAfter?: boolean; unverified?: boolean } = {},
 ): Promise<ReplayResult> {
   const msg = await loadDeadLetter(jsm, names, seq);
   const stream = dlqStream(names);
@@ -137,15 +145,33 @@ export async function replayDeadLetter(
   if (!isEventSubject(names, target) || !originalStream) {
     throw new DeadLetterError('not_a_dead_letter', `dead letter ${seq} in ${stream} has no replayable origin (subject "${target}", stream "${originalStream}")`);
   }
+  const source = options.unverified ? msg : await verifiedOriginal(jsm, msg, { seq, target, originalStream });
   const h = natsHeaders();
   for (const key of replayedHeaderKeys) {
-    const value = msg.header.get(key);
+    const value = source.header.get(key);
     if (value) h.set(key, value);
   }
   // expect.streamName: the event goes back only into the stream it came from.
-  const ack = await js.publish(target, msg.data, { headers: h, msgID: `replay:${stream}:${msg.seq}`, expect: { streamName: originalStream } });
+  const ack = await js.publish(target, source.data, { headers: h, msgID: `replay:${stream}:${msg.seq}`, expect: { streamName: originalStream } });
   if (options.deleteAfter ?? true) await deleteDeadLetter(jsm, stream, msg.seq);
   return { republishedTo: target, pubSeq: ack.seq, duplicate: ack.duplicate };
+}
+
+/** The message the dead letter copied, still in its stream, with the same subject and body. */
+async function verifiedOriginal(jsm: JetStreamManager, letter: StoredMsg, at: { seq: number; target: string; originalStream: string }): Promise<StoredMsg> {
+  const originalSeq = Number(letter.header.get(deadLetterHeaders.originalSequence));
+  const where = `${at.originalStream} sequence ${letter.header.get(deadLetterHeaders.originalSequence) || '(none)'}`;
+  const refuse = (why: string) =>
+    new DeadLetterError('unverified', `dead letter ${at.seq}: ${why}, so nothing shows its context published it; check its body (show ${at.seq}) and replay with --unverified to publish the dead letter's own copy`);
+  if (!Number.isSafeInteger(originalSeq) || originalSeq < 1) throw refuse(`it names no original sequence (${where})`);
+  // null when the sequence holds nothing; a stream the dead letter made up is as good as gone.
+  const original = await jsm.streams.getMessage(at.originalStream, { seq: originalSeq }).catch((err: unknown) => {
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) return null;
+    throw err;
+  });
+  if (!original) throw refuse(`its original is no longer at ${where} (aged out, deleted, or never there)`);
+  if (original.subject !== at.target || !Buffer.from(original.data).equals(Buffer.from(letter.data))) throw refuse(`the message at ${where} is not the one it claims to copy`);
+  return original;
 }
 
 async function loadDeadLetter(jsm: JetStreamManager, names: BrokerNames, seq: number): Promise<StoredMsg> {

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { deadLetterSubject, streamName } from '@elcorp/contracts';
 import { sql } from '@elcorp/db';
 import { runOperatorCli, testConfig } from '@elcorp/testing';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import t from 'tap';
 import {
   deadLetterBodyBytesMax,
@@ -137,6 +138,46 @@ t.test('a replayed dead letter is applied once, deduplicated, and removed', asyn
   t.same((await listDeadLetters(h.jsm, h.names)).items, [], 'the dead letter is gone');
   await t.rejects(replayDeadLetter(h.js, h.jsm, h.names, 1), { code: 'not_found', message: /no dead letter at sequence 1 .*already replayed/ });
   t.same([...(await h.effects())], [[event!.id, 1]], 'still applied once');
+});
+
+t.test("a replay publishes the original from its stream: a dead letter that differs from it, or outlives it, goes back only when the operator says so", async (t) => {
+  const h = await harness(t);
+  const [event] = await h.commitEvents(1);
+  await h.relay().drainOnce();
+  const identity = streamName(h.names, 'IDENTITY');
+  // Any service may write dead letters: this one claims to copy identity's event at sequence 1
+  // but carries a forged withdrawal of every signing key.
+  const forged = JSON.stringify({ ...event, type: 'identity.signing_key.withdrawn', data: { kids: [crypto.randomUUID()], current: crypto.randomUUID() } });
+  const letter = async (body: string, originalSequence?: string) => {
+    const headers = natsHeaders();
+    headers.set(deadLetterHeaders.consumer, 'payments-identity-user-registered');
+    headers.set(deadLetterHeaders.reason, 'hand-made');
+    headers.set(deadLetterHeaders.originalSubject, `${h.names.root}.identity.user.registered`);
+    headers.set(deadLetterHeaders.originalStream, identity);
+    if (originalSequence) headers.set(deadLetterHeaders.originalSequence, originalSequence);
+    return (await h.js.publish(deadLetterSubject(h.names, 'payments-identity-user-registered'), body, { headers })).seq;
+  };
+  const differs = await letter(forged, '1');
+  const nowhere = await letter(forged, '999');
+  const unnamed = await letter(forged);
+  await t.rejects(replayDeadLetter(h.js, h.jsm, h.names, differs), { code: 'unverified', message: /is not the one it claims to copy/ }, 'a body unlike the original');
+  await t.rejects(replayDeadLetter(h.js, h.jsm, h.names, nowhere), { code: 'unverified', message: /no longer at .* sequence 999/ }, 'an original that is not there');
+  await t.rejects(replayDeadLetter(h.js, h.jsm, h.names, unnamed), { code: 'unverified', message: /names no original sequence/ }, 'no original named');
+  t.equal(await h.streamMessages(identity), 1, "nothing reached identity's stream");
+  const cli = await runCli(h, ['replay', String(differs)]);
+  t.equal(cli.code, 1);
+  t.match(cli.stderr, /^elcorp dlq failed: dead letter \d+: the message at .* is not the one it claims to copy, so nothing shows its context published it; check its body \(show \d+\) and replay with --unverified[^\n]*\n$/, 'one line, naming the way out');
+  t.equal((await listDeadLetters(h.jsm, h.names)).items.length, 3, 'the refused letters stay for the operator to judge');
+
+  // A true copy whose original aged out (deleted here): refused, then replayed when the operator says so.
+  const copy = await letter(JSON.stringify(event), '1');
+  await h.jsm.streams.deleteMessage(identity, 1);
+  await t.rejects(replayDeadLetter(h.js, h.jsm, h.names, copy), { code: 'unverified', message: /aged out/ });
+  const replayed = await runCli(h, ['replay', String(copy), '--unverified', '--json']);
+  t.equal(replayed.code, 0, replayed.stderr);
+  t.match(JSON.parse(replayed.stdout), { seq: copy, republishedTo: `${h.names.root}.identity.user.registered`, duplicate: false, deleted: true });
+  const back = await h.jsm.streams.getMessage(identity, { seq: (JSON.parse(replayed.stdout) as { pubSeq: number }).pubSeq });
+  t.equal((JSON.parse(back!.string()) as { id: string }).id, event!.id, 'the copy went back');
 });
 
 t.test('pnpm elcorp dlq lists as JSON lines, shows help and rejects bad arguments in one line', async (t) => {

@@ -14,9 +14,13 @@ const usage = `usage: pnpm elcorp dlq <command> [options]
         summary per line, then a last line {"nextSeq": SEQ or null}.
   show SEQ [--json]
         one dead letter: where it came from, why, its headers and body (up to 64 KiB)
-  replay SEQ [--keep] [--json]
+  replay SEQ [--keep] [--unverified] [--json]
         publish its event to the original subject again, then delete it from the
-        dead-letter stream (--keep leaves it there)
+        dead-letter stream (--keep leaves it there). What is published is the original
+        message, still in its stream with the same subject and body; a dead letter whose
+        original is gone (aged out) or differs is refused, since any service may write
+        dead letters. --unverified publishes the dead letter's own copy: check its body
+        first (show SEQ)
 
 environment: NATS_URL (default nats://127.0.0.1:4222), EVENT_SUBJECT_ROOT (default elcorp)
 exit status: 0 done, 1 failed (message on stderr), 2 bad arguments
@@ -28,7 +32,7 @@ type Command =
   | { name: 'help' }
   | { name: 'list'; consumer: string | undefined; limit: number; fromSeq: number | undefined; json: boolean }
   | { name: 'show'; seq: number; json: boolean }
-  | { name: 'replay'; seq: number; keep: boolean; json: boolean };
+  | { name: 'replay'; seq: number; keep: boolean; unverified: boolean; json: boolean };
 
 function parseCommand(argv: string[]): Command {
   const [name, ...args] = argv;
@@ -49,12 +53,12 @@ function parseCommand(argv: string[]): Command {
   }
   if (name === 'show' || name === 'replay') {
     const { values, positionals } = asUsage(() =>
-      parseArgs({ args, strict: true, allowPositionals: true, options: { json: { type: 'boolean' }, ...(name === 'replay' ? { keep: { type: 'boolean' } } : {}) } }),
+      parseArgs({ args, strict: true, allowPositionals: true, options: { json: { type: 'boolean' }, ...(name === 'replay' ? { keep: { type: 'boolean' }, unverified: { type: 'boolean' } } : {}) } }),
     );
     if (positionals.length !== 1) throw new UsageError(`${name} takes one dead-letter sequence number`);
     const seq = positiveInt(positionals[0]!, 'SEQ');
     const json = values.json === true;
-    return name === 'show' ? { name, seq, json } : { name, seq, json, keep: values.keep === true };
+    return name === 'show' ? { name, seq, json } : { name, seq, json, keep: values.keep === true, unverified: values.unverified === true };
   }
   throw new UsageError(`unknown command: ${name}`);
 }
@@ -90,7 +94,7 @@ async function run(command: Exclude<Command, { name: 'help' }>, config: CliConfi
     const headerLines = Object.entries(letter.headers).map(([k, v]) => `  ${printable(k)}: ${printable(v)}`);
     return writeLines([...summaryLines(letter.summary), '', 'headers', ...headerLines, '', 'body', printable(letter.body, true)]);
   }
-  const result = await replayDeadLetter(jetstream(nc), jsm, names, command.seq, { deleteAfter: !command.keep });
+  const result = await replayDeadLetter(jetstream(nc), jsm, names, command.seq, { deleteAfter: !command.keep, unverified: command.unverified });
   if (command.json) return writeLines([JSON.stringify({ seq: command.seq, ...result, deleted: !command.keep })]);
   const published = result.duplicate
     ? `already replayed within the broker's duplicate window (as sequence ${result.pubSeq}); nothing new published to ${result.republishedTo}`
