@@ -56,7 +56,9 @@ export async function startMessaging<DB extends MessagingTables>(options: Messag
   const jsm = await jetstreamManager(options.nats);
   const js = jetstream(options.nats);
   const ages = options.streamAges ?? defaultStreamAges;
-  await ensureStreams(jsm, options.names, options.streamMaxBytes, ages);
+  await ensureStreams(jsm, options.names, options.streamMaxBytes, ages, (stream) =>
+    options.logger.warn({ stream }, "stream differs from this service's definition and is not this service's to update; its owner's settings stand (set EVENT_STREAM_* alike across the fleet)"),
+  );
   const metrics = new MessagingMetrics(options.registry);
   const relay = new OutboxRelay({
     // A sent row (its payload holds PII) lives no longer than its message on the broker; an

@@ -28,7 +28,14 @@ function toConfig(definition: StreamDefinition): Partial<StreamConfig> & { name:
  * stream (infra/nats/nats.conf), since whoever could shorten another's age or size could drop
  * its events before the audit read them; that owner applies the definition when it starts.
  */
-export async function ensureStreams(jsm: JetStreamManager, names: BrokerNames, maxBytesPerStream?: number, ages?: StreamAges): Promise<string[]> {
+export async function ensureStreams(
+  jsm: JetStreamManager,
+  names: BrokerNames,
+  maxBytesPerStream?: number,
+  ages?: StreamAges,
+  /** Told of each stream that differs from this definition and that the broker would not let this user update. */
+  onLeftToOwner?: (stream: string) => void,
+): Promise<string[]> {
   const ensured: string[] = [];
   for (const definition of streamDefinitions(names, maxBytesPerStream, ages)) {
     const config = toConfig(definition);
@@ -43,21 +50,24 @@ export async function ensureStreams(jsm: JetStreamManager, names: BrokerNames, m
         await jsm.streams.add(config);
       } catch (addErr) {
         if (!/already in use|exists/i.test((addErr as Error).message)) throw addErr;
-        await updateUnlessRefused(jsm, config);
+        if (!(await updated(jsm, config))) onLeftToOwner?.(definition.name);
       }
-    } else if (!isAsDefined(existing, config)) {
-      await updateUnlessRefused(jsm, config);
+    } else if (!isAsDefined(existing, config) && !(await updated(jsm, config))) {
+      onLeftToOwner?.(definition.name);
     }
     ensured.push(definition.name);
   }
   return ensured;
 }
 
-async function updateUnlessRefused(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+/** False when the broker refused the update for want of permission. */
+async function updated(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<boolean> {
   try {
     await jsm.streams.update(config.name, config);
+    return true;
   } catch (err) {
     if (!/permissions violation/i.test((err as Error).message)) throw err;
+    return false;
   }
 }
 

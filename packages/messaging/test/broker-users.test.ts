@@ -155,7 +155,9 @@ t.test("only a context's own service reshapes its stream; the others' start leav
   await ensureStreams(await jetstreamManager(identity), names, 8 * 1024 * 1024, longer);
   const identityAge = (await paymentsJsm.streams.info('ELCORP_IDENTITY')).config.max_age;
   t.equal(identityAge, longer.eventMaxAgeMs * 1e6, 'identity updates its own stream');
-  t.same(await ensureStreams(paymentsJsm, names, 4 * 1024 * 1024), streamDefinitions(names).map((stream) => stream.name), "payments' start passes");
+  const leftToOwner: string[] = [];
+  t.same(await ensureStreams(paymentsJsm, names, 4 * 1024 * 1024, undefined, (stream) => leftToOwner.push(stream)), streamDefinitions(names).map((stream) => stream.name), "payments' start passes");
+  t.same(leftToOwner, ['ELCORP_IDENTITY', 'ELCORP_GOVERNANCE', 'ELCORP_COMPLIANCE', 'ELCORP_DLQ'], 'and says which streams it left to their owners');
   const after = (await paymentsJsm.streams.info('ELCORP_IDENTITY')).config;
   t.same([after.max_age, after.max_bytes, after.max_msgs], [identityAge, 8 * 1024 * 1024, before.max_msgs], "and leaves identity's stream as identity made it");
   t.equal((await paymentsJsm.streams.info('ELCORP_PAYMENTS')).config.max_bytes, 4 * 1024 * 1024, 'while its own takes its definition');
