@@ -55,7 +55,6 @@ export async function containerEnv(compose: ComposeFile, service: string): Promi
   return env;
 }
 
-
 /** The arguments compose gives redis-server (its users and their rights), interpolated with `shell`. */
 export function redisArguments(compose: ComposeFile, shell: Record<string, string> = {}): string[] {
   const [program, ...args] = compose.services.redis?.command ?? [];

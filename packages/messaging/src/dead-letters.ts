@@ -159,8 +159,9 @@ export async function replayDeadLetter(
 
 /** The message the dead letter copied, still in its stream, with the same subject and body. */
 async function verifiedOriginal(jsm: JetStreamManager, letter: StoredMsg, at: { seq: number; target: string; originalStream: string }): Promise<StoredMsg> {
-  const originalSeq = Number(letter.header.get(deadLetterHeaders.originalSequence));
-  const where = `${at.originalStream} sequence ${letter.header.get(deadLetterHeaders.originalSequence) || '(none)'}`;
+  const named = letter.header.get(deadLetterHeaders.originalSequence);
+  const originalSeq = Number(named);
+  const where = `${at.originalStream} sequence ${named || '(none)'}`;
   const refuse = (why: string) =>
     new DeadLetterError('unverified', `dead letter ${at.seq}: ${why}, so nothing shows its context published it; check its body (show ${at.seq}) and replay with --unverified to publish the dead letter's own copy`);
   if (!Number.isSafeInteger(originalSeq) || originalSeq < 1) throw refuse(`it names no original sequence (${where})`);

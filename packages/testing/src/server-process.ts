@@ -144,12 +144,11 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
  */
 export async function startServerWithDirectory(t: Test, name: string, optionsFor: (dir: string) => ServerProcessOptions): Promise<ServerProcess> {
   const dir = await mkdtemp(join(tmpdir(), `elcorp-${name}-`));
-  const started: ServerProcess[] = [];
+  const starting = startServerProcess(optionsFor(dir));
   t.teardown(async () => {
-    for (const server of started) await server.stop();
+    // A start that failed stopped its own process; the directory goes all the same.
+    await starting.then((server) => server.stop(), () => undefined);
     await rm(dir, { recursive: true, force: true });
   });
-  const server = await startServerProcess(optionsFor(dir));
-  started.push(server);
-  return server;
+  return starting;
 }
