@@ -23,6 +23,8 @@ export interface ServiceProcessOptions {
   env: Record<string, string>;
   /** The folder whose `dist/main.js` runs; services/<name> of the workspace unless given. */
   cwd?: string;
+  /** The script to run instead of `dist/main.js`, relative to `cwd` (a bench's stand-in such as the gateway's bare proxy). */
+  entry?: string;
   /**
    * RLIMIT_NOFILE, soft and hard, set by util-linux's prlimit before node starts (a container's
    * `ulimit -n`). prlimit is found on `env`'s PATH, or in /usr/bin and /bin when it has none.
@@ -48,9 +50,9 @@ export function cpuUsOf(pid: number): number {
   return user + system;
 }
 
-/** `node dist/main.js` in services/<name> (or `cwd`), its output prefixed with the name on stderr. */
+/** `node dist/main.js` (or `entry`) in services/<name> (or `cwd`), its output prefixed with the name on stderr. */
 export function startServiceProcess(name: string, options: ServiceProcessOptions): ServiceProcess {
-  const node = [process.execPath, '--enable-source-maps', ...(options.nodeArgs ?? []), 'dist/main.js'];
+  const node = [process.execPath, '--enable-source-maps', ...(options.nodeArgs ?? []), options.entry ?? 'dist/main.js'];
   // prlimit and setpriv exec the command once the limit is set: the child's pid is node's.
   const limited = options.openFilesLimit === undefined ? node : ['prlimit', `--nofile=${options.openFilesLimit}:${options.openFilesLimit}`, '--', ...node];
   const [command, ...args] = diesWithParent(limited);

@@ -4,6 +4,8 @@
 // between them (A B B A, `rounds` times) and each process's CPU time is read from /proc
 // around its own windows, so drift of the shared machine weighs on both alike.
 //   BENCH_AB_DIR=/path/to/other/gateway node --enable-source-maps dist-bench/ab.js
+// BENCH_AB_DIR=bare: B is bench/bare-proxy.ts, a pass-through on the same stack that checks
+// nothing, so A − B is the gateway's own work and B the floor of any gateway on this machine.
 // BENCH_AB_REQUEST=transfer: the load is POST /api/v1/payments/transfers instead (a JSON body,
 // an Idempotency-Key), answered 201 by a stub payments in this process, so the figure is the
 // gateway's own cost of a request with a body, without Postgres's noise in it.
@@ -20,7 +22,8 @@ import { removeLeftovers, type BenchNames } from './leftovers.js';
 import type { LoadCommand, LoadReply, Target, ThroughputResult } from './protocol.js';
 
 const otherDir = process.env.BENCH_AB_DIR;
-if (!otherDir) throw new Error('BENCH_AB_DIR: the folder of the other gateway build');
+if (!otherDir) throw new Error('BENCH_AB_DIR: the folder of the other gateway build, or `bare`');
+const bare = otherDir === 'bare';
 const rounds = Number(process.env.BENCH_AB_ROUNDS ?? 3);
 /** BENCH_AB_TELEMETRY=1: both gateways preload the kit's telemetry (spans made, none exported: the bench's `start` mode). */
 const gatewayNodeArgs = process.env.BENCH_AB_TELEMETRY === '1' ? ['--import', '@elcorp/kit/telemetry'] : [];
@@ -94,7 +97,9 @@ async function main() {
       RATE_LIMIT_PER_IP_PER_MINUTE: rateLimit, RATE_LIMIT_PER_USER_PER_MINUTE: rateLimit, RATE_LIMIT_LOGIN_PER_HOUR: rateLimit,
     });
     const a = startServiceProcess('gateway', { env: gatewayEnv(portA, internalA), nodeArgs: gatewayNodeArgs });
-    const b = startServiceProcess('gateway-b', { env: gatewayEnv(portB, internalB), nodeArgs: [...gatewayNodeArgs, ...otherNodeArgs], cwd: otherDir });
+    const b = bare
+      ? startServiceProcess('bare-proxy', { env: gatewayEnv(portB, internalB), nodeArgs: otherNodeArgs, cwd: fileURLToPath(new URL('..', import.meta.url)), entry: 'dist-bench/bare-proxy.js' })
+      : startServiceProcess('gateway-b', { env: gatewayEnv(portB, internalB), nodeArgs: [...gatewayNodeArgs, ...otherNodeArgs], cwd: otherDir });
     services.unshift(a, b);
     await Promise.all([waitReady(a, urlA), waitReady(b, urlB)]);
     await call({ cmd: 'setup', setup: { identityUrl, gatewayUrl: urlA, gatewayBUrl: urlB, publicBaseUrl: urlA, tag, users: 2, clients: 8, request } });
@@ -126,7 +131,11 @@ async function main() {
     };
     console.log(`A/B of ${request === 'transfer' ? 'POST /api/v1/payments/transfers' : 'GET /api/v1/users/me'}${gatewayNodeArgs.length > 0 ? ' with telemetry preloaded' : ''} (load average ${loadBefore.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}), ${rounds} rounds of A B B A, ${windowMs} ms windows`);
     row('A (this worktree)', 'gateway');
-    row(`B (${otherDir}${otherNodeArgs.length > 0 ? ` ${otherNodeArgs.join(' ')}` : ''})`, 'gatewayB');
+    row(`B (${bare ? 'bare proxy, no checks' : otherDir}${otherNodeArgs.length > 0 ? ` ${otherNodeArgs.join(' ')}` : ''})`, 'gatewayB');
+    if (bare) {
+      const perRequest = (target: 'gateway' | 'gatewayB') => totals[target].us / totals[target].requests;
+      console.log(`  the gateway's own work (A − B) ${(perRequest('gateway') - perRequest('gatewayB')).toFixed(0).padStart(4)} µs/request: proof, token, Redis admission, limits, attestation, hooks`);
+    }
   } finally {
     load.kill('SIGTERM');
     if (load.exitCode === null) await once(load, 'exit');
