@@ -79,21 +79,23 @@ const reserveSql = `${preparedMarker} INSERT INTO login_failures AS f (email_has
  * of work that records the refusal, and answers 423 with the seconds to wait.
  */
 export async function refuseWhileLocked(deps: IdentityDeps, count: AttemptCount, reservation: Reservation, request: RequestContext): Promise<void> {
-  const lockedSeconds = secondsToWait(reservation, deps.now());
-  if (lockedSeconds === 0) return;
+  const refusal = refusalOf(reservation, deps.now());
+  if (!refusal) return;
   await deps.uow(async ({ trx, record }) => {
     await endReservation(trx, count);
     record(failureEvent(count, 'locked', request));
   });
-  throw identityErrors.accountLocked(lockedSeconds);
+  throw refusal;
 }
 
-/** The seconds an attempt must wait (0: go ahead). */
-function secondsToWait(row: Reservation, now: Date): number {
+/** Why an attempt may not go ahead, with how long to wait; undefined: go ahead. */
+function refusalOf(row: Reservation, now: Date): IdentityError | undefined {
   const lockedSeconds = lockedForSeconds(row.locked_until, now);
-  // More attempts in flight than the limit allows: refuse without checking a password.
-  if (lockedSeconds === 0 && row.failures + row.in_flight > lockoutPolicy.maxFailures) return lockoutPolicy.lockSeconds;
-  return lockedSeconds;
+  if (lockedSeconds > 0) return identityErrors.accountLocked(lockedSeconds);
+  // More attempts in flight than the limit allows: refused without checking a password, but
+  // nothing is locked, so the client is told to come back in a moment, not in 15 minutes.
+  if (row.failures + row.in_flight > lockoutPolicy.maxFailures) return identityErrors.attemptsInFlight(lockoutPolicy.placesTakenRetrySeconds);
+  return undefined;
 }
 
 /**

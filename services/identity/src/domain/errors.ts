@@ -35,6 +35,9 @@ export const identityErrors = {
   invalidOtp: () => new IdentityError('identity.invalid_otp', 'the one-time code is wrong or was already used'),
   accountLocked: (retryAfterSeconds: number) =>
     new IdentityError('identity.account_locked', 'too many failed attempts; try again later', { retryAfterSeconds }),
+  /** Same code as a lock (API.md): the account's places are taken by attempts still being checked. */
+  attemptsInFlight: (retryAfterSeconds: number) =>
+    new IdentityError('identity.account_locked', 'too many attempts on this account are being checked at once; try again in a moment', { retryAfterSeconds }),
   refreshTokenReused: () => new IdentityError('identity.refresh_token_reused', 'the refresh token was already used; the session is revoked'),
   invalidRefreshToken: () => new IdentityError('identity.invalid_refresh_token', 'the refresh token is unknown, expired or revoked'),
   invalidResetToken: () => new IdentityError('identity.invalid_reset_token', 'the reset token is unknown, expired or already used'),

@@ -12,6 +12,13 @@ export const lockoutPolicy = {
    * can still be running: reservations left by a crashed process are dropped then.
    */
   abandonedAttemptSeconds: 60,
+  /**
+   * Retry-After of an attempt refused because every place under the limit is taken by checks
+   * still running, with nothing locked: those end within a second or so, and then the count
+   * either reset (a success) or locked (failures). A client told to wait 15 minutes here, as
+   * for a lock, would stay away from an account it may well be able to open at once.
+   */
+  placesTakenRetrySeconds: 1,
 } as const;
 
 /** The count of every device that never signed in to the account (and of unknown emails). */

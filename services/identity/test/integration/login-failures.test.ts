@@ -74,6 +74,8 @@ t.test('reservations left by a crashed attempt stop blocking once abandoned', as
   await identity.query('UPDATE login_failures SET in_flight = $1 WHERE email_hash = $2', [lockoutPolicy.maxFailures, emailHash(body.email)]);
   const refused = await device.call('POST', '/api/v1/auth/login', { body: { email: body.email, password: strongPassword } });
   t.equal(refused.statusCode, 423, 'no place under the limit');
+  t.equal(refused.headers['retry-after'], String(lockoutPolicy.placesTakenRetrySeconds), 'nothing is locked: come back in a moment, not in 15 minutes');
+  t.match(refused.json(), { code: 'identity.account_locked', detail: /being checked at once/ });
   t.same(await outboxData(identity, 'identity.user.login_failed'), [{ emailHash: emailHash(body.email), reason: 'locked', ip: '127.0.0.1' }], 'the refusal is announced');
   t.match(await counter(identity, body.email), { in_flight: lockoutPolicy.maxFailures, failures: 0 }, 'and took no place of its own');
 
