@@ -39,25 +39,34 @@ export async function ensureStreams(
   const ensured: string[] = [];
   for (const definition of streamDefinitions(names, maxBytesPerStream, ages)) {
     const config = toConfig(definition);
-    let existing: StreamConfig | undefined;
-    try {
-      existing = (await jsm.streams.info(definition.name)).config;
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-    if (existing === undefined) {
-      try {
-        await jsm.streams.add(config);
-      } catch (addErr) {
-        if (!/already in use|exists/i.test((addErr as Error).message)) throw addErr;
-        if (!(await updated(jsm, config))) onLeftToOwner?.(definition.name);
-      }
-    } else if (!isAsDefined(existing, config) && !(await updated(jsm, config))) {
-      onLeftToOwner?.(definition.name);
-    }
+    const existing = await existingConfig(jsm, definition.name);
+    // A create that lost the race to another service's start is brought up to date like any other.
+    const outdated = existing === undefined ? !(await created(jsm, config)) : !isAsDefined(existing, config);
+    if (outdated && !(await updated(jsm, config))) onLeftToOwner?.(definition.name);
     ensured.push(definition.name);
   }
   return ensured;
+}
+
+/** The stream's configuration, or undefined when there is no such stream. */
+async function existingConfig(jsm: JetStreamManager, name: string): Promise<StreamConfig | undefined> {
+  try {
+    return (await jsm.streams.info(name)).config;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    return undefined;
+  }
+}
+
+/** False when another service made the stream in the meantime. */
+async function created(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<boolean> {
+  try {
+    await jsm.streams.add(config);
+    return true;
+  } catch (err) {
+    if (!/already in use|exists/i.test((err as Error).message)) throw err;
+    return false;
+  }
 }
 
 /** False when the broker refused the update for want of permission. */
